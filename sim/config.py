@@ -1,0 +1,511 @@
+"""Typed configuration schema (Hydra structured configs) and semantic validation.
+
+The dataclasses here are the *only* place where config keys and types are declared;
+the values live in YAML under ``scenarios/``.  Hydra merges every YAML file into these
+typed nodes, so an unknown key or a wrong type fails at compose time, naming the key.
+Semantic checks (negative beds, probabilities above 1, a member naming a lead that does
+not exist, ...) run in :func:`validate` and raise :class:`ConfigError` with one clear line.
+
+Time unit inside the model is the **minute**; configs use the unit in the key name
+(``_days``, ``_hours``, ``_minutes``).
+
+Glossary of domain terms used in keys
+-------------------------------------
+- village clinic 村卫生室 (tier 0), township health centre 乡镇卫生院 and community health
+  centre 社区卫生服务中心 (tier 1), county lead hospital 牵头医院 (tier 2), out-of-county
+  tertiary hospital (tier 3).
+- county retention 县域内就诊率, grassroots visit share 基层就诊率, outward transfer 外转.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional
+
+__all__ = [
+    "ConfigError",
+    "Dist",
+    "Hours",
+    "Facility",
+    "Village",
+    "Road",
+    "NetworkConfig",
+    "Condition",
+    "ChoiceModel",
+    "Behaviour",
+    "Emergency",
+    "Prices",
+    "Profiles",
+    "CareConfig",
+    "RunConfig",
+    "Config",
+    "TIERS",
+    "MODALITIES",
+    "register_configs",
+    "to_config",
+    "validate",
+]
+
+TIERS = (0, 1, 2, 3)
+#: Diagnostic modalities a site may acquire and/or read.  ``cathlab`` is the PCI suite of
+#: a chest-pain centre (胸痛中心); ``ct`` is also the stroke centre's scanner.
+MODALITIES = ("ecg", "xray", "ct", "lab", "cathlab")
+FACILITY_KINDS = ("township", "community", "lead", "tertiary")
+DISTRIBUTIONS = ("lognormal", "exponential", "gamma", "fixed")
+
+
+class ConfigError(ValueError):
+    """A user mistake in a config: one line naming the key and what is wrong."""
+
+
+@dataclass
+class Dist:
+    """A positive random duration: ``dist`` with ``mean`` and coefficient of variation ``cv``.
+
+    ``exponential`` ignores ``cv`` (it is 1 by definition); ``fixed`` ignores it too.
+    """
+
+    dist: str = "lognormal"
+    mean: float = 1.0
+    cv: float = 0.5
+
+
+@dataclass
+class Hours:
+    """Outpatient opening hours (门诊时间).  Outside them only ``night_doctors`` work."""
+
+    open_hour: float = 8.0
+    close_hour: float = 17.5
+    #: days of the week with outpatient clinics, 0 = Monday.
+    days: List[int] = field(default_factory=lambda: [0, 1, 2, 3, 4, 5, 6])
+    #: share of day doctors on duty on Saturday and Sunday (rounded, at least night staff).
+    weekend_share: float = 1.0
+
+
+@dataclass
+class Facility:
+    """One tier-1/2/3 facility.  Village clinics are declared on their :class:`Village`."""
+
+    name: str = ""
+    name_zh: str = ""
+    kind: str = "township"
+    tier: int = 1
+    x_km: float = 0.0
+    y_km: float = 0.0
+    #: membership: the lead hospital (牵头医院) a tier-1 member belongs to.
+    lead: Optional[str] = None
+    #: doctors on the day shift by kind ("general" and, at tier 2, specialties).
+    doctors: Dict[str, int] = field(default_factory=lambda: {"general": 1})
+    #: doctors on duty outside outpatient hours (emergencies, inpatients); missing kind = 0.
+    night_doctors: Dict[str, int] = field(default_factory=dict)
+    beds: int = 0
+    #: share of beds occupied at time 0 (warm start), with residual stays drawn at random.
+    initial_bed_occupancy: float = 0.0
+    #: modalities the site can acquire (has the machine and a technician).
+    acquire: List[str] = field(default_factory=list)
+    #: modalities the site can read (report) itself.
+    read: List[str] = field(default_factory=list)
+    #: units per acquired modality; a modality not listed has one unit.
+    equipment_units: Dict[str, int] = field(default_factory=dict)
+    hours: Hours = field(default_factory=Hours)
+    #: 120 ambulances stationed here.
+    ambulances: int = 0
+
+
+@dataclass
+class Village:
+    """A village: population, position and its clinic (村卫生室), if any."""
+
+    name: str = ""
+    name_zh: str = ""
+    x_km: float = 0.0
+    y_km: float = 0.0
+    population: int = 0
+    #: village doctors at the village clinic; 0 means the village has no clinic.
+    clinic_doctors: int = 0
+
+
+@dataclass
+class Road:
+    """An undirected road.  ``minutes`` null means distance x detour / speed."""
+
+    a: str = ""
+    b: str = ""
+    minutes: Optional[float] = None
+
+
+@dataclass
+class NetworkConfig:
+    """The county: villages, facilities and roads, built into a networkx graph."""
+
+    name: str = "unnamed"
+    description: str = ""
+    #: where the figures come from (seed file, statistical bulletin) and what is assumed.
+    sources: List[str] = field(default_factory=list)
+    road_speed_kmh: float = 40.0
+    detour_factor: float = 1.3
+    #: minutes from a village's homes to its own clinic.
+    clinic_access_minutes: float = 5.0
+    villages: Dict[str, Village] = field(default_factory=dict)
+    facilities: Dict[str, Facility] = field(default_factory=dict)
+    roads: List[Road] = field(default_factory=list)
+
+
+@dataclass
+class Condition:
+    """One condition of the case mix (per-episode attributes are drawn at arrival)."""
+
+    name_zh: str = ""
+    #: new episodes per 1,000 people per year.
+    incidence_per_1000: float = 0.0
+    #: lowest tier that can manage it (0 village clinic ... 3 out-of-county only).
+    min_tier: int = 1
+    #: doctor kind that sees it at tier 2 (falls back to "general" where absent).
+    specialty: str = "general"
+    #: diagnostics it needs before treatment (from MODALITIES, not cathlab).
+    diagnostics: List[str] = field(default_factory=list)
+    #: mean consult minutes at tier 0, 1, 2, 3.
+    consult_minutes: List[float] = field(default_factory=lambda: [8.0, 10.0, 12.0, 15.0])
+    consult_cv: float = 0.6
+    consult_dist: str = "lognormal"
+    admit_prob: float = 0.0
+    los_days: Dist = field(default_factory=lambda: Dist("lognormal", 7.0, 0.7))
+    emergency: bool = False
+    #: queue priority, 0 = most urgent.
+    priority: int = 2
+    #: share of episodes that call 120 (the rest present themselves).
+    ambulance_prob: float = 0.0
+    #: share of discharged inpatients referred down to a tier-1 site near home (下转).
+    down_refer_prob: float = 0.0
+    #: "outpatient", or an emergency pathway: "stemi", "stroke", "trauma".
+    pathway: str = "outpatient"
+    #: hour-of-day profile: "outpatient" (day-time) or "emergency" (around the clock).
+    profile: str = "outpatient"
+
+
+@dataclass
+class ChoiceModel:
+    """Multinomial logit for the first contact (首诊) over reachable facilities.
+
+    Utility = beta_tier[tier] + beta_travel_per_hour * hours + beta_cost_per_100 *
+    expected out-of-pocket / 100 + beta_capable * [patient believes the site can manage].
+    """
+
+    beta_tier: List[float] = field(default_factory=lambda: [0.6, 0.0, 0.6, -0.4])
+    beta_travel_per_hour: float = -2.5
+    beta_cost_per_100: float = -0.17
+    beta_capable: float = 1.5
+    #: patients misjudge which tier their condition needs by this many tiers, at random.
+    perception_noise: float = 0.0
+    #: number of nearest township/community centres a village considers.
+    tier1_options: int = 3
+    include_tertiary: bool = True
+
+
+@dataclass
+class Behaviour:
+    """Patience, reneging, closed clinics and bed waits."""
+
+    #: mean patience in the doctor queue (hours) by priority 0, 1, 2 (exponential per patient).
+    patience_hours: List[float] = field(default_factory=lambda: [1000.0, 8.0, 4.0])
+    #: share of those who renege or balk who go up to the lead hospital (the rest go home).
+    renege_go_up_prob: float = 0.5
+    #: balk (leave on arrival) when this many are already waiting for the same doctors.
+    balk_queue: int = 60
+    #: "wait" for opening, or go "elsewhere" (next option of the choice model).
+    closed_policy: str = "wait"
+    #: longest wait for a bed before transfer up (or out of county at tier 2).
+    bed_wait_max_hours: float = 6.0
+
+
+@dataclass
+class Emergency:
+    """The 120 network and emergency pathways (times in minutes)."""
+
+    dispatch_minutes: float = 3.0
+    on_scene_minutes: float = 15.0
+    #: emergency-department work-up at a receiving hospital before a procedure.
+    ed_minutes: float = 20.0
+    cathlab_activation_minutes: float = 30.0
+    procedure_minutes: float = 60.0
+    #: stabilisation at a township centre before an emergency transfer.
+    stabilise_minutes: float = 30.0
+    #: minutes to hand the patient over and make the ambulance ready again.
+    handover_minutes: float = 15.0
+
+
+@dataclass
+class Prices:
+    """Prices (CNY) by tier 0..3, and reimbursement rates by tier (assumptions, see YAML)."""
+
+    consult: List[float] = field(default_factory=lambda: [7.0, 20.0, 58.0, 120.0])
+    bed_day: List[float] = field(default_factory=lambda: [0.0, 150.0, 450.0, 900.0])
+    tests: Dict[str, float] = field(default_factory=dict)
+    ambulance_trip: float = 300.0
+    travel_per_hour: float = 20.0
+    reimburse_outpatient: List[float] = field(default_factory=lambda: [0.6, 0.5, 0.4, 0.3])
+    reimburse_inpatient: List[float] = field(default_factory=lambda: [0.9, 0.8, 0.65, 0.5])
+
+
+@dataclass
+class Profiles:
+    """Relative arrival intensity by hour of day (24 values) and day of week (7, Monday first)."""
+
+    outpatient_hourly: List[float] = field(default_factory=lambda: [1.0] * 24)
+    emergency_hourly: List[float] = field(default_factory=lambda: [1.0] * 24)
+    weekday: List[float] = field(default_factory=lambda: [1.0] * 7)
+
+
+@dataclass
+class CareConfig:
+    """Case mix, patient behaviour, emergency pathways and prices."""
+
+    name: str = "unnamed"
+    sources: List[str] = field(default_factory=list)
+    conditions: Dict[str, Condition] = field(default_factory=dict)
+    #: mean minutes a diagnostic study takes (acquisition + on-site report), fixed.
+    test_minutes: Dict[str, float] = field(
+        default_factory=lambda: {"ecg": 10.0, "xray": 15.0, "ct": 20.0, "lab": 30.0, "cathlab": 60.0})
+    choice: ChoiceModel = field(default_factory=ChoiceModel)
+    behaviour: Behaviour = field(default_factory=Behaviour)
+    emergency: Emergency = field(default_factory=Emergency)
+    prices: Prices = field(default_factory=Prices)
+    profiles: Profiles = field(default_factory=Profiles)
+
+
+@dataclass
+class RunConfig:
+    """Run length, warm-up, replications and the master seed."""
+
+    name: str = "baseline"
+    horizon_days: float = 28.0
+    warmup_days: float = 7.0
+    replications: int = 2
+    seed: int = 20261123
+    #: worker processes for replications; 0 means all cores.
+    jobs: int = 0
+    #: keep the per-patient tables (False keeps KPIs and occupancy only).
+    keep_patients: bool = True
+    #: where run folders go (relative paths are relative to the working directory).
+    output_dir: str = "outputs"
+    #: assert patient conservation at the end of every replication.
+    check_conservation: bool = True
+
+
+@dataclass
+class Config:
+    """A scenario: one composed config."""
+
+    scenario: str = "baseline"
+    run: RunConfig = field(default_factory=RunConfig)
+    network: NetworkConfig = field(default_factory=NetworkConfig)
+    care: CareConfig = field(default_factory=CareConfig)
+
+
+def register_configs() -> None:
+    """Register the schema with Hydra's ConfigStore (idempotent)."""
+    from hydra.core.config_store import ConfigStore
+
+    cs = ConfigStore.instance()
+    cs.store(name="schema", node=Config)
+
+
+def to_config(cfg: Any) -> Config:
+    """Turn a composed OmegaConf node (or a :class:`Config`) into plain dataclasses and validate.
+
+    Plain dataclasses are much faster to read than OmegaConf nodes on the model's hot path.
+    """
+    if isinstance(cfg, Config):
+        out = cfg
+    else:
+        from omegaconf import OmegaConf
+
+        try:
+            if not OmegaConf.is_config(cfg):
+                cfg = OmegaConf.merge(OmegaConf.structured(Config), cfg)
+            elif OmegaConf.get_type(cfg) is not Config:
+                cfg = OmegaConf.merge(OmegaConf.structured(Config), cfg)
+            out = OmegaConf.to_object(cfg)
+        except ConfigError:
+            raise
+        except Exception as exc:  # omegaconf errors carry the key in their message
+            raise ConfigError(_omegaconf_message(exc)) from None
+    validate(out)
+    return out
+
+
+def _omegaconf_message(exc: Exception) -> str:
+    msg = str(exc).strip().splitlines()
+    first = msg[0] if msg else type(exc).__name__
+    key = getattr(exc, "full_key", None)
+    if key and key not in first:
+        first = f"{key}: {first}"
+    return first
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _check(cond: bool, key: str, problem: str) -> None:
+    if not cond:
+        raise ConfigError(f"{key}: {problem}")
+
+
+def _finite_nonneg(value: float, key: str) -> None:
+    _check(value is not None and not math.isnan(value) and not math.isinf(value), key,
+           f"must be a finite number, got {value!r}")
+    _check(value >= 0, key, f"must be >= 0, got {value!r}")
+
+
+def _prob(value: float, key: str) -> None:
+    _check(value is not None and not math.isnan(value) and 0.0 <= value <= 1.0, key,
+           f"must be a probability in [0, 1], got {value!r}")
+
+
+def _dist(d: Dist, key: str) -> None:
+    _check(d.dist in DISTRIBUTIONS, f"{key}.dist", f"must be one of {', '.join(DISTRIBUTIONS)}, got {d.dist!r}")
+    _finite_nonneg(d.mean, f"{key}.mean")
+    _check(d.mean > 0, f"{key}.mean", f"must be > 0, got {d.mean!r}")
+    _finite_nonneg(d.cv, f"{key}.cv")
+    if d.dist in ("lognormal", "gamma"):
+        _check(d.cv > 0, f"{key}.cv", f"must be > 0 for a {d.dist} distribution, got {d.cv!r}")
+
+
+def _tier_list(values: List[float], key: str, nonneg: bool = True) -> None:
+    _check(len(values) == 4, key, f"needs 4 values (tiers 0, 1, 2, 3), got {len(values)}")
+    for i, v in enumerate(values):
+        if nonneg:
+            _finite_nonneg(v, f"{key}[{i}]")
+        else:
+            _check(not math.isnan(v) and not math.isinf(v), f"{key}[{i}]", f"must be finite, got {v!r}")
+
+
+def validate(cfg: Config) -> None:
+    """Semantic checks that a type system cannot express.  Raises :class:`ConfigError`.
+
+    The network's graph-level checks (every village reaches a tier-1 and a tier-2 site, ...)
+    run when the graph is built, in :func:`sim.network.build_graph`.
+    """
+    r = cfg.run
+    _check(r.horizon_days > 0 and math.isfinite(r.horizon_days), "run.horizon_days",
+           f"must be > 0, got {r.horizon_days!r}")
+    _finite_nonneg(r.warmup_days, "run.warmup_days")
+    _check(r.warmup_days < r.horizon_days, "run.warmup_days",
+           f"({r.warmup_days}) must be shorter than run.horizon_days ({r.horizon_days})")
+    _check(r.replications >= 1, "run.replications", f"must be >= 1, got {r.replications}")
+    _check(r.seed >= 0, "run.seed", f"must be >= 0, got {r.seed}")
+    _check(r.jobs >= 0, "run.jobs", f"must be >= 0 (0 = all cores), got {r.jobs}")
+    _check(bool(cfg.scenario) and "/" not in cfg.scenario and ".." not in cfg.scenario,
+           "scenario", f"must be a plain name (no '/' or '..'), got {cfg.scenario!r}")
+
+    n = cfg.network
+    _check(n.road_speed_kmh > 0, "network.road_speed_kmh", f"must be > 0, got {n.road_speed_kmh}")
+    _check(n.detour_factor >= 1, "network.detour_factor", f"must be >= 1, got {n.detour_factor}")
+    _finite_nonneg(n.clinic_access_minutes, "network.clinic_access_minutes")
+    _check(len(n.villages) > 0, "network.villages", "the network has no villages")
+    for vid, v in n.villages.items():
+        key = f"network.villages.{vid}"
+        _check(v.population >= 0, f"{key}.population", f"must be >= 0, got {v.population}")
+        _check(v.clinic_doctors >= 0, f"{key}.clinic_doctors", f"must be >= 0, got {v.clinic_doctors}")
+        _check(vid not in n.facilities, key, "a village and a facility share this id")
+    for fid, f in n.facilities.items():
+        key = f"network.facilities.{fid}"
+        _check(f.kind in FACILITY_KINDS, f"{key}.kind", f"must be one of {', '.join(FACILITY_KINDS)}, got {f.kind!r}")
+        _check(f.tier in (1, 2, 3), f"{key}.tier", f"must be 1, 2 or 3, got {f.tier}")
+        expected = {"township": 1, "community": 1, "lead": 2, "tertiary": 3}[f.kind]
+        _check(f.tier == expected, f"{key}.tier", f"a {f.kind} is tier {expected}, got {f.tier}")
+        for kind, count in list(f.doctors.items()) + list(f.night_doctors.items()):
+            _check(count is not None and count >= 0, f"{key}.doctors.{kind}", f"must be >= 0, got {count}")
+        _check(f.beds >= 0, f"{key}.beds", f"must be >= 0, got {f.beds}")
+        _prob(f.initial_bed_occupancy, f"{key}.initial_bed_occupancy")
+        _check(f.ambulances >= 0, f"{key}.ambulances", f"must be >= 0, got {f.ambulances}")
+        for m in f.acquire + f.read + list(f.equipment_units):
+            _check(m in MODALITIES, f"{key}", f"unknown modality {m!r} (known: {', '.join(MODALITIES)})")
+        for m, units in f.equipment_units.items():
+            _check(units >= 0, f"{key}.equipment_units.{m}", f"must be >= 0, got {units}")
+        h = f.hours
+        _check(0 <= h.open_hour < h.close_hour <= 24, f"{key}.hours",
+               f"needs 0 <= open_hour < close_hour <= 24, got {h.open_hour}-{h.close_hour}")
+        _check(all(0 <= d <= 6 for d in h.days), f"{key}.hours.days", "days are 0 (Monday) to 6")
+        _prob(h.weekend_share, f"{key}.hours.weekend_share")
+        if f.tier == 1:
+            _check(f.lead is not None, f"{key}.lead", "a tier-1 member must name its lead hospital")
+        if f.lead is not None:
+            _check(f.lead in n.facilities, f"{key}.lead", f"names {f.lead!r}, which is not a facility")
+            _check(n.facilities[f.lead].tier == 2, f"{key}.lead", f"{f.lead!r} is not a tier-2 lead hospital")
+    tiers = {f.tier for f in n.facilities.values()}
+    _check(1 in tiers, "network.facilities", "needs at least one tier-1 facility")
+    _check(2 in tiers, "network.facilities", "needs at least one tier-2 lead hospital")
+    _check(sum(1 for f in n.facilities.values() if f.tier == 3) == 1, "network.facilities",
+           "needs exactly one tier-3 (out-of-county) node")
+    nodes = set(n.villages) | set(n.facilities)
+    for i, road in enumerate(n.roads):
+        key = f"network.roads[{i}]"
+        _check(road.a in nodes, f"{key}.a", f"names {road.a!r}, which is not a village or facility")
+        _check(road.b in nodes, f"{key}.b", f"names {road.b!r}, which is not a village or facility")
+        _check(road.a != road.b, key, "a road must join two different places")
+        if road.minutes is not None:
+            _finite_nonneg(road.minutes, f"{key}.minutes")
+
+    c = cfg.care
+    _check(len(c.conditions) > 0, "care.conditions", "the case mix has no conditions")
+    for cid, cond in c.conditions.items():
+        key = f"care.conditions.{cid}"
+        _finite_nonneg(cond.incidence_per_1000, f"{key}.incidence_per_1000")
+        _check(cond.min_tier in TIERS, f"{key}.min_tier", f"must be 0, 1, 2 or 3, got {cond.min_tier}")
+        for m in cond.diagnostics:
+            _check(m in MODALITIES and m != "cathlab", f"{key}.diagnostics",
+                   f"unknown diagnostic {m!r} (known: ecg, xray, ct, lab)")
+        _tier_list(cond.consult_minutes, f"{key}.consult_minutes")
+        _check(all(v > 0 for v in cond.consult_minutes), f"{key}.consult_minutes", "must be > 0")
+        _dist(Dist(cond.consult_dist, 1.0, cond.consult_cv), f"{key}.consult")
+        _prob(cond.admit_prob, f"{key}.admit_prob")
+        _dist(cond.los_days, f"{key}.los_days")
+        _check(cond.priority in (0, 1, 2), f"{key}.priority", f"must be 0, 1 or 2, got {cond.priority}")
+        _prob(cond.ambulance_prob, f"{key}.ambulance_prob")
+        _prob(cond.down_refer_prob, f"{key}.down_refer_prob")
+        _check(cond.pathway in ("outpatient", "stemi", "stroke", "trauma"), f"{key}.pathway",
+               f"must be outpatient, stemi, stroke or trauma, got {cond.pathway!r}")
+        _check(cond.profile in ("outpatient", "emergency"), f"{key}.profile",
+               f"must be outpatient or emergency, got {cond.profile!r}")
+    for m, v in c.test_minutes.items():
+        _check(m in MODALITIES, f"care.test_minutes.{m}", f"unknown modality (known: {', '.join(MODALITIES)})")
+        _finite_nonneg(v, f"care.test_minutes.{m}")
+    ch = c.choice
+    _tier_list(ch.beta_tier, "care.choice.beta_tier", nonneg=False)
+    for k in ("beta_travel_per_hour", "beta_cost_per_100", "beta_capable", "perception_noise"):
+        v = getattr(ch, k)
+        _check(math.isfinite(v), f"care.choice.{k}", f"must be finite, got {v!r}")
+    _check(ch.tier1_options >= 1, "care.choice.tier1_options", f"must be >= 1, got {ch.tier1_options}")
+    b = c.behaviour
+    _check(len(b.patience_hours) == 3, "care.behaviour.patience_hours", "needs 3 values (priority 0, 1, 2)")
+    for i, v in enumerate(b.patience_hours):
+        _finite_nonneg(v, f"care.behaviour.patience_hours[{i}]")
+        _check(v > 0, f"care.behaviour.patience_hours[{i}]", "must be > 0")
+    _prob(b.renege_go_up_prob, "care.behaviour.renege_go_up_prob")
+    _check(b.balk_queue >= 0, "care.behaviour.balk_queue", f"must be >= 0, got {b.balk_queue}")
+    _check(b.closed_policy in ("wait", "elsewhere"), "care.behaviour.closed_policy",
+           f"must be wait or elsewhere, got {b.closed_policy!r}")
+    _finite_nonneg(b.bed_wait_max_hours, "care.behaviour.bed_wait_max_hours")
+    for k, v in vars(c.emergency).items():
+        _finite_nonneg(v, f"care.emergency.{k}")
+    p = c.prices
+    for k in ("consult", "bed_day"):
+        _tier_list(getattr(p, k), f"care.prices.{k}")
+    for k in ("reimburse_outpatient", "reimburse_inpatient"):
+        _tier_list(getattr(p, k), f"care.prices.{k}")
+        for i, v in enumerate(getattr(p, k)):
+            _prob(v, f"care.prices.{k}[{i}]")
+    for m, v in p.tests.items():
+        _check(m in MODALITIES, f"care.prices.tests.{m}", "unknown modality")
+        _finite_nonneg(v, f"care.prices.tests.{m}")
+    _finite_nonneg(p.ambulance_trip, "care.prices.ambulance_trip")
+    _finite_nonneg(p.travel_per_hour, "care.prices.travel_per_hour")
+    pr = c.profiles
+    for k, n_expected in (("outpatient_hourly", 24), ("emergency_hourly", 24), ("weekday", 7)):
+        vals = getattr(pr, k)
+        _check(len(vals) == n_expected, f"care.profiles.{k}", f"needs {n_expected} values, got {len(vals)}")
+        for i, v in enumerate(vals):
+            _finite_nonneg(v, f"care.profiles.{k}[{i}]")
+        _check(sum(vals) > 0, f"care.profiles.{k}", "all values are zero")

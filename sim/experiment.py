@@ -1,0 +1,194 @@
+"""Scenarios x replications: run them (in parallel) and collect tidy tables.
+
+The unit of work is :func:`replicate`, a pure function of ``(config, replication)``; the
+same config and seed give byte-identical tables in any process, with any worker count.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import platform
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from importlib import metadata
+
+import numpy as np
+import pandas as pd
+
+from sim.config import Config
+from sim.metrics import kpis as compute_kpis
+from sim.metrics import summarise
+from sim.model import run_replication, site_ids
+from sim.network import County, build_county
+
+__all__ = ["RunResult", "run", "replicate", "sites_table", "villages_table", "conditions_table",
+           "config_hash", "versions", "default_jobs"]
+
+TABLES = ("patients", "visits", "admissions", "emergency")
+
+
+def default_jobs() -> int:
+    """Worker processes when ``run.jobs`` is 0: the cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def sites_table(county: County) -> pd.DataFrame:
+    """One row per site (facilities, then village clinics): tier, kind, lead, position."""
+    g = county.graph
+    rows = []
+    for fid in county.facility_ids:
+        d = g.nodes[fid]
+        rows.append((fid, int(d["tier"]), d["kind"], d.get("lead") or "", d["x_km"], d["y_km"], d["name"],
+                     d.get("name_zh", ""), None))
+    for vid in county.village_ids:
+        d = g.nodes[vid]
+        rows.append((f"clinic:{vid}", 0, "village_clinic", "", d["x_km"], d["y_km"], f"{d['name']} clinic",
+                     f"{d.get('name_zh', '')}村卫生室", vid))
+    df = pd.DataFrame(rows, columns=["site", "tier", "kind", "lead", "x_km", "y_km", "name", "name_zh", "village"])
+    assert list(df["site"]) == site_ids(county)
+    return df
+
+
+def villages_table(county: County) -> pd.DataFrame:
+    g = county.graph
+    return pd.DataFrame({
+        "village": county.village_ids,
+        "population": county.population,
+        "clinic_doctors": county.clinic_doctors,
+        "x_km": [g.nodes[v]["x_km"] for v in county.village_ids],
+        "y_km": [g.nodes[v]["y_km"] for v in county.village_ids],
+        "home_tier1": [county.facility_ids[h] for h in county.home_tier1],
+    })
+
+
+def conditions_table(cfg: Config) -> pd.DataFrame:
+    rows = {cid: {"name_zh": c.name_zh, "min_tier": c.min_tier, "admit_prob": c.admit_prob,
+                  "los_mean_days": c.los_days.mean, "pathway": c.pathway, "specialty": c.specialty,
+                  "incidence_per_1000": c.incidence_per_1000}
+            for cid, c in cfg.care.conditions.items()}
+    df = pd.DataFrame.from_dict(rows, orient="index")
+    df.index.name = "condition"
+    return df
+
+
+def config_hash(cfg: Config) -> str:
+    """A stable hash of everything that changes results (run.jobs and output paths excluded)."""
+    d = dataclasses.asdict(cfg)
+    for k in ("jobs", "output_dir", "name"):
+        d["run"].pop(k, None)
+    blob = json.dumps(d, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for pkg in ("tiered-care-sim", "simpy", "numpy", "pandas", "networkx", "scipy", "hydra-core", "pyarrow"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+@dataclass
+class RunResult:
+    """The tidy tables of one scenario's replications."""
+
+    config: Config
+    kpis: pd.DataFrame
+    summary: pd.DataFrame
+    occupancy: pd.DataFrame
+    sites: pd.DataFrame
+    villages: pd.DataFrame
+    conditions: pd.DataFrame
+    patients: pd.DataFrame | None = None
+    visits: pd.DataFrame | None = None
+    admissions: pd.DataFrame | None = None
+    emergency: pd.DataFrame | None = None
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def scenario(self) -> str:
+        return self.config.scenario
+
+    def kpi(self, metric: str, group: str = "county") -> pd.Series:
+        """One KPI's values by replication."""
+        k = self.kpis[(self.kpis["metric"] == metric) & (self.kpis["group"] == group)]
+        return k.set_index("replication")["value"]
+
+    def __repr__(self) -> str:
+        n = self.kpis["replication"].nunique() if len(self.kpis) else 0
+        return f"RunResult(scenario={self.scenario!r}, replications={n})"
+
+
+def replicate(cfg: Config, replication: int) -> dict:
+    """One replication: run the model, compute its KPIs; keep its tables if configured."""
+    county = build_county(cfg.network)
+    res = run_replication(cfg, replication, county)
+    sites = sites_table(county)
+    villages = villages_table(county)
+    conds = conditions_table(cfg)
+    k = compute_kpis(res.tables, res.occupancy, sites, villages, conds, cfg.care.prices,
+                     cfg.run.warmup_days, cfg.run.horizon_days)
+    k.insert(0, "replication", np.int32(replication))
+    k.insert(0, "scenario", cfg.scenario)
+    return {"replication": replication, "kpis": k, "occupancy": res.occupancy,
+            "tables": res.tables if cfg.run.keep_patients else None, "info": res.info}
+
+
+def _replicate_args(args: tuple[Config, int]) -> dict:
+    return replicate(*args)
+
+
+def run(cfg: Config, replications: list[int] | None = None, jobs: int | None = None,
+        progress: bool = False) -> RunResult:
+    """Run a scenario's replications (in a local process pool when jobs > 1)."""
+    t0 = time.perf_counter()
+    reps = list(range(cfg.run.replications)) if replications is None else list(replications)
+    jobs = jobs if jobs is not None else (cfg.run.jobs or default_jobs())
+    jobs = max(1, min(jobs, len(reps)))
+    county = build_county(cfg.network)  # validates the graph before any work starts
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(reps), desc=f"{cfg.scenario}", unit="rep")
+    outs: list[dict] = []
+    if jobs == 1:
+        for r in reps:
+            outs.append(replicate(cfg, r))
+            if bar:
+                bar.update(1)
+    else:
+        with ProcessPoolExecutor(max_workers=jobs) as ex:
+            for out in ex.map(_replicate_args, [(cfg, r) for r in reps]):
+                outs.append(out)
+                if bar:
+                    bar.update(1)
+    if bar:
+        bar.close()
+    return collect(cfg, outs, county, time.perf_counter() - t0)
+
+
+def collect(cfg: Config, outs: list[dict], county: County | None = None, wall: float = 0.0) -> RunResult:
+    """Assemble replication outputs into one :class:`RunResult` (in replication order)."""
+    county = county or build_county(cfg.network)
+    outs = sorted(outs, key=lambda o: o["replication"])
+    k = pd.concat([o["kpis"] for o in outs], ignore_index=True)
+    occ = pd.concat([o["occupancy"] for o in outs], ignore_index=True)
+    tables: dict[str, pd.DataFrame | None] = {t: None for t in TABLES}
+    if all(o["tables"] is not None for o in outs):
+        for t in TABLES:
+            tables[t] = pd.concat([o["tables"][t] for o in outs], ignore_index=True)
+    meta = {"scenario": cfg.scenario, "seed": cfg.run.seed, "replications": [o["replication"] for o in outs],
+            "config_hash": config_hash(cfg), "versions": versions(), "wall_s": wall,
+            "replication_info": {str(o["replication"]): o["info"] for o in outs}}
+    return RunResult(config=cfg, kpis=k, summary=summarise(k), occupancy=occ, sites=sites_table(county),
+                     villages=villages_table(county), conditions=conditions_table(cfg), meta=meta, **tables)

@@ -1,0 +1,272 @@
+"""One node's SimPy resources (doctors, beds, equipment, ambulances) and its opening hours.
+
+:class:`Pool` is a priority resource built on SimPy events.  Compared with
+``simpy.PriorityResource`` it adds what the model needs and nothing else:
+
+- a capacity that can change during the run (shift schedules, expert rotas); when capacity
+  drops, a doctor already with a patient finishes that patient (no pre-emption);
+- reneging without a ``Condition`` per patient (a patience timer is created only when the
+  patient actually has to queue);
+- time-weighted monitors (in use, queueing, capacity), in total and per simulated day, so
+  utilisation and Little's law can be computed after the run without any event log.
+
+Requests are served in (priority, arrival) order: lower priority numbers first.
+"""
+
+from __future__ import annotations
+
+import math
+from heapq import heappop, heappush
+
+import simpy
+from simpy.events import PENDING
+
+__all__ = ["Pool", "Site", "DAY", "is_open", "next_opening"]
+
+DAY = 1440.0
+WEEK = 7 * DAY
+
+
+class Pool:
+    """A counted resource with priority queueing, reneging, variable capacity and monitors."""
+
+    __slots__ = ("env", "facility", "resource", "capacity", "in_use", "waiting", "_heap", "_seq",
+                 "_last", "_day", "_day_end", "busy_area", "queue_area", "cap_area",
+                 "day_busy", "day_queue", "day_cap", "_db", "_dq", "_dc", "requests",
+                 "served", "reneged")
+
+    def __init__(self, env: simpy.Environment, capacity: int, facility: str = "", resource: str = ""):
+        if capacity < 0:
+            raise ValueError(f"{facility}.{resource}: capacity must be >= 0, got {capacity}")
+        self.env = env
+        self.facility = facility
+        self.resource = resource
+        self.capacity = int(capacity)
+        self.in_use = 0
+        self.waiting = 0
+        self._heap: list[list] = []
+        self._seq = 0
+        self._last = env.now
+        self._day = int(env.now // DAY)
+        self._day_end = (self._day + 1) * DAY
+        self.busy_area = 0.0
+        self.queue_area = 0.0
+        self.cap_area = 0.0
+        self.day_busy: list[float] = []
+        self.day_queue: list[float] = []
+        self.day_cap: list[float] = []
+        self._db = self._dq = self._dc = 0.0
+        self.requests = 0
+        self.served = 0
+        self.reneged = 0
+
+    # ------------------------------------------------------------------ monitors
+    def _touch(self) -> None:
+        now = self.env._now
+        last = self._last
+        if now == last:
+            return
+        u, q, c = self.in_use, self.waiting, self.capacity
+        while now > self._day_end:
+            dt = self._day_end - last
+            self._db += u * dt
+            self._dq += q * dt
+            self._dc += c * dt
+            self.day_busy.append(self._db)
+            self.day_queue.append(self._dq)
+            self.day_cap.append(self._dc)
+            self._db = self._dq = self._dc = 0.0
+            last = self._day_end
+            self._day_end += DAY
+        dt = now - last
+        self._db += u * dt
+        self._dq += q * dt
+        self._dc += c * dt
+        dt = now - self._last
+        self.busy_area += u * dt
+        self.queue_area += q * dt
+        self.cap_area += c * dt
+        self._last = now
+
+    def close_monitors(self) -> None:
+        """Bring the monitors up to ``env.now`` and flush the current (partial) day."""
+        self._touch()
+        self.day_busy.append(self._db)
+        self.day_queue.append(self._dq)
+        self.day_cap.append(self._dc)
+        self._db = self._dq = self._dc = 0.0
+
+    # ------------------------------------------------------------------ requests
+    def request(self, priority: int = 2) -> simpy.Event:
+        """An event that succeeds (value True) when a unit is granted."""
+        ev = simpy.Event(self.env)
+        self.requests += 1
+        if self.waiting == 0 and self.in_use < self.capacity:
+            self._touch()
+            self.in_use += 1
+            self.served += 1
+            ev._ok = True
+            ev._value = True
+            self.env.schedule(ev)
+        else:
+            self._touch()
+            self.waiting += 1
+            entry = [priority, self._seq, ev]
+            self._seq += 1
+            heappush(self._heap, entry)
+            ev.entry = entry  # type: ignore[attr-defined]
+        return ev
+
+    def renege(self, ev: simpy.Event) -> bool:
+        """Withdraw a waiting request: it succeeds with value False.  False if already granted."""
+        if ev._value is not PENDING:
+            return False
+        self._touch()
+        ev.entry[2] = None  # type: ignore[attr-defined]
+        self.waiting -= 1
+        self.reneged += 1
+        ev._ok = True
+        ev._value = False
+        self.env.schedule(ev)
+        return True
+
+    def request_with_patience(self, priority: int, patience: float) -> simpy.Event:
+        """Like :meth:`request`, but the request reneges (value False) after ``patience`` minutes."""
+        ev = self.request(priority)
+        if ev._value is PENDING and patience < math.inf:
+            timer = self.env.timeout(patience)
+            timer.callbacks.append(lambda _t, ev=ev: self.renege(ev))
+        return ev
+
+    def release(self) -> None:
+        self._touch()
+        self.in_use -= 1
+        self._grant()
+
+    def set_capacity(self, capacity: int) -> None:
+        """Change capacity now.  Units above the new capacity finish their current user first."""
+        if capacity == self.capacity:
+            return
+        self._touch()
+        self.capacity = capacity
+        self._grant()
+
+    def _grant(self) -> None:
+        heap = self._heap
+        while self.waiting and self.in_use < self.capacity:
+            entry = heappop(heap)
+            ev = entry[2]
+            if ev is None:
+                continue
+            self.waiting -= 1
+            self.in_use += 1
+            self.served += 1
+            ev._ok = True
+            ev._value = True
+            self.env.schedule(ev)
+
+
+def is_open(t: float, open_min: float, close_min: float, days: frozenset[int]) -> bool:
+    """Whether an outpatient clinic is open at minute ``t`` (t = 0 is Monday 00:00).
+
+    >>> is_open(9 * 60, 480, 1050, frozenset(range(7)))
+    True
+    >>> is_open(20 * 60, 480, 1050, frozenset(range(7)))
+    False
+    """
+    day = int(t // DAY)
+    m = t - day * DAY
+    return (day % 7) in days and open_min <= m < close_min
+
+
+def next_opening(t: float, open_min: float, close_min: float, days: frozenset[int]) -> float:
+    """The first minute >= ``t`` at which the clinic is open (``inf`` if it never opens).
+
+    >>> next_opening(20 * 60, 480, 1050, frozenset(range(7)))
+    1920.0
+    >>> next_opening(9 * 60, 480, 1050, frozenset(range(7)))
+    540.0
+    """
+    if is_open(t, open_min, close_min, days):
+        return float(t)
+    if not days:
+        return math.inf
+    day = int(t // DAY)
+    for k in range(0, 8):
+        d = day + k
+        if (d % 7) in days:
+            start = d * DAY + open_min
+            if start >= t:
+                return float(start)
+    return math.inf
+
+
+class Site:
+    """Runtime state of one facility (or village clinic): its pools and its hours."""
+
+    __slots__ = ("index", "fid", "tier", "doctors", "day_doctors", "night_doctors", "weekend_share",
+                 "beds", "equipment", "acquire", "read", "ambulances", "open_min", "close_min",
+                 "days", "bed_capacity")
+
+    def __init__(self, env: simpy.Environment, index: int, fid: str, tier: int,
+                 day_doctors: dict[str, int], night_doctors: dict[str, int], beds: int,
+                 acquire: list[str], read: list[str], equipment_units: dict[str, int],
+                 ambulances: int, open_hour: float, close_hour: float, days: list[int],
+                 weekend_share: float):
+        self.index = index
+        self.fid = fid
+        self.tier = tier
+        self.day_doctors = {k: int(v) for k, v in day_doctors.items()}
+        self.night_doctors = {k: int(night_doctors.get(k, 0)) for k in self.day_doctors}
+        self.weekend_share = weekend_share
+        self.open_min = open_hour * 60.0
+        self.close_min = close_hour * 60.0
+        self.days = frozenset(days)
+        # t = 0 is Monday 00:00: night staffing until the clinic opens.
+        self.doctors = {k: Pool(env, self.night_doctors[k], fid, f"doctors:{k}") for k in self.day_doctors}
+        self.bed_capacity = int(beds)
+        self.beds = Pool(env, beds, fid, "beds") if beds > 0 else None
+        self.acquire = frozenset(acquire)
+        self.read = frozenset(read)
+        self.equipment = {m: Pool(env, int(equipment_units.get(m, 1)), fid, f"equipment:{m}") for m in acquire}
+        self.ambulances = Pool(env, ambulances, fid, "ambulances") if ambulances > 0 else None
+
+    def pools(self) -> list[Pool]:
+        out = list(self.doctors.values()) + list(self.equipment.values())
+        if self.beds is not None:
+            out.append(self.beds)
+        if self.ambulances is not None:
+            out.append(self.ambulances)
+        return out
+
+    def is_open(self, t: float) -> bool:
+        return is_open(t, self.open_min, self.close_min, self.days)
+
+    def next_opening(self, t: float) -> float:
+        return next_opening(t, self.open_min, self.close_min, self.days)
+
+    def day_capacity(self, kind: str, weekday: int) -> int:
+        day = self.day_doctors[kind]
+        if weekday >= 5:
+            day = max(self.night_doctors[kind], int(round(day * self.weekend_share)))
+        return day
+
+    def shifts(self, env: simpy.Environment):
+        """Process: day staffing during outpatient hours, night staffing outside them."""
+        while True:
+            now = env.now
+            day = int(now // DAY)
+            weekday = day % 7
+            open_at = day * DAY + self.open_min
+            close_at = day * DAY + self.close_min
+            if weekday in self.days and now < open_at:
+                yield env.timeout(open_at - now)
+                for k, pool in self.doctors.items():
+                    pool.set_capacity(self.day_capacity(k, weekday))
+                continue
+            if weekday in self.days and now < close_at:
+                yield env.timeout(close_at - now)
+                for k, pool in self.doctors.items():
+                    pool.set_capacity(self.night_doctors[k])
+                continue
+            yield env.timeout((day + 1) * DAY - now)

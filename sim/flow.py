@@ -1,0 +1,332 @@
+"""SimPy processes that move patients and only *record*: arrivals, journeys, transfers.
+
+Every process takes the replication's :class:`~sim.model.World` first.  Nothing here
+computes a KPI; everything is appended to ``world.log``.
+"""
+
+from __future__ import annotations
+
+from sim.patients import (A_ADMIT, A_AMB, A_CHOICE, A_CONSULT, A_DOWN, A_LOS, A_PATIENCE, A_PERC,
+                          A_RENEGE)
+from sim.records import TEST_BIT
+
+__all__ = ["arrivals", "journey", "release_later"]
+
+# exit kinds
+COMPLETED, TRANSFERRED_OUT, LEFT = 1, 2, 3
+# visit outcomes
+TREATED, ADMITTED, REFERRED, RENEGED, BALKED, OUT_OF_COUNTY, DOWN, CLOSED = 1, 2, 3, 4, 5, 6, 7, 8
+# modes
+SELF, REFERRAL, AMBULANCE, DOWN_REFERRAL, AFTER_RENEGE = 0, 1, 2, 3, 4
+
+
+def arrivals(w):
+    """Process: release each pre-drawn patient at its onset time."""
+    env = w.env
+    log = w.log
+    for t, v, c, att in w.arrivals.batches():
+        tl, vl, cl, al = t.tolist(), v.tolist(), c.tolist(), att.tolist()
+        for i in range(len(tl)):
+            dt = tl[i] - env._now
+            if dt > 0:
+                yield env.timeout(dt)
+            pid = log.new_patient(vl[i], cl[i], tl[i])
+            w.n_arrived += 1
+            env.process(journey(w, pid, vl[i], cl[i], al[i]))
+
+
+def journey(w, pid, v, c, a):
+    """Process: one episode from onset to its exit (completed, out of county, left untreated)."""
+    env = w.env
+    cond = w.conds[c]
+    if cond.pathway != "outpatient" and a[A_AMB] < cond.ambulance_prob and w.stations_of_village[v]:
+        yield from ambulance_call(w, pid, v, c, a)
+        return
+    s = w.choice.choose(v, c, a[A_CHOICE], a[A_PERC] < w.perception_noise)
+    w.log.p_first[pid] = s
+    minutes = w.clinic_minutes if s >= w.F else w.travel[v][s]
+    yield from go(w, pid, s, minutes, cond.pathway != "outpatient")
+    yield from care(w, pid, v, c, a, s, SELF)
+
+
+def go(w, pid, dest, minutes, emergency):
+    """Travel to ``dest`` by own means.  A non-emergency patient whose destination would be
+    closed on arrival stays at home and sets off so as to arrive when it opens (the delay is
+    not queueing: it shows as onset-to-first-contact time, not as a wait)."""
+    env = w.env
+    if not emergency and w.closed_wait and dest != w.tertiary:
+        site = w.sites[dest]
+        arrive = env._now + minutes
+        if not site.is_open(arrive):
+            yield env.timeout(site.next_opening(arrive) - arrive)
+    if minutes > 0:
+        yield env.timeout(minutes)
+    w.log.p_travel[pid] += minutes
+
+
+def care(w, pid, v, c, a, s, mode):
+    """Process body: visits from site ``s`` on, following referrals until the episode ends."""
+    env = w.env
+    log = w.log
+    cond = w.conds[c]
+    prio = cond.priority
+    emergency = cond.pathway != "outpatient"
+    erow = -1
+    while True:
+        now = env._now
+        if s == w.tertiary:
+            row = log.visit(pid, s, now, mode)
+            log.v_start[row] = now
+            log.v_end[row] = now
+            log.v_outcome[row] = OUT_OF_COUNTY
+            log.exit(pid, TRANSFERRED_OUT, now)
+            return
+        site = w.sites[s]
+        if emergency and w.em_capable[s][c]:
+            if erow < 0:
+                erow = log.emergency(pid, log.p_onset[pid], -1)
+                log.e_fmc[erow] = now
+            log.e_door[erow] = now
+            log.e_dest[erow] = s
+            yield from definitive_emergency(w, pid, v, c, a, s, mode, erow)
+            return
+        row = log.visit(pid, s, now, mode)
+        if emergency and erow < 0:
+            erow = log.emergency(pid, log.p_onset[pid], -1)
+            log.e_fmc[erow] = now
+        if not emergency and not site.is_open(now):
+            if w.closed_wait:
+                yield env.timeout(site.next_opening(now) - now)
+            else:
+                alt = w.choice.choose_among(v, c, a[A_CHOICE], a[A_PERC] < w.perception_noise,
+                                            lambda o: o == w.tertiary or w.sites[o].is_open(now))
+                if alt is not None and alt != s:
+                    log.v_end[row] = now
+                    log.v_outcome[row] = CLOSED
+                    minutes = w.site_travel(s, alt, v)
+                    yield env.timeout(minutes)
+                    log.p_travel[pid] += minutes
+                    s = alt
+                    mode = SELF
+                    continue
+                yield env.timeout(site.next_opening(now) - now)
+        pool = site.doctors[w.kind[s][c]]
+        if pool.waiting >= w.balk_queue and prio > 0:
+            log.v_end[row] = env._now
+            log.v_outcome[row] = BALKED
+            nxt = w.after_renege_target(s, v, a[A_RENEGE])
+            if nxt is None:
+                log.exit(pid, LEFT, env._now)
+                return
+            yield from go(w, pid, nxt, w.site_travel(s, nxt, v), emergency)
+            s, mode = nxt, AFTER_RENEGE
+            continue
+        granted = yield pool.request_with_patience(prio, a[A_PATIENCE] * w.patience[prio])
+        if not granted:
+            log.v_end[row] = env._now
+            log.v_outcome[row] = RENEGED
+            nxt = w.after_renege_target(s, v, a[A_RENEGE])
+            if nxt is None:
+                log.exit(pid, LEFT, env._now)
+                return
+            yield from go(w, pid, nxt, w.site_travel(s, nxt, v), emergency)
+            s, mode = nxt, AFTER_RENEGE
+            continue
+        log.v_start[row] = env._now
+        yield env.timeout(w.consult[c][site.tier] * a[A_CONSULT])
+        pool.release()
+        mask = 0
+        for m in w.local_tests[s][c]:
+            eq = site.equipment[m]
+            yield eq.request(prio)
+            yield env.timeout(w.test_minutes[m])
+            eq.release()
+            mask |= TEST_BIT[m]
+        log.v_tests[row] = mask
+        if emergency:
+            # first contact at a site that cannot give definitive care: stabilise, then transfer
+            yield env.timeout(w.stabilise)
+            log.v_end[row] = env._now
+            log.v_outcome[row] = REFERRED
+            log.p_up[pid] += 1
+            dest = w.em_dest_from_site[s][c]
+            yield from ambulance_transfer(w, s, dest)
+            s, mode = dest, AMBULANCE
+            continue
+        if w.manage[s][c]:
+            if a[A_ADMIT] < cond.admit_prob:
+                if site.beds is not None:
+                    log.v_end[row] = env._now
+                    log.v_outcome[row] = ADMITTED
+                    ok = yield from admit(w, pid, c, a, s)
+                    if ok:
+                        yield from after_discharge(w, pid, v, c, a, s)
+                        log.exit(pid, COMPLETED, env._now)
+                        return
+                    # no bed within the limit: transfer up, and out of county from tier 2
+                    nxt = w.refer_up(s, v, max(cond.min_tier, site.tier + 1))
+                else:
+                    log.v_end[row] = env._now
+                    log.v_outcome[row] = REFERRED
+                    nxt = w.refer_up(s, v, max(cond.min_tier, site.tier + 1))
+            else:
+                log.v_end[row] = env._now
+                log.v_outcome[row] = TREATED
+                log.exit(pid, COMPLETED, env._now)
+                return
+        else:
+            log.v_end[row] = env._now
+            log.v_outcome[row] = REFERRED
+            nxt = w.refer[s][c]
+        log.p_up[pid] += 1
+        if prio == 0:
+            yield from ambulance_transfer(w, s, nxt)
+            mode = AMBULANCE
+        else:
+            yield from go(w, pid, nxt, w.site_travel(s, nxt, v), emergency)
+            mode = REFERRAL
+        s = nxt
+
+
+def admit(w, pid, c, a, s):
+    """Process body: wait for a bed (up to the limit), stay, be discharged.  Returns admitted?"""
+    env = w.env
+    log = w.log
+    site = w.sites[s]
+    row = log.admission(pid, s, env._now)
+    prio = w.conds[c].priority
+    ok = yield site.beds.request_with_patience(prio, w.bed_wait_max)
+    if not ok:
+        log.a_outcome[row] = 2
+        return False
+    log.a_admit[row] = env._now
+    log.a_outcome[row] = 0
+    yield env.timeout(w.los[c] * a[A_LOS])
+    site.beds.release()
+    log.a_discharge[row] = env._now
+    log.a_outcome[row] = 1
+    return True
+
+
+def after_discharge(w, pid, v, c, a, s):
+    """Down-referral (下转) of a discharged hospital inpatient to the tier-1 site near home."""
+    if w.tier[s] < 2 or a[A_DOWN] >= w.conds[c].down_refer_prob:
+        return
+    env = w.env
+    log = w.log
+    home = w.home[v]
+    yield from go(w, pid, home, w.site_travel(s, home, v), False)
+    log.p_down[pid] += 1
+    row = log.visit(pid, home, env._now, DOWN_REFERRAL)
+    site = w.sites[home]
+    if not site.is_open(env._now):
+        yield env.timeout(site.next_opening(env._now) - env._now)
+    pool = site.doctors[w.down_kind[home]]
+    yield pool.request(2)
+    log.v_start[row] = env._now
+    yield env.timeout(w.consult[c][1] * a[A_CONSULT])
+    pool.release()
+    log.v_end[row] = env._now
+    log.v_outcome[row] = DOWN
+
+
+def release_later(env, pool, delay):
+    t = env.timeout(delay)
+    t.callbacks.append(lambda _e: pool.release())
+
+
+def ambulance_call(w, pid, v, c, a):
+    """120 call: the nearest station with a free ambulance (else the nearest) sends one;
+    first medical contact at the scene; carried to the nearest capable site."""
+    env = w.env
+    log = w.log
+    stations = w.stations_of_village[v]
+    st = stations[0]
+    for cand in stations:
+        p = w.sites[cand].ambulances
+        if p.waiting == 0 and p.in_use < p.capacity:
+            st = cand
+            break
+    pool = w.sites[st].ambulances
+    erow = log.emergency(pid, env._now, st)
+    yield pool.request(0)
+    yield env.timeout(w.dispatch + w.travel[v][st])
+    log.e_fmc[erow] = env._now
+    yield env.timeout(w.on_scene)
+    dest = w.em_dest_from_village[v][c]
+    log.p_first[pid] = dest
+    yield env.timeout(w.travel[v][dest])
+    release_later(env, pool, w.handover + w.ftravel[dest][st])
+    log.e_door[erow] = env._now
+    log.e_dest[erow] = dest
+    if dest == w.tertiary:
+        row = log.visit(pid, dest, env._now, AMBULANCE)
+        log.v_start[row] = log.v_end[row] = env._now
+        log.v_outcome[row] = OUT_OF_COUNTY
+        log.exit(pid, TRANSFERRED_OUT, env._now)
+        return
+    yield from definitive_emergency(w, pid, v, c, a, dest, AMBULANCE, erow)
+
+
+def ambulance_transfer(w, src, dest):
+    """Inter-facility emergency transfer by the ambulance of the station nearest ``src``."""
+    env = w.env
+    st = w.stations_of_site[src]
+    if st < 0:  # no ambulance anywhere: self transport
+        yield env.timeout(w.ftravel[src][dest])
+        return
+    pool = w.sites[st].ambulances
+    yield pool.request(0)
+    yield env.timeout(w.dispatch + w.ftravel[st][src] + w.handover)
+    yield env.timeout(w.ftravel[src][dest])
+    release_later(env, pool, w.handover + w.ftravel[dest][st])
+
+
+def definitive_emergency(w, pid, v, c, a, s, mode, erow):
+    """Emergency department work-up, then PCI (STEMI), CT + thrombolysis (stroke) or surgery
+    (trauma), then admission.  Records reperfusion time."""
+    env = w.env
+    log = w.log
+    cond = w.conds[c]
+    site = w.sites[s]
+    row = log.visit(pid, s, env._now, mode)
+    pool = site.doctors[w.kind[s][c]]
+    yield pool.request(0)
+    log.v_start[row] = env._now
+    yield env.timeout(w.ed_minutes)
+    pool.release()
+    mask = 0
+    if cond.pathway == "stemi" and "cathlab" in site.equipment:
+        lab = site.equipment["cathlab"]
+        yield lab.request(0)
+        yield env.timeout(w.cathlab_activation)
+        log.e_reperfusion[erow] = env._now
+        yield env.timeout(w.procedure)
+        lab.release()
+        mask |= TEST_BIT["cathlab"]
+    elif cond.pathway == "stroke" and "ct" in site.equipment:
+        ct = site.equipment["ct"]
+        yield ct.request(0)
+        yield env.timeout(w.test_minutes["ct"])
+        ct.release()
+        log.e_reperfusion[erow] = env._now
+        mask |= TEST_BIT["ct"]
+    elif cond.pathway == "trauma":
+        yield env.timeout(w.procedure)
+    log.v_tests[row] = mask
+    log.v_end[row] = env._now
+    if a[A_ADMIT] < cond.admit_prob and site.beds is not None:
+        log.v_outcome[row] = ADMITTED
+        ok = yield from admit(w, pid, c, a, s)
+        if not ok:
+            log.p_up[pid] += 1
+            yield from ambulance_transfer(w, s, w.tertiary)
+            row = log.visit(pid, w.tertiary, env._now, AMBULANCE)
+            log.v_start[row] = log.v_end[row] = env._now
+            log.v_outcome[row] = OUT_OF_COUNTY
+            log.exit(pid, TRANSFERRED_OUT, env._now)
+            return
+        yield from after_discharge(w, pid, v, c, a, s)
+    else:
+        log.v_outcome[row] = TREATED
+    log.exit(pid, COMPLETED, env._now)

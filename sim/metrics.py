@@ -1,0 +1,292 @@
+"""Tables -> KPIs -> summaries with confidence intervals and paired differences.
+
+Pure functions of the record tables (:mod:`sim.records`) and the site/village tables; no
+SimPy here, so saved outputs can be analysed, and re-priced, without re-running the model.
+Every KPI table is long and tidy: ``scenario, replication, metric, group, value`` where
+``group`` is ``"county"`` or a tier / facility id.
+
+KPI names (Chinese names in :data:`KPI_ZH`):
+
+- ``county_retention`` 县域内就诊率: share of ended episodes completed inside the county.
+- ``grassroots_share`` 基层就诊率: share of visits at village clinics and township/community centres.
+- ``outward_transfer_rate`` 外转率: share of ended episodes referred or transferred out of county.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from sim.config import MODALITIES, Prices
+from sim.records import TEST_BIT
+
+__all__ = ["KPI_ZH", "KPI_BETTER", "kpis", "price", "summarise", "paired_differences", "mean_ci"]
+
+DAY = 1440.0
+
+KPI_ZH = {
+    "episodes": "就诊人次(病例)",
+    "visits_per_person_year": "人均年门诊人次",
+    "admissions_per_person_year": "人均年住院人次",
+    "county_retention": "县域内就诊率",
+    "grassroots_share": "基层就诊率",
+    "outward_transfer_rate": "外转率",
+    "self_referral_out_of_county_rate": "自行县外就医率",
+    "up_referrals": "上转人次",
+    "up_referral_rate": "上转率",
+    "down_referrals": "下转人次",
+    "down_referral_rate": "下转率",
+    "wait_mean_min": "平均候诊时间(分钟)",
+    "wait_p90_min": "候诊时间P90(分钟)",
+    "travel_mean_min": "平均出行时间(分钟)",
+    "left_untreated_share": "未就诊离开比例",
+    "doctor_utilisation": "医生利用率",
+    "bed_occupancy": "床位使用率",
+    "stemi_fmc_to_reperfusion_median_min": "STEMI首次医疗接触至再灌注中位时间(分钟)",
+    "stemi_within_120_share": "STEMI 120分钟内再灌注比例",
+    "oop_per_visit": "次均门诊自付费用(元)",
+    "insurer_per_visit": "次均门诊医保支付(元)",
+    "oop_per_admission": "次均住院自付费用(元)",
+    "insurer_per_admission": "次均住院医保支付(元)",
+    "oop_per_episode": "例均自付费用(元)",
+    "insurer_per_episode": "例均医保支付(元)",
+}
+
+#: +1 if higher is better, -1 if lower is better, 0 if neither.
+KPI_BETTER = {
+    "episodes": 0, "visits_per_person_year": 0, "admissions_per_person_year": 0,
+    "county_retention": 1, "grassroots_share": 1, "outward_transfer_rate": -1,
+    "self_referral_out_of_county_rate": -1, "up_referrals": 0, "up_referral_rate": 0,
+    "down_referrals": 1, "down_referral_rate": 1, "wait_mean_min": -1, "wait_p90_min": -1,
+    "travel_mean_min": -1, "left_untreated_share": -1, "doctor_utilisation": 0, "bed_occupancy": 0,
+    "stemi_fmc_to_reperfusion_median_min": -1, "stemi_within_120_share": 1,
+    "oop_per_visit": -1, "insurer_per_visit": -1, "oop_per_admission": -1, "insurer_per_admission": -1,
+    "oop_per_episode": -1, "insurer_per_episode": -1,
+}
+
+
+def _tier_of(sites: pd.DataFrame) -> pd.Series:
+    return sites.set_index("site")["tier"]
+
+
+def price(tables: dict[str, pd.DataFrame], sites: pd.DataFrame, conditions: pd.DataFrame,
+          prices: Prices, horizon_min: float) -> dict[str, pd.DataFrame]:
+    """Cost of every visit and admission, in CNY, from the records (re-pricing needs no re-run).
+
+    Returns ``visits`` with ``medical, oop, insurer`` columns (outpatient part, incl. tests and
+    ambulance) and ``admissions`` with ``bed_days, medical, oop, insurer``.  A visit to the
+    out-of-county node is priced at a tier-3 consult plus the *expected* tier-3 stay for its
+    condition (``admit_prob x mean stay x bed-day``): the model does not simulate care there.
+    """
+    tier = _tier_of(sites)
+    v = tables["visits"]
+    a = tables["admissions"]
+    p = tables["patients"]
+    vt = v["facility"].map(tier).astype(np.int64).to_numpy()
+    seen = ~np.isnan(v["start"].to_numpy())
+    consult = np.asarray(prices.consult)[vt] * seen
+    tests = np.zeros(len(v))
+    mask = v["tests"].to_numpy().astype(np.int64)
+    for m in MODALITIES:
+        tests += ((mask & TEST_BIT[m]) > 0) * prices.tests.get(m, 0.0)
+    amb = (v["mode"].astype(str).to_numpy() == "ambulance") * prices.ambulance_trip
+    medical = consult + tests + amb
+    reimb = np.asarray(prices.reimburse_outpatient)[vt]
+    # expected out-of-county stay
+    cond_of_patient = p["condition"].to_numpy()
+    vc = pd.Categorical(np.asarray(cond_of_patient)[v["patient"].to_numpy()], categories=conditions.index)
+    exp_days = (conditions["admit_prob"] * conditions["los_mean_days"]).reindex(vc).to_numpy()
+    out = vt == 3
+    inpatient_out = np.where(out, exp_days * prices.bed_day[3], 0.0)
+    oop = medical * (1 - reimb) + inpatient_out * (1 - prices.reimburse_inpatient[3])
+    insurer = medical * reimb + inpatient_out * prices.reimburse_inpatient[3]
+    visits = pd.DataFrame({"patient": v["patient"].to_numpy(), "tier": vt, "medical": medical + inpatient_out,
+                           "oop": oop, "insurer": insurer})
+    at = a["facility"].map(tier).astype(np.int64).to_numpy()
+    admit = a["admit"].to_numpy()
+    dis = a["discharge"].to_numpy()
+    days = np.where(np.isnan(admit), 0.0, (np.where(np.isnan(dis), horizon_min, dis) - np.nan_to_num(admit)) / DAY)
+    med_a = days * np.asarray(prices.bed_day)[at]
+    r_in = np.asarray(prices.reimburse_inpatient)[at]
+    admissions = pd.DataFrame({"patient": a["patient"].to_numpy(), "tier": at, "bed_days": days,
+                               "medical": med_a, "oop": med_a * (1 - r_in), "insurer": med_a * r_in,
+                               "admitted": ~np.isnan(admit)})
+    return {"visits": visits, "admissions": admissions}
+
+
+def _row(rows: list, metric: str, value: float, group: str = "county") -> None:
+    rows.append((metric, group, float(value)))
+
+
+def kpis(tables: dict[str, pd.DataFrame], occupancy: pd.DataFrame, sites: pd.DataFrame,
+         villages: pd.DataFrame, conditions: pd.DataFrame, prices: Prices, warmup_days: float,
+         horizon_days: float) -> pd.DataFrame:
+    """All KPIs of one replication after the warm-up cut, as a tidy table.
+
+    Episodes count from their onset after the warm-up; visits and admissions belong to those
+    episodes; utilisation uses the post-warm-up days of the occupancy table.
+    """
+    rows: list = []
+    warm = warmup_days * DAY
+    years = (horizon_days - warmup_days) / 365.0
+    pop = float(villages["population"].sum())
+    p = tables["patients"]
+    keep = p["onset"].to_numpy() >= warm
+    pk = p[keep]
+    pids = pk["patient"].to_numpy()
+    v = tables["visits"]
+    v = v[np.isin(v["patient"].to_numpy(), pids)]
+    a = tables["admissions"]
+    a = a[np.isin(a["patient"].to_numpy(), pids)]
+    tier = _tier_of(sites)
+    vt = v["facility"].map(tier).astype(np.int64).to_numpy()
+    exit_ = pk["exit"].astype(str).to_numpy()
+    ended = exit_ != "in_system"
+    n_ended = max(int(ended.sum()), 1)
+    n_ep = len(pk)
+    _row(rows, "episodes", n_ep)
+    _row(rows, "visits_per_person_year", len(v) / pop / years if pop > 0 else math.nan)
+    admitted = ~np.isnan(a["admit"].to_numpy())
+    # expected out-of-county admissions count too (the model does not simulate tier-3 care)
+    cond_of = pd.Series(pk["condition"].to_numpy(), index=pids)
+    out_visits = v[vt == 3]
+    exp_out_adm = conditions["admit_prob"].reindex(cond_of.reindex(out_visits["patient"].to_numpy()).to_numpy()).sum()
+    _row(rows, "admissions_per_person_year", (admitted.sum() + exp_out_adm) / pop / years if pop > 0 else math.nan)
+    _row(rows, "county_retention", ((exit_ != "transferred_out") & ended).sum() / n_ended)
+    _row(rows, "grassroots_share", (vt <= 1).sum() / max(len(v), 1))
+    mode = v["mode"].astype(str).to_numpy()
+    out_ref = (vt == 3) & (mode != "self")
+    out_self = (vt == 3) & (mode == "self")
+    _row(rows, "outward_transfer_rate", out_ref.sum() / n_ended)
+    _row(rows, "self_referral_out_of_county_rate", out_self.sum() / n_ended)
+    up = int(pk["up_referrals"].sum())
+    down = int(pk["down_referrals"].sum())
+    _row(rows, "up_referrals", up)
+    _row(rows, "up_referral_rate", up / max(n_ep, 1))
+    _row(rows, "down_referrals", down)
+    at = a["facility"].map(tier).astype(np.int64).to_numpy()
+    discharged_t2 = ((at == 2) & ~np.isnan(a["discharge"].to_numpy())).sum()
+    _row(rows, "down_referral_rate", down / discharged_t2 if discharged_t2 else math.nan)
+    wait = v["start"].to_numpy() - v["arrive"].to_numpy()
+    for t in (0, 1, 2):
+        w = wait[(vt == t) & ~np.isnan(wait)]
+        _row(rows, "wait_mean_min", w.mean() if len(w) else math.nan, f"tier{t}")
+        _row(rows, "wait_p90_min", np.percentile(w, 90) if len(w) else math.nan, f"tier{t}")
+    w = wait[(vt <= 2) & ~np.isnan(wait)]
+    _row(rows, "wait_mean_min", w.mean() if len(w) else math.nan)
+    _row(rows, "wait_p90_min", np.percentile(w, 90) if len(w) else math.nan)
+    _row(rows, "travel_mean_min", float(pk["travel_min"].mean()) if n_ep else math.nan)
+    _row(rows, "left_untreated_share", (exit_ == "left_untreated").sum() / n_ended)
+
+    # utilisation from the daily occupancy after warm-up
+    occ = occupancy[occupancy["day"] >= int(math.ceil(warmup_days))]
+    if len(occ):
+        occ = occ.assign(kind=occ["resource"].str.split(":").str[0],
+                         tier=occ["facility"].map(tier).fillna(0).astype(int))
+        docs = occ[occ["kind"] == "doctors"]
+        g = docs.groupby("facility", observed=True)[["in_use", "capacity"]].sum()
+        g = g[g.index.map(tier).fillna(0).astype(int) > 0]
+        for fid, r in g.iterrows():
+            _row(rows, "doctor_utilisation", r["in_use"] / r["capacity"] if r["capacity"] > 0 else math.nan, str(fid))
+        for t in (0, 1, 2):
+            d = docs[docs["tier"] == t]
+            cap = d["capacity"].sum()
+            _row(rows, "doctor_utilisation", d["in_use"].sum() / cap if cap > 0 else math.nan, f"tier{t}")
+        beds = occ[occ["kind"] == "beds"]
+        g = beds.groupby("facility", observed=True)[["in_use", "capacity"]].sum()
+        for fid, r in g.iterrows():
+            _row(rows, "bed_occupancy", r["in_use"] / r["capacity"] if r["capacity"] > 0 else math.nan, str(fid))
+        for t in (1, 2):
+            d = beds[beds["tier"] == t]
+            cap = d["capacity"].sum()
+            _row(rows, "bed_occupancy", d["in_use"].sum() / cap if cap > 0 else math.nan, f"tier{t}")
+
+    # STEMI: first medical contact to reperfusion
+    e = tables["emergency"]
+    e = e[np.isin(e["patient"].to_numpy(), pids)]
+    stemi_ids = conditions.index[conditions["pathway"] == "stemi"]
+    e_cond = cond_of.reindex(e["patient"].to_numpy()).to_numpy()
+    es = e[np.isin(e_cond, stemi_ids)]
+    es = es[~np.isnan(es["fmc"].to_numpy())]
+    if len(es):
+        d = es["reperfusion"].to_numpy() - es["fmc"].to_numpy()
+        done = d[~np.isnan(d)]
+        _row(rows, "stemi_fmc_to_reperfusion_median_min", np.median(done) if len(done) else math.nan)
+        _row(rows, "stemi_within_120_share", (np.nan_to_num(d, nan=np.inf) <= 120).mean())
+    else:
+        _row(rows, "stemi_fmc_to_reperfusion_median_min", math.nan)
+        _row(rows, "stemi_within_120_share", math.nan)
+
+    # costs
+    priced = price({"visits": v, "admissions": a, "patients": p}, sites, conditions, prices,
+                   horizon_days * DAY)
+    pv, pa = priced["visits"], priced["admissions"]
+    travel_oop = float(pk["travel_min"].sum()) / 60.0 * prices.travel_per_hour
+    nv = max(len(pv), 1)
+    _row(rows, "oop_per_visit", (pv["oop"].sum() + travel_oop) / nv)
+    _row(rows, "insurer_per_visit", pv["insurer"].sum() / nv)
+    na = max(int(pa["admitted"].sum()), 1)
+    _row(rows, "oop_per_admission", pa["oop"].sum() / na)
+    _row(rows, "insurer_per_admission", pa["insurer"].sum() / na)
+    _row(rows, "oop_per_episode", (pv["oop"].sum() + pa["oop"].sum() + travel_oop) / max(n_ep, 1))
+    _row(rows, "insurer_per_episode", (pv["insurer"].sum() + pa["insurer"].sum()) / max(n_ep, 1))
+    return pd.DataFrame(rows, columns=["metric", "group", "value"])
+
+
+def mean_ci(x: np.ndarray, level: float = 0.95) -> tuple[float, float, float, float]:
+    """Mean, standard deviation and the t-based confidence interval of replication values.
+
+    >>> m, sd, lo, hi = mean_ci(np.array([1.0, 2.0, 3.0]))
+    >>> m, round(lo, 3), round(hi, 3)
+    (2.0, -0.484, 4.484)
+    """
+    x = np.asarray(x, dtype=float)
+    x = x[~np.isnan(x)]
+    n = len(x)
+    if n == 0:
+        return math.nan, math.nan, math.nan, math.nan
+    m = float(x.mean())
+    if n == 1:
+        return m, math.nan, math.nan, math.nan
+    sd = float(x.std(ddof=1))
+    h = float(stats.t.ppf(0.5 + level / 2, n - 1)) * sd / math.sqrt(n)
+    return m, sd, m - h, m + h
+
+
+def summarise(kpi: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """Mean and confidence interval per scenario, metric and group, across replications."""
+    rows = []
+    for (scen, metric, group), g in kpi.groupby(["scenario", "metric", "group"], sort=False, observed=True):
+        m, sd, lo, hi = mean_ci(g["value"].to_numpy(), level)
+        rows.append((scen, metric, group, int(g["value"].notna().sum()), m, sd, lo, hi))
+    return pd.DataFrame(rows, columns=["scenario", "metric", "group", "n", "mean", "sd", "ci_low", "ci_high"])
+
+
+def paired_differences(kpi: pd.DataFrame, baseline: str, level: float = 0.95) -> pd.DataFrame:
+    """Scenario minus baseline, paired by replication (common random numbers), with CIs.
+
+    Also reports the half-width an unpaired (Welch) comparison of the same runs would give,
+    so the variance reduction from CRN is visible.
+    """
+    base = kpi[kpi["scenario"] == baseline].set_index(["metric", "group", "replication"])["value"]
+    rows = []
+    for scen in [s for s in kpi["scenario"].unique() if s != baseline]:
+        other = kpi[kpi["scenario"] == scen].set_index(["metric", "group", "replication"])["value"]
+        joined = pd.concat({"b": base, "s": other}, axis=1, join="inner")
+        for (metric, group), g in joined.groupby(level=[0, 1], sort=False):
+            d = (g["s"] - g["b"]).to_numpy()
+            m, sd, lo, hi = mean_ci(d, level)
+            mb, sdb, _, _ = mean_ci(g["b"].to_numpy(), level)
+            ms, sds, _, _ = mean_ci(g["s"].to_numpy(), level)
+            n = int((~np.isnan(d)).sum())
+            unpaired = math.nan
+            if n > 1 and not (math.isnan(sdb) or math.isnan(sds)):
+                se = math.sqrt(sdb ** 2 / n + sds ** 2 / n)
+                dof = n - 1 if se == 0 else max(1.0, se ** 4 / ((sdb ** 2 / n) ** 2 / (n - 1) + (sds ** 2 / n) ** 2 / (n - 1)))
+                unpaired = float(stats.t.ppf(0.5 + level / 2, dof)) * se
+            rows.append((scen, baseline, metric, group, n, m, lo, hi, (hi - lo) / 2 if n > 1 else math.nan, unpaired))
+    return pd.DataFrame(rows, columns=["scenario", "baseline", "metric", "group", "n", "mean_diff", "ci_low", "ci_high",
+                                       "paired_half_width", "unpaired_half_width"])

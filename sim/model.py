@@ -1,0 +1,276 @@
+"""Build one replication's world and run it.
+
+:func:`run_replication` is the unit of work of every study: a pure function of
+``(config, replication)`` returning tidy tables, so it can run in any process (local pool or
+Dask worker) and give byte-identical results.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import simpy
+
+from sim.config import Config
+from sim.facilities import DAY, Pool, Site
+from sim.flow import arrivals, release_later
+from sim.network import County, build_county
+from sim.patients import Arrivals, Catalogue
+from sim.records import Log
+from sim.rng import stream
+from sim.routing import (ChoiceTable, SiteInfo, can_manage, doctor_kind, emergency_capable,
+                         referral_target)
+
+__all__ = ["World", "ReplicationResult", "build_world", "run_replication", "site_ids"]
+
+
+def site_ids(county: County) -> list[str]:
+    """Ids of every site: the facilities, then one clinic id per village (``clinic:<village>``)."""
+    return list(county.facility_ids) + [f"clinic:{v}" for v in county.village_ids]
+
+
+class World:
+    """Everything one replication needs on its hot path, as plain lists and numbers."""
+
+    def __init__(self, cfg: Config, replication: int, county: County | None = None):
+        self.cfg = cfg
+        self.replication = replication
+        self.env = simpy.Environment()
+        self.log = Log()
+        self.n_arrived = 0
+        care = cfg.care
+        county = county or build_county(cfg.network)
+        self.county = county
+        self.cat = Catalogue.from_config(care)
+        self.conds = self.cat.conditions
+        F, V = county.n_facilities, county.n_villages
+        self.F = F
+        self.tertiary = county.tertiary
+        self.tier = [int(t) for t in county.tier] + [0] * V
+        self.travel = county.travel.tolist()
+        self.ftravel = county.ftravel.tolist()
+        self.home = [int(h) for h in county.home_tier1]
+        self.clinic_minutes = county.clinic_access_minutes
+        self.site_ids = site_ids(county)
+
+        # ---- sites: facilities (tier 3 is a sink, not simulated), then village clinics
+        env = self.env
+        self.sites: list[Site | None] = []
+        infos: list[SiteInfo | None] = []
+        for i, fid in enumerate(county.facility_ids):
+            f = cfg.network.facilities[fid]
+            if f.tier == 3:
+                self.sites.append(None)
+                infos.append(SiteInfo(3, frozenset(f.doctors), frozenset(f.acquire), frozenset(f.read), 0))
+                continue
+            site = Site(env, i, fid, f.tier, f.doctors, f.night_doctors, f.beds, f.acquire, f.read,
+                        f.equipment_units, f.ambulances, f.hours.open_hour, f.hours.close_hour,
+                        f.hours.days, f.hours.weekend_share)
+            self.sites.append(site)
+            infos.append(SiteInfo(f.tier, frozenset(k for k, n in f.doctors.items() if n > 0),
+                                  frozenset(f.acquire), frozenset(f.read), f.beds))
+        for v, vid in enumerate(county.village_ids):
+            n = int(county.clinic_doctors[v])
+            if n > 0:
+                site = Site(env, F + v, f"clinic:{vid}", 0, {"general": n}, {"general": 0}, 0, [], [], {}, 0,
+                            8.0, 17.5, list(range(7)), 1.0)
+                self.sites.append(site)
+                infos.append(SiteInfo(0, frozenset({"general"}), frozenset(), frozenset(), 0))
+            else:
+                self.sites.append(None)
+                infos.append(None)
+        self.infos = infos
+
+        # ---- per (site, condition) routing facts
+        C = self.cat.n
+        self.kind: list[list[str]] = []
+        self.manage: list[list[bool]] = []
+        self.local_tests: list[list[tuple[str, ...]]] = []
+        self.refer: list[list[int]] = []
+        self.em_capable: list[list[bool]] = []
+        for s, info in enumerate(infos):
+            if info is None or self.sites[s] is None:
+                self.kind.append([]), self.manage.append([]), self.local_tests.append([])
+                self.refer.append([]), self.em_capable.append([])
+                continue
+            kinds, man, tests, ref, emc = [], [], [], [], []
+            for c, cond in enumerate(self.conds):
+                emergency = cond.pathway != "outpatient"
+                kinds.append(doctor_kind(info, cond.specialty, emergency))
+                ok = can_manage(info, cond.min_tier, cond.diagnostics)
+                man.append(ok)
+                tests.append(tuple(m for m in cond.diagnostics if m in info.acquire and m in info.read))
+                needed = cond.min_tier if ok else max(cond.min_tier, info.tier + 1)
+                # a village clinic refers to its village's township; other sites need no village
+                ref.append(referral_target(county, s, s - F if s >= F else 0, needed) if s < F else -1)
+                emc.append(emergency_capable(info, cond.pathway))
+            self.kind.append(kinds)
+            self.manage.append(man)
+            self.local_tests.append(tests)
+            self.refer.append(ref)
+            self.em_capable.append(emc)
+        for s in range(F, F + V):
+            if self.sites[s] is not None:
+                v = s - F
+                self.refer[s] = [referral_target(county, s, v, cond.min_tier if self.manage[s][c]
+                                                 else max(cond.min_tier, 1)) for c, cond in enumerate(self.conds)]
+        self.down_kind = {s: ("rehab" if "rehab" in (infos[s].doctors if infos[s] else ()) else
+                              doctor_kind(infos[s], "general", False))
+                          for s in range(F) if self.sites[s] is not None and self.tier[s] == 1}
+
+        # ---- emergency destinations and 120 stations
+        def nearest_capable(dist_row: list[float], c: int) -> int:
+            cands = [f for f in range(F) if self.sites[f] is not None and self.em_capable[f][c]
+                     and self.tier[f] >= 2]
+            if not cands:
+                return self.tertiary
+            return min(cands, key=lambda f: (dist_row[f], f))
+
+        self.em_dest_from_village = [[nearest_capable(self.travel[v], c) for c in range(C)] for v in range(V)]
+        self.em_dest_from_site = [[nearest_capable(self.ftravel[s], c) for c in range(C)] if s < F else []
+                                  for s in range(F + V)]
+        stations = [f for f in range(F) if self.sites[f] is not None and self.sites[f].ambulances is not None]
+        self.stations_of_village = [sorted(stations, key=lambda f: (self.travel[v][f], f)) for v in range(V)]
+        self.stations_of_site = [min(stations, key=lambda f: (self.ftravel[s][f], f)) if stations and s < F else
+                                 (min(stations, key=lambda f: (self.travel[s - F][f], f)) if stations else -1)
+                                 for s in range(F + V)]
+
+        # ---- behaviour and times (minutes)
+        b, e = care.behaviour, care.emergency
+        self.choice = ChoiceTable(county, self.cat, care)
+        self.perception_noise = care.choice.perception_noise
+        self.patience = [h * 60.0 for h in b.patience_hours]
+        self.renege_up = b.renege_go_up_prob
+        self.balk_queue = b.balk_queue if b.balk_queue > 0 else math.inf
+        self.closed_wait = b.closed_policy == "wait"
+        self.bed_wait_max = b.bed_wait_max_hours * 60.0
+        self.consult = [list(cond.consult_minutes) for cond in self.conds]
+        self.los = [cond.los_days.mean * DAY for cond in self.conds]
+        self.test_minutes = dict(care.test_minutes)
+        for m in ("ecg", "xray", "ct", "lab", "cathlab"):
+            self.test_minutes.setdefault(m, 15.0)
+        self.dispatch = e.dispatch_minutes
+        self.on_scene = e.on_scene_minutes
+        self.ed_minutes = e.ed_minutes
+        self.cathlab_activation = e.cathlab_activation_minutes
+        self.procedure = e.procedure_minutes
+        self.stabilise = e.stabilise_minutes
+        self.handover = e.handover_minutes
+
+        horizon = cfg.run.horizon_days * DAY
+        self.horizon = horizon
+        self.arrivals = Arrivals(self.cat, county.population, county.village_ids, cfg.run.seed,
+                                 replication, horizon)
+        self._warm_start()
+        for site in self.sites:
+            if site is not None:
+                env.process(site.shifts(env))
+        env.process(arrivals(self))
+
+    # ------------------------------------------------------------------ helpers used by flow
+    def site_travel(self, a: int, b: int, village: int) -> float:
+        """Minutes between two sites (a village clinic counts as its village)."""
+        F = self.F
+        if a >= F and b >= F:
+            return 0.0
+        if a >= F:
+            return self.travel[a - F][b] + self.clinic_minutes
+        if b >= F:
+            return self.travel[b - F][a] + self.clinic_minutes
+        return self.ftravel[a][b]
+
+    def refer_up(self, s: int, village: int, needed_tier: int) -> int:
+        return referral_target(self.county, s, village, needed_tier)
+
+    def after_renege_target(self, s: int, village: int, u: float) -> int | None:
+        """Where a patient who reneged or balked goes: up to the lead hospital (share
+        ``renege_go_up_prob``) when not already at one, else home untreated."""
+        if u >= self.renege_up or self.tier[s] >= 2:
+            return None
+        if s >= self.F:
+            return self.county.lead_of[self.home[village]]
+        return self.county.lead_of[s]
+
+    def _warm_start(self) -> None:
+        """Beds partly occupied at time 0 by earlier inpatients, with residual stays drawn from
+        ``warmstart/<facility>`` (exponential around the case mix's mean stay)."""
+        weights = np.array([c.incidence_per_1000 * c.admit_prob for c in self.conds])
+        los = np.array([c.los_days.mean for c in self.conds])
+        mean_los = float((weights * los).sum() / weights.sum()) if weights.sum() > 0 else 5.0
+        for f, fid in enumerate(self.county.facility_ids):
+            site = self.sites[f]
+            if site is None or site.beds is None:
+                continue
+            occ = self.cfg.network.facilities[fid].initial_bed_occupancy
+            n = int(round(occ * site.beds.capacity))
+            if n <= 0:
+                continue
+            rng = stream(self.cfg.run.seed, self.replication, f"warmstart/{fid}")
+            residual = rng.exponential(mean_los * DAY, n)
+            site.beds.in_use = n
+            site.beds.served += n
+            for d in residual.tolist():
+                release_later(self.env, site.beds, d)
+
+    def pools(self) -> list[Pool]:
+        return [p for s in self.sites if s is not None for p in s.pools()]
+
+
+@dataclass
+class ReplicationResult:
+    """Tables of one replication (all with ``scenario`` and ``replication`` columns)."""
+
+    scenario: str
+    replication: int
+    tables: dict[str, pd.DataFrame]
+    occupancy: pd.DataFrame
+    info: dict = field(default_factory=dict)
+
+
+def occupancy_table(w: World) -> pd.DataFrame:
+    """Time-weighted daily occupancy of every pool: mean in use, mean queue, mean capacity."""
+    rows = []
+    for p in w.pools():
+        p.close_monitors()
+        n = len(p.day_busy)
+        for d in range(n):
+            length = min(DAY, w.horizon - d * DAY)
+            if length <= 0:
+                continue
+            rows.append((p.facility, p.resource, d, p.day_busy[d] / length, p.day_queue[d] / length,
+                         p.day_cap[d] / length))
+    df = pd.DataFrame(rows, columns=["facility", "resource", "day", "in_use", "queue", "capacity"])
+    df["day"] = df["day"].astype(np.int32)
+    return df
+
+
+def build_world(cfg: Config, replication: int = 0, county: County | None = None) -> World:
+    return World(cfg, replication, county)
+
+
+def run_replication(cfg: Config, replication: int, county: County | None = None) -> ReplicationResult:
+    """Run one replication to the horizon and return its tables."""
+    t0 = time.perf_counter()
+    w = World(cfg, replication, county)
+    w.env.run(until=w.horizon)
+    log = w.log
+    n_rows = len(log.p_onset)
+    in_system = sum(1 for x in log.p_exit if x == 0)
+    if cfg.run.check_conservation:
+        if n_rows != w.n_arrived or in_system != log.active:
+            raise AssertionError(f"patient conservation failed: {w.n_arrived} arrived, {n_rows} recorded, "
+                                 f"{in_system} in system vs {log.active} active")
+    cat_ids = w.cat.ids
+    tables = log.tables(w.site_ids, w.county.village_ids, cat_ids)
+    occ = occupancy_table(w)
+    wall = time.perf_counter() - t0
+    info = {"wall_s": wall, "patients": n_rows, "visits": len(log.v_arrive), "record_bytes": log.nbytes(),
+            "in_system": in_system}
+    for df in list(tables.values()) + [occ]:
+        df.insert(0, "replication", np.int32(replication))
+        df.insert(0, "scenario", cfg.scenario)
+    return ReplicationResult(cfg.scenario, replication, tables, occ, info)

@@ -1,0 +1,156 @@
+"""The condition catalogue and the patients of one replication, drawn at arrival.
+
+Arrivals are non-homogeneous Poisson per village and condition: the hourly rate is
+``population / 1000 * incidence / 8760`` times the normalised hour-of-day profile
+(outpatient day-time or emergency around the clock) and the day-of-week profile.  They are
+drawn week by week from one named stream per village (``arrivals/<village>``), and every
+random attribute of a patient is drawn at once from ``attributes/<village>``, so that
+re-routing one patient never changes another's draws and scenarios that do not change
+demand see exactly the same patients (common random numbers).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.config import CareConfig, Condition, Dist
+from sim.facilities import DAY
+from sim.rng import stream
+
+__all__ = ["Catalogue", "Arrivals", "ATTRS", "dist_multipliers", "mean_of"]
+
+#: Columns of a patient's attribute row (all drawn at arrival).
+ATTRS = ("u_choice", "consult_mult", "u_admit", "los_mult", "patience_mult", "u_renege",
+         "u_down", "u_ambulance", "u_perception", "u_result")
+A_CHOICE, A_CONSULT, A_ADMIT, A_LOS, A_PATIENCE, A_RENEGE, A_DOWN, A_AMB, A_PERC, A_RESULT = range(len(ATTRS))
+
+WEEK_HOURS = 168
+
+
+def dist_multipliers(dist: str, cv: float, u: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Multipliers with mean 1 and the given coefficient of variation.
+
+    ``u`` are uniforms and ``z`` standard normals of the same shape (both always drawn, so the
+    stream does not depend on the distribution chosen).
+
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> m = dist_multipliers("lognormal", 0.5, rng.random(200000), rng.standard_normal(200000))
+    >>> round(float(m.mean()), 2), round(float(m.std() / m.mean()), 1)
+    (1.0, 0.5)
+    """
+    if dist == "fixed":
+        return np.ones_like(u)
+    if dist == "exponential":
+        return -np.log1p(-u)
+    if dist == "lognormal":
+        s2 = np.log1p(cv * cv)
+        return np.exp(np.sqrt(s2) * z - s2 / 2.0)
+    if dist == "gamma":
+        from scipy.special import gammaincinv
+
+        k = 1.0 / (cv * cv)
+        return gammaincinv(k, u) / k
+    raise ValueError(f"unknown distribution {dist!r}")
+
+
+def mean_of(d: Dist) -> float:
+    return float(d.mean)
+
+
+@dataclass
+class Catalogue:
+    """Compiled case mix: arrays indexed by condition number, in config order."""
+
+    ids: list[str]
+    conditions: list[Condition]
+    hourly_weights: np.ndarray  # (C, 168): rate multiplier per hour of the week, mean 1
+
+    @classmethod
+    def from_config(cls, care: CareConfig) -> "Catalogue":
+        ids = list(care.conditions)
+        conds = [care.conditions[i] for i in ids]
+        out_h = np.asarray(care.profiles.outpatient_hourly, dtype=float)
+        em_h = np.asarray(care.profiles.emergency_hourly, dtype=float)
+        wk = np.asarray(care.profiles.weekday, dtype=float)
+        out_h = out_h / out_h.mean()
+        em_h = em_h / em_h.mean()
+        wk = wk / wk.mean()
+        w = np.empty((len(ids), WEEK_HOURS))
+        for c, cond in enumerate(conds):
+            hourly = em_h if cond.profile == "emergency" else out_h
+            weekly = wk if cond.profile == "outpatient" else np.ones(7)
+            w[c] = (weekly[:, None] * hourly[None, :]).ravel()
+        return cls(ids=ids, conditions=conds, hourly_weights=w)
+
+    @property
+    def n(self) -> int:
+        return len(self.ids)
+
+
+class Arrivals:
+    """Week-by-week arrival batches for the whole county, merged and sorted by time.
+
+    Each batch is ``(times, village, condition, attributes)`` with ``attributes`` an
+    ``(n, len(ATTRS))`` float array.  Patient numbers follow the sorted order.
+    """
+
+    def __init__(self, catalogue: Catalogue, population: np.ndarray, village_ids: list[str],
+                 seed: int, replication: int, horizon: float):
+        self.cat = catalogue
+        self.horizon = horizon
+        incid = np.array([c.incidence_per_1000 for c in catalogue.conditions])
+        # hourly rate per village and condition of the week: (V, C, 168)
+        base = population[:, None] / 1000.0 * incid[None, :] / 8760.0
+        self.rates = base[:, :, None] * catalogue.hourly_weights[None, :, :]
+        self.arr_rng = [stream(seed, replication, f"arrivals/{v}") for v in village_ids]
+        self.att_rng = [stream(seed, replication, f"attributes/{v}") for v in village_ids]
+        conds = catalogue.conditions
+        self._consult = [(c.consult_dist, c.consult_cv) for c in conds]
+        self._los = [(c.los_days.dist, c.los_days.cv) for c in conds]
+
+    def batches(self):
+        """Yield one sorted batch per week until the horizon."""
+        n_weeks = int(np.ceil(self.horizon / (7 * DAY)))
+        V, C, H = self.rates.shape
+        for w in range(n_weeks):
+            t0 = w * 7 * DAY
+            ts, vs, cs, atts = [], [], [], []
+            for v in range(V):
+                counts = self.arr_rng[v].poisson(self.rates[v])  # per hour bin (C, 168)
+                total = int(counts.sum())
+                if total == 0:
+                    continue
+                flat = np.repeat(np.arange(C * H), counts.ravel())
+                cond = flat // H
+                hour = flat % H
+                t = t0 + hour * 60.0 + self.arr_rng[v].random(total) * 60.0
+                keep = t < self.horizon
+                ts.append(t[keep])
+                cs.append(cond[keep])
+                vs.append(np.full(int(keep.sum()), v, dtype=np.int64))
+                atts.append(self._attributes(self.att_rng[v], cond)[keep])
+            if not ts:
+                continue
+            t = np.concatenate(ts)
+            v = np.concatenate(vs)
+            c = np.concatenate(cs)
+            a = np.concatenate(atts)
+            order = np.lexsort((c, v, t))
+            yield t[order], v[order], c[order], a[order]
+
+    def _attributes(self, rng: np.random.Generator, cond: np.ndarray) -> np.ndarray:
+        n = cond.shape[0]
+        u = rng.random((n, len(ATTRS)))
+        z = rng.standard_normal((n, 2))
+        out = u.copy()
+        out[:, A_PATIENCE] = -np.log1p(-u[:, A_PATIENCE])
+        for c in np.unique(cond):
+            sel = cond == c
+            d, cv = self._consult[c]
+            out[sel, A_CONSULT] = dist_multipliers(d, cv, u[sel, A_CONSULT], z[sel, 0])
+            d, cv = self._los[c]
+            out[sel, A_LOS] = dist_multipliers(d, cv, u[sel, A_LOS], z[sel, 1])
+        return out

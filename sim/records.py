@@ -1,0 +1,211 @@
+"""Record schemas and the append-only, columnar log of one replication.
+
+The model only appends compact rows here; every KPI is computed afterwards from the tables
+(:mod:`sim.metrics`).  Columns are ``array.array`` buffers (a few bytes per value) turned
+into pandas DataFrames without copying Python objects.
+
+Tables
+------
+patients    one row per episode: home village, condition, onset, exit kind and time, first
+            facility, self-transport travel minutes, up/down-referral counts.
+visits      one row per facility visit: arrival, start of consult, end, outcome, how the patient
+            came, tests done there (bitmask over MODALITIES).
+admissions  one row per bed request: facility, request, admission, discharge, outcome.
+emergency   one row per 120 / emergency episode: call, first medical contact (FMC), door of the
+            definitive-care site, reperfusion (procedure / needle), ambulance station.
+"""
+
+from __future__ import annotations
+
+from array import array
+
+import numpy as np
+import pandas as pd
+
+from sim.config import MODALITIES
+
+__all__ = ["Log", "EXIT", "OUTCOME", "MODE", "ADMISSION", "TEST_BIT", "decode_tests"]
+
+#: patient exit kinds (every arriving patient ends in exactly one).
+EXIT = {0: "in_system", 1: "completed", 2: "transferred_out", 3: "left_untreated"}
+#: visit outcomes.
+OUTCOME = {0: "in_progress", 1: "treated", 2: "admitted", 3: "referred_up", 4: "reneged", 5: "balked",
+           6: "out_of_county", 7: "down_referral", 8: "closed_elsewhere"}
+#: how the patient came to a visit.
+MODE = {0: "self", 1: "referral", 2: "ambulance", 3: "down_referral", 4: "after_renege"}
+#: admission outcomes.
+ADMISSION = {0: "in_bed", 1: "discharged", 2: "no_bed", 3: "waiting"}
+TEST_BIT = {m: 1 << i for i, m in enumerate(MODALITIES)}
+
+_NAN = float("nan")
+_DTYPES = {"d": np.float64, "f": np.float32, "H": np.uint16, "h": np.int16, "I": np.uint32,
+           "B": np.uint8}
+
+
+def decode_tests(mask: int) -> list[str]:
+    """Modalities in a tests bitmask.
+
+    >>> decode_tests(TEST_BIT["ecg"] | TEST_BIT["ct"])
+    ['ecg', 'ct']
+    """
+    return [m for m, b in TEST_BIT.items() if mask & b]
+
+
+class Log:
+    """Columnar, append-only record of one replication."""
+
+    def __init__(self) -> None:
+        # patients (row = patient id)
+        self.p_village = array("H")
+        self.p_condition = array("B")
+        self.p_onset = array("d")
+        self.p_exit = array("B")
+        self.p_exit_time = array("d")
+        self.p_first = array("h")
+        self.p_travel = array("f")
+        self.p_up = array("B")
+        self.p_down = array("B")
+        # visits
+        self.v_patient = array("I")
+        self.v_facility = array("H")
+        self.v_arrive = array("d")
+        self.v_start = array("d")
+        self.v_end = array("d")
+        self.v_outcome = array("B")
+        self.v_mode = array("B")
+        self.v_tests = array("B")
+        # admissions
+        self.a_patient = array("I")
+        self.a_facility = array("H")
+        self.a_request = array("d")
+        self.a_admit = array("d")
+        self.a_discharge = array("d")
+        self.a_outcome = array("B")
+        # emergency
+        self.e_patient = array("I")
+        self.e_call = array("d")
+        self.e_fmc = array("d")
+        self.e_door = array("d")
+        self.e_reperfusion = array("d")
+        self.e_station = array("h")
+        self.e_dest = array("h")
+        self.active = 0
+
+    # ----------------------------------------------------------------- patients
+    def new_patient(self, village: int, condition: int, onset: float) -> int:
+        pid = len(self.p_onset)
+        self.p_village.append(village)
+        self.p_condition.append(condition)
+        self.p_onset.append(onset)
+        self.p_exit.append(0)
+        self.p_exit_time.append(_NAN)
+        self.p_first.append(-1)
+        self.p_travel.append(0.0)
+        self.p_up.append(0)
+        self.p_down.append(0)
+        self.active += 1
+        return pid
+
+    def exit(self, pid: int, kind: int, t: float) -> None:
+        if self.p_exit[pid] != 0:
+            raise AssertionError(f"patient {pid} exits twice ({EXIT[self.p_exit[pid]]}, then {EXIT[kind]})")
+        self.p_exit[pid] = kind
+        self.p_exit_time[pid] = t
+        self.active -= 1
+
+    # ----------------------------------------------------------------- visits
+    def visit(self, pid: int, facility: int, arrive: float, mode: int) -> int:
+        row = len(self.v_arrive)
+        self.v_patient.append(pid)
+        self.v_facility.append(facility)
+        self.v_arrive.append(arrive)
+        self.v_start.append(_NAN)
+        self.v_end.append(_NAN)
+        self.v_outcome.append(0)
+        self.v_mode.append(mode)
+        self.v_tests.append(0)
+        return row
+
+    # ----------------------------------------------------------------- admissions
+    def admission(self, pid: int, facility: int, request: float) -> int:
+        row = len(self.a_request)
+        self.a_patient.append(pid)
+        self.a_facility.append(facility)
+        self.a_request.append(request)
+        self.a_admit.append(_NAN)
+        self.a_discharge.append(_NAN)
+        self.a_outcome.append(3)
+        return row
+
+    # ----------------------------------------------------------------- emergency
+    def emergency(self, pid: int, call: float, station: int) -> int:
+        row = len(self.e_call)
+        self.e_patient.append(pid)
+        self.e_call.append(call)
+        self.e_fmc.append(_NAN)
+        self.e_door.append(_NAN)
+        self.e_reperfusion.append(_NAN)
+        self.e_station.append(station)
+        self.e_dest.append(-1)
+        return row
+
+    def nbytes(self) -> int:
+        """Bytes held by the record buffers."""
+        return sum(a.buffer_info()[1] * a.itemsize for a in vars(self).values() if isinstance(a, array))
+
+    # ----------------------------------------------------------------- tables
+    def tables(self, facility_ids: list[str], village_ids: list[str], condition_ids: list[str]) -> dict[str, pd.DataFrame]:
+        """The four tables as DataFrames with categorical ids."""
+        fcat = pd.CategoricalDtype(facility_ids)
+        vcat = pd.CategoricalDtype(village_ids)
+        ccat = pd.CategoricalDtype(condition_ids)
+
+        def col(a: array) -> np.ndarray:
+            dtype = _DTYPES[a.typecode]
+            return np.frombuffer(a, dtype=dtype).copy() if len(a) else np.zeros(0, dtype=dtype)
+
+        def cat(codes: np.ndarray, dtype: pd.CategoricalDtype) -> pd.Categorical:
+            return pd.Categorical.from_codes(codes.astype(np.int32), dtype=dtype)
+
+        n = len(self.p_onset)
+        first = col(self.p_first).astype(np.int32)
+        patients = pd.DataFrame({
+            "patient": np.arange(n, dtype=np.uint32),
+            "village": cat(col(self.p_village), vcat),
+            "condition": cat(col(self.p_condition), ccat),
+            "onset": col(self.p_onset),
+            "exit": cat(col(self.p_exit), pd.CategoricalDtype(list(EXIT.values()))),
+            "exit_time": col(self.p_exit_time),
+            "first_facility": pd.Categorical.from_codes(first, dtype=fcat),
+            "travel_min": col(self.p_travel),
+            "up_referrals": col(self.p_up),
+            "down_referrals": col(self.p_down),
+        })
+        visits = pd.DataFrame({
+            "patient": col(self.v_patient),
+            "facility": cat(col(self.v_facility), fcat),
+            "arrive": col(self.v_arrive),
+            "start": col(self.v_start),
+            "end": col(self.v_end),
+            "outcome": cat(col(self.v_outcome), pd.CategoricalDtype(list(OUTCOME.values()))),
+            "mode": cat(col(self.v_mode), pd.CategoricalDtype(list(MODE.values()))),
+            "tests": col(self.v_tests),
+        })
+        admissions = pd.DataFrame({
+            "patient": col(self.a_patient),
+            "facility": cat(col(self.a_facility), fcat),
+            "request": col(self.a_request),
+            "admit": col(self.a_admit),
+            "discharge": col(self.a_discharge),
+            "outcome": cat(col(self.a_outcome), pd.CategoricalDtype(list(ADMISSION.values()))),
+        })
+        emergency = pd.DataFrame({
+            "patient": col(self.e_patient),
+            "call": col(self.e_call),
+            "fmc": col(self.e_fmc),
+            "door": col(self.e_door),
+            "reperfusion": col(self.e_reperfusion),
+            "station": pd.Categorical.from_codes(col(self.e_station).astype(np.int32), dtype=fcat),
+            "destination": pd.Categorical.from_codes(col(self.e_dest).astype(np.int32), dtype=fcat),
+        })
+        return {"patients": patients, "visits": visits, "admissions": admissions, "emergency": emergency}

@@ -1,0 +1,205 @@
+"""Where a patient goes next: first-contact choice and referral targets.  Pure: no SimPy.
+
+Site indices: ``0 .. F-1`` are the county's facilities (``County.facility_ids``), and
+``F + v`` is village ``v``'s own clinic (村卫生室), present when it has village doctors.
+
+First contact (首诊) is a multinomial logit over the options a village considers: its own
+clinic, its ``tier1_options`` nearest township/community centres, every lead hospital and
+(optionally) the out-of-county tertiary node.  The systematic utility of option *j* is
+
+    beta_tier[tier_j] + beta_travel_per_hour * hours_j + beta_cost_per_100 * oop_j / 100
+    + beta_capable * [tier_j >= perceived lowest tier that can manage the condition]
+
+so bypassing (going straight to the county hospital) emerges from travel, cost and perceived
+capability, and responds to closures and levers.  A patient's choice is the inverse CDF of
+these probabilities at the patient's own uniform ``u_choice`` (drawn at arrival): when the
+options change, each patient moves only as much as the probabilities do.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.config import CareConfig
+from sim.network import County
+from sim.patients import Catalogue
+
+__all__ = ["ChoiceTable", "expected_out_of_pocket", "utilities", "logit", "SiteInfo",
+           "doctor_kind", "can_manage", "referral_target", "emergency_capable"]
+
+
+@dataclass(frozen=True)
+class SiteInfo:
+    """The static facts about a site that routing needs."""
+
+    tier: int
+    doctors: frozenset[str]          # kinds with day doctors > 0
+    acquire: frozenset[str]
+    read: frozenset[str]
+    beds: int
+
+
+def logit(u: np.ndarray) -> np.ndarray:
+    """Multinomial-logit probabilities from utilities (numerically stable).
+
+    >>> [round(x, 3) for x in logit(np.array([0.0, 0.0, math.log(2)]))]
+    [0.25, 0.25, 0.5]
+    """
+    e = np.exp(u - u.max())
+    return e / e.sum()
+
+
+def expected_out_of_pocket(care: CareConfig, cond_index: int, cat: Catalogue, tier: int, travel_min: float) -> float:
+    """What a patient expects to pay at a site of ``tier``: consult, likely stay, return travel."""
+    cond = cat.conditions[cond_index]
+    p = care.prices
+    oop = p.consult[tier] * (1 - p.reimburse_outpatient[tier])
+    oop += sum(p.tests.get(m, 0.0) for m in cond.diagnostics) * (1 - p.reimburse_outpatient[tier])
+    oop += cond.admit_prob * cond.los_days.mean * p.bed_day[tier] * (1 - p.reimburse_inpatient[tier])
+    oop += 2 * travel_min / 60.0 * p.travel_per_hour
+    return oop
+
+
+def utilities(care: CareConfig, cat: Catalogue, c: int, tiers: list[int], travel: list[float],
+              perceived_min_tier: int) -> np.ndarray:
+    ch = care.choice
+    u = np.empty(len(tiers))
+    for j, (t, m) in enumerate(zip(tiers, travel)):
+        u[j] = (ch.beta_tier[t] + ch.beta_travel_per_hour * m / 60.0
+                + ch.beta_cost_per_100 * expected_out_of_pocket(care, c, cat, t, m) / 100.0
+                + ch.beta_capable * (1.0 if t >= perceived_min_tier else 0.0))
+    return u
+
+
+class ChoiceTable:
+    """Options and cumulative probabilities per (village, condition, worried)."""
+
+    def __init__(self, county: County, cat: Catalogue, care: CareConfig, open_sites: set[int] | None = None):
+        F = county.n_facilities
+        ch = care.choice
+        self.options: list[list[list[int]]] = []
+        self.cum: list[list[list[list[float]]]] = []
+        tier1 = [f for f in range(F) if county.tier[f] == 1 and (open_sites is None or f in open_sites)]
+        tier2 = [f for f in range(F) if county.tier[f] == 2 and (open_sites is None or f in open_sites)]
+        self.tier_of = {f: int(county.tier[f]) for f in range(F)}
+        for v in range(county.n_villages):
+            near1 = sorted(tier1, key=lambda f: (county.travel[v, f], f))[: ch.tier1_options]
+            base = near1 + tier2 + ([county.tertiary] if ch.include_tertiary else [])
+            has_clinic = county.clinic_doctors[v] > 0
+            per_c_opts, per_c_cum = [], []
+            for c, cond in enumerate(cat.conditions):
+                opts = list(base)
+                if has_clinic and cond.pathway == "outpatient":
+                    opts = [F + v] + opts
+                tiers = [0 if o >= F else self.tier_of[o] for o in opts]
+                travel = [county.clinic_access_minutes if o >= F else float(county.travel[v, o]) for o in opts]
+                cums = []
+                for worried in (0, 1):
+                    perceived = min(3, cond.min_tier + worried)
+                    probs = logit(utilities(care, cat, c, tiers, travel, perceived))
+                    cum = np.cumsum(probs).tolist()
+                    cum[-1] = 1.0
+                    cums.append(cum)
+                per_c_opts.append(opts)
+                per_c_cum.append(cums)
+            self.options.append(per_c_opts)
+            self.cum.append(per_c_cum)
+
+    def choose(self, v: int, c: int, u: float, worried: bool = False) -> int:
+        """The site chosen by a patient with uniform ``u``."""
+        cum = self.cum[v][c][1 if worried else 0]
+        return self.options[v][c][bisect.bisect_right(cum, u)]
+
+    def choose_among(self, v: int, c: int, u: float, worried: bool, allowed) -> int | None:
+        """Like :meth:`choose`, renormalised over the options for which ``allowed(site)`` holds."""
+        cum = self.cum[v][c][1 if worried else 0]
+        opts = self.options[v][c]
+        probs = [cum[0]] + [cum[i] - cum[i - 1] for i in range(1, len(cum))]
+        keep = [(o, p) for o, p in zip(opts, probs) if allowed(o)]
+        total = sum(p for _, p in keep)
+        if not keep or total <= 0:
+            return None
+        acc = 0.0
+        for o, p in keep:
+            acc += p / total
+            if u < acc:
+                return o
+        return keep[-1][0]
+
+    def probabilities(self, v: int, c: int, worried: bool = False) -> dict[int, float]:
+        cum = self.cum[v][c][1 if worried else 0]
+        prev = 0.0
+        out = {}
+        for o, x in zip(self.options[v][c], cum):
+            out[o] = x - prev
+            prev = x
+        return out
+
+
+def doctor_kind(site: SiteInfo, specialty: str, emergency: bool) -> str:
+    """Which doctors see the condition at a site: the specialty where the site has it,
+    the emergency department for emergencies at hospitals that have one, else general.
+
+    >>> s = SiteInfo(2, frozenset({"general", "ent", "emergency"}), frozenset(), frozenset(), 10)
+    >>> doctor_kind(s, "ent", False), doctor_kind(s, "eye", False), doctor_kind(s, "cardiology", True)
+    ('ent', 'general', 'emergency')
+    """
+    if emergency and "emergency" in site.doctors:
+        return "emergency"
+    if specialty in site.doctors:
+        return specialty
+    if "general" in site.doctors:
+        return "general"
+    return sorted(site.doctors)[0] if site.doctors else "general"
+
+
+def can_manage(site: SiteInfo, min_tier: int, diagnostics: list[str], needs_bed: bool = False) -> bool:
+    """Whether a site can complete an episode: tier high enough and every study acquired and read.
+
+    >>> s = SiteInfo(1, frozenset({"general"}), frozenset({"ecg", "lab"}), frozenset({"lab"}), 20)
+    >>> can_manage(s, 1, ["lab"]), can_manage(s, 1, ["ecg"]), can_manage(s, 2, [])
+    (True, False, False)
+    """
+    if site.tier < min_tier:
+        return False
+    if needs_bed and site.beds <= 0:
+        return False
+    return all(d in site.acquire and d in site.read for d in diagnostics)
+
+
+def referral_target(county: County, site: int, village: int, needed_tier: int) -> int:
+    """Up-referral target: own township for a village clinic, then the member's own lead
+    hospital, then the out-of-county tertiary node (外转)."""
+    F = county.n_facilities
+    if site >= F:  # village clinic
+        home = int(county.home_tier1[village])
+        if needed_tier <= 1:
+            return home
+        if needed_tier == 2:
+            return county.lead_of[home]
+        return county.tertiary
+    tier = int(county.tier[site])
+    if tier == 1 and needed_tier <= 2:
+        return county.lead_of[site]
+    return county.tertiary
+
+
+def emergency_capable(site: SiteInfo, pathway: str) -> bool:
+    """Definitive emergency care: PCI for STEMI (cath lab), CT read on site for stroke, a lead
+    hospital with surgeons for major trauma.
+
+    >>> s = SiteInfo(2, frozenset({"surgery"}), frozenset({"ct", "cathlab"}), frozenset({"ct"}), 100)
+    >>> emergency_capable(s, "stemi"), emergency_capable(s, "stroke"), emergency_capable(s, "trauma")
+    (True, True, True)
+    """
+    if pathway == "stemi":
+        return "cathlab" in site.acquire and site.tier >= 2
+    if pathway == "stroke":
+        return "ct" in site.acquire and "ct" in site.read and site.tier >= 2
+    if pathway == "trauma":
+        return site.tier >= 2 and "surgery" in site.doctors
+    return True
