@@ -18,10 +18,11 @@ from __future__ import annotations
 import math
 from heapq import heappop, heappush
 
+import numpy as np
 import simpy
 from simpy.events import PENDING
 
-__all__ = ["Pool", "Site", "DAY", "is_open", "next_opening"]
+__all__ = ["Pool", "Site", "DAY", "is_open", "next_opening", "next_opening_many"]
 
 DAY = 1440.0
 WEEK = 7 * DAY
@@ -44,7 +45,7 @@ class Pool:
         self.capacity = int(capacity)
         self.in_use = 0
         self.waiting = 0
-        self._heap: list[list] = []
+        self._heap: list[tuple] = []
         self._seq = 0
         self._last = env.now
         self._day = int(env.now // DAY)
@@ -111,18 +112,27 @@ class Pool:
         else:
             self._touch()
             self.waiting += 1
-            entry = [priority, self._seq, ev]
+            # (priority, sequence, event): a reneged event is skipped lazily when popped, so the
+            # queue holds no reference cycle (the model runs with the cyclic GC paused).
+            heappush(self._heap, (priority, self._seq, ev))
             self._seq += 1
-            heappush(self._heap, entry)
-            ev.entry = entry  # type: ignore[attr-defined]
         return ev
+
+    def try_acquire(self) -> bool:
+        """Take a unit now if one is free and nobody is queueing (no event needed)."""
+        if self.waiting == 0 and self.in_use < self.capacity:
+            self._touch()
+            self.in_use += 1
+            self.served += 1
+            self.requests += 1
+            return True
+        return False
 
     def renege(self, ev: simpy.Event) -> bool:
         """Withdraw a waiting request: it succeeds with value False.  False if already granted."""
         if ev._value is not PENDING:
             return False
         self._touch()
-        ev.entry[2] = None  # type: ignore[attr-defined]
         self.waiting -= 1
         self.reneged += 1
         ev._ok = True
@@ -154,9 +164,8 @@ class Pool:
     def _grant(self) -> None:
         heap = self._heap
         while self.waiting and self.in_use < self.capacity:
-            entry = heappop(heap)
-            ev = entry[2]
-            if ev is None:
+            ev = heappop(heap)[2]
+            if ev._value is not PENDING:  # reneged while queueing
                 continue
             self.waiting -= 1
             self.in_use += 1
@@ -199,6 +208,29 @@ def next_opening(t: float, open_min: float, close_min: float, days: frozenset[in
             if start >= t:
                 return float(start)
     return math.inf
+
+
+def next_opening_many(t: np.ndarray, open_min: np.ndarray, close_min: np.ndarray,
+                      days: np.ndarray) -> np.ndarray:
+    """Vectorised :func:`next_opening`: per element, its site's opening minutes and a (n, 7)
+    boolean mask of clinic days.  Always-open sites have ``open_min`` 0, ``close_min`` 1440
+    and every day set.
+
+    >>> import numpy as np
+    >>> next_opening_many(np.array([1200.0, 540.0]), np.array([480.0, 480.0]),
+    ...                   np.array([1050.0, 1050.0]), np.ones((2, 7), dtype=bool)).tolist()
+    [1920.0, 540.0]
+    """
+    day = np.floor(t / DAY)
+    m = t - day * DAY
+    wd = day.astype(np.int64) % 7
+    rows = np.arange(len(t))
+    out = np.where(days[rows, wd] & (m >= open_min) & (m < close_min), t, np.inf)
+    for k in range(8):
+        cand = (day + k) * DAY + open_min
+        ok = days[rows, (wd + k) % 7] & (cand >= t) & np.isinf(out)
+        out = np.where(ok, cand, out)
+    return out
 
 
 class Site:

@@ -6,11 +6,16 @@ computes a KPI; everything is appended to ``world.log``.
 
 from __future__ import annotations
 
+import numpy as np
+from simpy.events import Timeout
+
+from sim.facilities import next_opening_many
+
 from sim.patients import (A_ADMIT, A_AMB, A_CHOICE, A_CONSULT, A_DOWN, A_LOS, A_PATIENCE, A_PERC,
                           A_RENEGE)
 from sim.records import TEST_BIT
 
-__all__ = ["arrivals", "journey", "release_later"]
+__all__ = ["arrivals", "care", "Journey", "release_later"]
 
 # exit kinds
 COMPLETED, TRANSFERRED_OUT, LEFT = 1, 2, 3
@@ -20,33 +25,78 @@ TREATED, ADMITTED, REFERRED, RENEGED, BALKED, OUT_OF_COUNTY, DOWN, CLOSED = 1, 2
 SELF, REFERRAL, AMBULANCE, DOWN_REFERRAL, AFTER_RENEGE = 0, 1, 2, 3, 4
 
 
+#: the arrival process wakes at most this often (minutes) and schedules the journeys that
+#: start before its next wake-up; fewer events, same patients.
+ARRIVAL_TICK = 60.0
+
+
+class Journey:
+    """A light process: drives a patient generator on SimPy events.
+
+    Unlike ``simpy.Process`` it starts at a chosen time without an ``Initialize`` event and
+    schedules no event when it ends (nobody waits on a patient's journey), which saves two
+    of the five or so events per patient.  Model errors propagate and stop the run.
+    """
+
+    __slots__ = ("gen",)
+
+    def __init__(self, env, gen, delay: float):
+        self.gen = gen
+        t = Timeout(env, delay)
+        t.callbacks.append(self._resume)
+
+    def _resume(self, event) -> None:
+        gen = self.gen
+        try:
+            event = gen.send(event._value)
+        except StopIteration:
+            return
+        event.callbacks.append(self._resume)
+
+
 def arrivals(w):
-    """Process: release each pre-drawn patient at its onset time."""
+    """Process: release each pre-drawn patient at its onset time.
+
+    Per weekly batch, the first-contact choice, travel and any wait at home for the chosen
+    site to open are computed for all patients at once (vectorised; the choice depends only
+    on the patient's own draws and the static choice table).  The journey then starts when
+    the patient reaches the chosen site: a non-emergency patient whose site would be closed
+    on arrival stays at home and sets off so as to arrive when it opens (that delay shows as
+    onset-to-first-contact time, not as a wait).
+    """
     env = w.env
     log = w.log
+    F = w.F
+    amb_prob = np.array([c.ambulance_prob if c.pathway != "outpatient" else -1.0 for c in w.conds])
+    is_emerg = np.array([c.pathway != "outpatient" for c in w.conds])
+    has_station = np.array([bool(st) for st in w.stations_of_village])
+    travel = np.asarray(w.county.travel)
     for t, v, c, att in w.arrivals.batches():
+        n = len(t)
+        emerg = is_emerg[c]
+        by_amb = emerg & (att[:, A_AMB] < amb_prob[c]) & has_station[v]
+        s = w.choice.choose_many(v, c, att[:, A_CHOICE], att[:, A_PERC] < w.perception_noise)
+        minutes = np.where(s >= F, w.clinic_minutes, travel[v, np.minimum(s, F - 1)])
+        arrive = t + minutes
+        if w.closed_wait:
+            defer = ~emerg
+            arrive = np.where(defer, next_opening_many(arrive, w.site_open[s], w.site_close[s], w.site_days[s]),
+                              arrive)
+        first = np.where(by_amb, -1, s)
+        minutes = np.where(by_amb, 0.0, minutes)
+        pid0 = log.new_patients(v, c, t, first, minutes)
+        w.n_arrived += n
         tl, vl, cl, al = t.tolist(), v.tolist(), c.tolist(), att.tolist()
-        for i in range(len(tl)):
-            dt = tl[i] - env._now
-            if dt > 0:
-                yield env.timeout(dt)
-            pid = log.new_patient(vl[i], cl[i], tl[i])
-            w.n_arrived += 1
-            env.process(journey(w, pid, vl[i], cl[i], al[i]))
-
-
-def journey(w, pid, v, c, a):
-    """Process: one episode from onset to its exit (completed, out of county, left untreated)."""
-    env = w.env
-    cond = w.conds[c]
-    if cond.pathway != "outpatient" and a[A_AMB] < cond.ambulance_prob and w.stations_of_village[v]:
-        yield from ambulance_call(w, pid, v, c, a)
-        return
-    s = w.choice.choose(v, c, a[A_CHOICE], a[A_PERC] < w.perception_noise)
-    w.log.p_first[pid] = s
-    minutes = w.clinic_minutes if s >= w.F else w.travel[v][s]
-    yield from go(w, pid, s, minutes, cond.pathway != "outpatient")
-    yield from care(w, pid, v, c, a, s, SELF)
+        sl, arr, amb = s.tolist(), arrive.tolist(), by_amb.tolist()
+        for i in range(n):
+            now = env._now
+            if tl[i] - now > ARRIVAL_TICK:
+                yield env.timeout(tl[i] - now - ARRIVAL_TICK / 2)
+                now = env._now
+            if amb[i]:
+                Journey(env, ambulance_call(w, pid0 + i, vl[i], cl[i], al[i]), tl[i] - now)
+            else:
+                Journey(env, care(w, pid0 + i, vl[i], cl[i], al[i], sl[i], SELF), arr[i] - now)
 
 
 def go(w, pid, dest, minutes, emergency):
@@ -121,7 +171,7 @@ def care(w, pid, v, c, a, s, mode):
             yield from go(w, pid, nxt, w.site_travel(s, nxt, v), emergency)
             s, mode = nxt, AFTER_RENEGE
             continue
-        granted = yield pool.request_with_patience(prio, a[A_PATIENCE] * w.patience[prio])
+        granted = pool.try_acquire() or (yield pool.request_with_patience(prio, a[A_PATIENCE] * w.patience[prio]))
         if not granted:
             log.v_end[row] = env._now
             log.v_outcome[row] = RENEGED
@@ -138,7 +188,8 @@ def care(w, pid, v, c, a, s, mode):
         mask = 0
         for m in w.local_tests[s][c]:
             eq = site.equipment[m]
-            yield eq.request(prio)
+            if not eq.try_acquire():
+                yield eq.request(prio)
             yield env.timeout(w.test_minutes[m])
             eq.release()
             mask |= TEST_BIT[m]
@@ -195,7 +246,7 @@ def admit(w, pid, c, a, s):
     site = w.sites[s]
     row = log.admission(pid, s, env._now)
     prio = w.conds[c].priority
-    ok = yield site.beds.request_with_patience(prio, w.bed_wait_max)
+    ok = site.beds.try_acquire() or (yield site.beds.request_with_patience(prio, w.bed_wait_max))
     if not ok:
         log.a_outcome[row] = 2
         return False

@@ -106,6 +106,35 @@ class Log:
         self.active += 1
         return pid
 
+    def new_patients(self, village: np.ndarray, condition: np.ndarray, onset: np.ndarray,
+                     first: np.ndarray, travel: np.ndarray) -> int:
+        """Append a batch of patients at once; returns the first new patient id."""
+        pid0 = len(self.p_onset)
+        n = len(onset)
+        self.p_village.frombytes(np.asarray(village, dtype=np.uint16).tobytes())
+        self.p_condition.frombytes(np.asarray(condition, dtype=np.uint8).tobytes())
+        self.p_onset.frombytes(np.asarray(onset, dtype=np.float64).tobytes())
+        self.p_exit.frombytes(bytes(n))
+        self.p_exit_time.frombytes(np.full(n, np.nan).tobytes())
+        self.p_first.frombytes(np.asarray(first, dtype=np.int16).tobytes())
+        self.p_travel.frombytes(np.asarray(travel, dtype=np.float32).tobytes())
+        self.p_up.frombytes(bytes(n))
+        self.p_down.frombytes(bytes(n))
+        self.active += n
+        return pid0
+
+    def add_visit(self, pid: int, facility: int, arrive: float, start: float, end: float, outcome: int,
+                  mode: int, tests: int) -> None:
+        """Append a finished visit in one call."""
+        self.v_patient.append(pid)
+        self.v_facility.append(facility)
+        self.v_arrive.append(arrive)
+        self.v_start.append(start)
+        self.v_end.append(end)
+        self.v_outcome.append(outcome)
+        self.v_mode.append(mode)
+        self.v_tests.append(tests)
+
     def exit(self, pid: int, kind: int, t: float) -> None:
         if self.p_exit[pid] != 0:
             raise AssertionError(f"patient {pid} exits twice ({EXIT[self.p_exit[pid]]}, then {EXIT[kind]})")

@@ -108,6 +108,23 @@ class ChoiceTable:
                 per_c_cum.append(cums)
             self.options.append(per_c_opts)
             self.cum.append(per_c_cum)
+        # padded arrays for choosing a whole batch at once
+        V, C = county.n_villages, cat.n
+        K = max((len(o) for per_c in self.options for o in per_c), default=1)
+        self._opts = np.zeros((V, C, K), dtype=np.int64)
+        self._cum = np.full((V, C, 2, K), 2.0)
+        for v in range(V):
+            for c in range(C):
+                o = self.options[v][c]
+                self._opts[v, c, : len(o)] = o
+                for wz in (0, 1):
+                    self._cum[v, c, wz, : len(o)] = self.cum[v][c][wz]
+
+    def choose_many(self, v: np.ndarray, c: np.ndarray, u: np.ndarray, worried: np.ndarray) -> np.ndarray:
+        """:meth:`choose` for arrays of patients (identical results, vectorised)."""
+        cum = self._cum[v, c, worried.astype(np.int64)]
+        idx = (cum <= u[:, None]).sum(axis=1)
+        return self._opts[v, c, idx]
 
     def choose(self, v: int, c: int, u: float, worried: bool = False) -> int:
         """The site chosen by a patient with uniform ``u``."""

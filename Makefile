@@ -1,0 +1,35 @@
+# The two commands of the README's quick start.  Both create .venv on first use.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test test-fast bench install clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## the main job: the bundled county baseline, then its KPI table
+demo: $(STAMP)
+	$(BIN)/python -m sim network=taobei run=demo
+
+## the whole test suite (slow validation runs included, with small honest settings)
+test: $(STAMP)
+	$(BIN)/python -m pytest -n auto -q
+
+## the suite without the slow validation runs
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -n auto -q -m "not slow"
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_model.py
+
+clean:
+	rm -rf $(VENV) outputs .pytest_cache

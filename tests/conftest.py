@@ -1,0 +1,57 @@
+"""Shared fixtures for the test suite.
+
+Composing a scenario through Hydra costs ~0.5 s, so composed configs are cached per
+worker process and handed out as deep copies: a test may modify its copy freely.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import subprocess
+import sys
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+
+import sim
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+NETWORKS = sorted(p.stem for p in (ROOT / "scenarios" / "network").glob("*.yaml"))
+RUN_OPTIONS = sorted(p.stem for p in (ROOT / "scenarios" / "run").glob("*.yaml"))
+
+
+@lru_cache(maxsize=None)
+def _composed(overrides: tuple[str, ...]) -> sim.Config:
+    return sim.compose(list(overrides))
+
+
+def compose(*overrides: str) -> sim.Config:
+    """A fresh (deep-copied) composed config; safe to mutate."""
+    return copy.deepcopy(_composed(tuple(overrides)))
+
+
+@pytest.fixture
+def make_cfg():
+    """``make_cfg("run.horizon_days=5", ...)`` -> a toy config (network=toy, run=test) plus overrides."""
+
+    def _make(*overrides: str) -> sim.Config:
+        return compose("network=toy", "run=test", *overrides)
+
+    return _make
+
+
+@pytest.fixture(scope="session")
+def toy_result() -> sim.RunResult:
+    """One short replication of the toy county (run=test: 7 days, 1 day warm-up)."""
+    return sim.run(compose("network=toy", "run=test"), jobs=1)
+
+
+def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None, timeout: float = 120):
+    """``python -m sim args...`` in a subprocess; returns the CompletedProcess."""
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    return subprocess.run([PYTHON, "-m", "sim", *args], cwd=cwd or ROOT, env=full_env,
+                          capture_output=True, text=True, timeout=timeout)
