@@ -58,7 +58,6 @@ def compose(overrides: Sequence[str] = (), config_dir: str | Path | None = None,
         raise
     except Exception as exc:
         raise ConfigError(_hydra_message(exc)) from None
-    node = {k: v for k, v in node.items() if k != "study"} if "study" in node else node
     return to_config(node)
 
 

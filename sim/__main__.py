@@ -47,6 +47,9 @@ def _app(node: DictConfig) -> None:
 
     try:
         cfg = to_config(node)
+        if cfg.study.scenarios:
+            _study(cfg, list(HydraConfig.get().overrides.task))
+            return
         out = Path(HydraConfig.get().runtime.output_dir)
         result = run(cfg, progress=True)
     except ConfigError as exc:
@@ -57,6 +60,51 @@ def _app(node: DictConfig) -> None:
           f"{cfg.run.horizon_days:g} days ({cfg.run.warmup_days:g} warm-up), seed {cfg.run.seed}")
     print(format_kpis(result.summary))
     print(f"\nrun folder: {out}")
+
+
+def format_comparison(study) -> str:
+    """Per county KPI: each scenario's mean, and its paired difference from the baseline."""
+    from sim.metrics import KPI_ZH
+
+    s = study.summary[study.summary["group"] == "county"]
+    d = study.differences
+    d = d[d["group"] == "county"] if len(d) else d
+    names = list(study.runs)
+    head = f"{'KPI':36s} {'指标':20s} " + " ".join(f"{n[:14]:>14s}" for n in names)
+    lines = [head]
+    for metric in s["metric"].drop_duplicates():
+        row = f"{metric[:36]:36s} {KPI_ZH.get(metric, '')[:20]:20s} "
+        cells = []
+        for n in names:
+            m = s[(s["scenario"] == n) & (s["metric"] == metric)]["mean"]
+            val = f"{m.iloc[0]:.4g}" if len(m) else "-"
+            if n != study.baseline and len(d):
+                dd = d[(d["scenario"] == n) & (d["metric"] == metric)]
+                if len(dd) and dd["ci_low"].iloc[0] == dd["ci_low"].iloc[0]:
+                    sig = "*" if (dd["ci_low"].iloc[0] > 0 or dd["ci_high"].iloc[0] < 0) else " "
+                    val = f"{dd['mean_diff'].iloc[0]:+.3g}{sig}"
+            cells.append(f"{val:>14s}")
+        lines.append(row + " ".join(cells))
+    lines.append(f"(baseline {study.baseline!r}: means; other columns: paired difference from the baseline, "
+                 "* = 95% CI excludes zero)")
+    return "\n".join(lines)
+
+
+def _study(cfg, overrides: list[str]) -> None:
+    from sim.study import run_study
+
+    result = run_study(cfg.study, overrides, progress=True)
+    print(f"\nstudy {cfg.study.name!r}: {len(result.runs)} scenarios x {cfg.run.replications} replication(s), "
+          f"{cfg.run.horizon_days:g} days ({cfg.run.warmup_days:g} warm-up), seed {cfg.run.seed}")
+    print(format_comparison(result))
+    print(f"\nstudy folder: {result.folder}")
+    if (result.folder / "brief.html").exists():
+        print(f"brief: {result.folder / 'brief.html'}")
+    if result.failures:
+        print(f"\n{len(result.failures)} replication(s) failed:", file=sys.stderr)
+        for f in result.failures:
+            print(f"  {f['scenario']} r{f['replication']}: {f['error']}", file=sys.stderr)
+        sys.exit(1)
 
 
 def main(argv: list[str] | None = None) -> None:

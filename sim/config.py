@@ -39,6 +39,8 @@ __all__ = [
     "Profiles",
     "CareConfig",
     "RunConfig",
+    "StudyConfig",
+    "ExecutorConfig",
     "Config",
     "TIERS",
     "MODALITIES",
@@ -294,10 +296,38 @@ class RunConfig:
 
 
 @dataclass
+class StudyConfig:
+    """A study: a baseline and alternatives, each a list of Hydra overrides (``scenarios/study/``).
+
+    Empty ``scenarios`` means a plain single-scenario run.
+    """
+
+    name: str = ""
+    description: str = ""
+    baseline: str = ""
+    #: overrides applied to every scenario (before the scenario's own).
+    base_overrides: List[str] = field(default_factory=list)
+    scenarios: Dict[str, List[str]] = field(default_factory=dict)
+
+
+@dataclass
+class ExecutorConfig:
+    """Where replications run: a local process pool, or a Dask cluster."""
+
+    #: "local" (process pool of run.jobs workers) or "dask".
+    kind: str = "local"
+    #: Dask scheduler address (tcp://host:8786); empty means $DASK_SCHEDULER_ADDRESS, else a
+    #: local Dask cluster of run.jobs workers.
+    address: str = ""
+
+
+@dataclass
 class Config:
     """A scenario: one composed config."""
 
     scenario: str = "baseline"
+    study: StudyConfig = field(default_factory=StudyConfig)
+    executor: ExecutorConfig = field(default_factory=ExecutorConfig)
     run: RunConfig = field(default_factory=RunConfig)
     network: NetworkConfig = field(default_factory=NetworkConfig)
     care: CareConfig = field(default_factory=CareConfig)
@@ -398,6 +428,18 @@ def validate(cfg: Config) -> None:
     _check(r.jobs >= 0, "run.jobs", f"must be >= 0 (0 = all cores), got {r.jobs}")
     _check(bool(cfg.scenario) and "/" not in cfg.scenario and ".." not in cfg.scenario,
            "scenario", f"must be a plain name (no '/' or '..'), got {cfg.scenario!r}")
+
+    _check(cfg.executor.kind in ("local", "dask"), "executor.kind",
+           f"must be local or dask, got {cfg.executor.kind!r}")
+    st = cfg.study
+    if st.scenarios:
+        _check(st.baseline in st.scenarios, "study.baseline",
+               f"names {st.baseline!r}, which is not one of study.scenarios ({', '.join(st.scenarios)})")
+        for name in st.scenarios:
+            _check(bool(name) and "/" not in name and ".." not in name, f"study.scenarios.{name}",
+                   "a scenario name must be a plain name (no '/' or '..')")
+    elif st.name:
+        raise ConfigError("study.scenarios: the study has no scenarios (an empty study)")
 
     n = cfg.network
     _check(n.road_speed_kmh > 0, "network.road_speed_kmh", f"must be > 0, got {n.road_speed_kmh}")

@@ -12,7 +12,6 @@ import json
 import os
 import platform
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from importlib import metadata
 
@@ -83,6 +82,8 @@ def config_hash(cfg: Config) -> str:
     d = dataclasses.asdict(cfg)
     for k in ("jobs", "output_dir", "name"):
         d["run"].pop(k, None)
+    for k in ("study", "executor"):
+        d.pop(k, None)
     blob = json.dumps(d, sort_keys=True, default=str).encode()
     return hashlib.sha256(blob).hexdigest()[:16]
 
@@ -143,17 +144,17 @@ def replicate(cfg: Config, replication: int) -> dict:
             "tables": res.tables if cfg.run.keep_patients else None, "info": res.info}
 
 
-def _replicate_args(args: tuple[Config, int]) -> dict:
-    return replicate(*args)
-
-
 def run(cfg: Config, replications: list[int] | None = None, jobs: int | None = None,
         progress: bool = False) -> RunResult:
-    """Run a scenario's replications (in a local process pool when jobs > 1)."""
+    """Run a scenario's replications on the configured executor (local pool or Dask).
+
+    Raises ``RuntimeError`` naming the failed replications if any raised.
+    """
+    from sim.executor import iter_results
+
     t0 = time.perf_counter()
     reps = list(range(cfg.run.replications)) if replications is None else list(replications)
     jobs = jobs if jobs is not None else (cfg.run.jobs or default_jobs())
-    jobs = max(1, min(jobs, len(reps)))
     county = build_county(cfg.network)  # validates the graph before any work starts
     bar = None
     if progress:
@@ -161,19 +162,20 @@ def run(cfg: Config, replications: list[int] | None = None, jobs: int | None = N
 
         bar = tqdm(total=len(reps), desc=f"{cfg.scenario}", unit="rep")
     outs: list[dict] = []
-    if jobs == 1:
-        for r in reps:
-            outs.append(replicate(cfg, r))
-            if bar:
-                bar.update(1)
-    else:
-        with ProcessPoolExecutor(max_workers=jobs) as ex:
-            for out in ex.map(_replicate_args, [(cfg, r) for r in reps]):
-                outs.append(out)
-                if bar:
-                    bar.update(1)
+    errors = []
+    for _, out in iter_results([(r, cfg, r) for r in reps], jobs, cfg.executor):
+        if "error" in out:
+            errors.append(out)
+        else:
+            outs.append(out)
+        if bar:
+            bar.update(1)
     if bar:
         bar.close()
+    if errors:
+        first = errors[0]["error"].strip().splitlines()[-1]
+        raise RuntimeError(f"{len(errors)} replication(s) failed "
+                           f"({', '.join(str(e['replication']) for e in errors)}): {first}")
     return collect(cfg, outs, county, time.perf_counter() - t0)
 
 

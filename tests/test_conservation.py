@@ -15,11 +15,33 @@ from tests.conftest import NETWORKS, compose
 EXIT_KINDS = {"completed", "transferred_out", "left_untreated", "in_system"}
 
 
-@pytest.fixture(scope="module", params=NETWORKS)
+#: the toy county under stress: every rare path (balking, reneging, closed sites sending
+#: patients elsewhere, full wards, few ambulances) is taken many times.
+STRESS = ("network=toy", "care.behaviour.closed_policy=elsewhere", "care.behaviour.balk_queue=3",
+          "care.behaviour.patience_hours=[1000,0.5,0.3]", "network.facilities.t1.doctors.general=1",
+          "network.facilities.t2.beds=2", "network.facilities.lead.beds=10",
+          "care.behaviour.bed_wait_max_hours=1", "network.facilities.lead.ambulances=1",
+          "care.conditions.stemi.incidence_per_1000=30", "care.conditions.stroke.incidence_per_1000=30",
+          "care.conditions.major_trauma.incidence_per_1000=30")
+
+
+@pytest.fixture(scope="module", params=[*NETWORKS, "toy-stress"])
 def network_result(request) -> sim.RunResult:
-    cfg = compose(f"network={request.param}", "run=test")
+    if request.param == "toy-stress":
+        cfg = compose(*STRESS, "run=test")
+    else:
+        cfg = compose(f"network={request.param}", "run=test")
     cfg.run.check_conservation = True
     return sim.run(cfg, jobs=1)
+
+
+def test_the_stress_scenario_takes_the_rare_paths():
+    cfg = compose(*STRESS, "run=test")
+    r = sim.run(cfg, jobs=1)
+    outcomes = set(r.visits["outcome"].astype(str))
+    assert {"balked", "reneged", "closed_elsewhere", "referred_up", "out_of_county", "admitted"} <= outcomes
+    assert (r.admissions["outcome"].astype(str) == "no_bed").any()
+    assert len(r.emergency) > 0
 
 
 def test_every_patient_has_exactly_one_exit_kind(network_result):

@@ -15,9 +15,22 @@ from tests.conftest import NETWORKS, ROOT, RUN_OPTIONS, compose, run_cli
 
 # ---------------------------------------------------------------------------- every option composes
 
-def test_the_bundled_groups_are_the_expected_ones():
-    assert set(NETWORKS) == {"toy", "taobei", "xianghe", "qingbaijiang"}
-    assert set(RUN_OPTIONS) == {"demo", "full", "test"}
+GROUP_OPTIONS = sorted((d.name, f.stem) for d in (ROOT / "scenarios").iterdir() if d.is_dir()
+                       for f in d.glob("*.yaml"))
+
+
+def test_the_bundled_groups_include_the_documented_ones():
+    assert {"toy", "taobei", "xianghe", "qingbaijiang"} <= set(NETWORKS)
+    assert {"demo", "full", "test"} <= set(RUN_OPTIONS)
+    assert {("care", "default")} <= set(GROUP_OPTIONS)
+
+
+@pytest.mark.parametrize("group, option", GROUP_OPTIONS, ids=[f"{g}={o}" for g, o in GROUP_OPTIONS])
+def test_every_group_option_composes(group, option):
+    cfg = compose("network=toy", f"{group}={option}")
+    assert isinstance(cfg, sim.Config)
+    if group == "network":
+        assert cfg.network.name == option
 
 
 @pytest.mark.parametrize("network", NETWORKS)

@@ -1,0 +1,81 @@
+"""Where replications run: in this process, a local process pool, or a Dask cluster.
+
+Every executor takes tasks ``(key, config, replication)`` and yields ``(key, output)`` as
+each finishes, in completion order.  ``output`` is what :func:`sim.experiment.replicate`
+returns, or ``{"error": <traceback text>}`` when the replication raised: one failure never
+stops the others.  Results do not depend on the executor (each replication is a pure
+function of its config and index).
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from typing import Any, Iterable, Iterator
+
+from sim.config import Config, ExecutorConfig
+
+__all__ = ["safe_replicate", "iter_results", "dask_address"]
+
+Task = tuple[Any, Config, int]
+
+
+def safe_replicate(cfg: Config, replication: int) -> dict:
+    """:func:`sim.experiment.replicate`, with any exception captured as text."""
+    from sim.experiment import replicate
+
+    try:
+        return replicate(cfg, replication)
+    except Exception:  # a failed replication is recorded, the study goes on
+        return {"replication": replication, "error": traceback.format_exc()}
+
+
+def dask_address(ex: ExecutorConfig) -> str:
+    """The scheduler address: ``executor.address``, else ``$DASK_SCHEDULER_ADDRESS``, else ''."""
+    return ex.address or os.environ.get("DASK_SCHEDULER_ADDRESS", "")
+
+
+def iter_results(tasks: Iterable[Task], jobs: int, executor: ExecutorConfig | None = None) -> Iterator[tuple[Any, dict]]:
+    """Run tasks and yield ``(key, output)`` as they complete."""
+    tasks = list(tasks)
+    if not tasks:
+        return
+    executor = executor or ExecutorConfig()
+    if executor.kind == "dask":
+        yield from _dask(tasks, jobs, executor)
+        return
+    jobs = max(1, min(jobs, len(tasks)))
+    if jobs == 1:
+        for key, cfg, r in tasks:
+            yield key, safe_replicate(cfg, r)
+        return
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = {pool.submit(safe_replicate, cfg, r): key for key, cfg, r in tasks}
+        for fut in as_completed(futures):
+            yield futures[fut], fut.result()
+
+
+def _dask(tasks: list[Task], jobs: int, executor: ExecutorConfig) -> Iterator[tuple[Any, dict]]:
+    from dask.distributed import Client, LocalCluster
+    from dask.distributed import as_completed as dask_completed
+
+    address = dask_address(executor)
+    cluster = None
+    if address:
+        client = Client(address)
+    else:
+        cluster = LocalCluster(n_workers=max(1, jobs), threads_per_worker=1, processes=True,
+                               dashboard_address=None)
+        client = Client(cluster)
+    try:
+        futures = {}
+        for key, cfg, r in tasks:
+            fut = client.submit(safe_replicate, cfg, r, pure=False)
+            futures[fut] = key
+        for fut in dask_completed(list(futures)):
+            yield futures[fut], fut.result()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
