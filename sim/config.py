@@ -322,6 +322,128 @@ class ExecutorConfig:
 
 
 @dataclass
+class ExpertTeam:
+    """One rota of lead-hospital specialists sitting in at member sites (专家下沉坐诊).
+
+    A visit day is either every ``every_days`` days from ``first_day`` (day 0 is the first
+    Monday) or each of the named ``weekdays`` ("fri", "friday" or "4").  Site ``i`` of
+    ``sites`` is shifted by ``i * stagger_days``; with ``rotate`` the team visits only one
+    site per visit day, in turn (``offset`` picks the first).  Travel is the graph's road
+    time between the lead and the site, each way; the lead loses the specialists for the
+    whole trip.  ``source: external`` brings extra specialists from outside the county
+    (provincial experts): no travel counted and nobody lost at the lead.
+    """
+
+    specialty: str = ""
+    #: member sites visited; empty = every tier-1 member of ``lead``.
+    sites: List[str] = field(default_factory=list)
+    #: the lead hospital the specialists come from; null = the (single) lead of the sites.
+    lead: Optional[str] = None
+    source: str = "lead"
+    every_days: Optional[float] = None
+    weekdays: List[str] = field(default_factory=list)
+    first_day: int = 0
+    stagger_days: int = 0
+    rotate: bool = False
+    offset: int = 0
+    #: specialists per site visit.
+    doctors: int = 1
+    #: clock time the visit starts on site, and hours on site.
+    start_hour: float = 8.5
+    hours_on_site: float = 7.0
+    #: condition ids covered; empty = every non-emergency condition of ``specialty``.
+    conditions: List[str] = field(default_factory=list)
+
+
+@dataclass
+class SkillCurve:
+    """Skill transfer (传帮带): per site and specialty a skill level in [0, ceiling].
+
+    Each visit closes ``learn_per_visit`` of the gap to ``ceiling``; without visits the level
+    halves every ``half_life_days``.  Without an expert on site a patient of the specialty is
+    managed locally when their own uniform is below the current level.
+    """
+
+    initial: float = 0.0
+    learn_per_visit: float = 0.05
+    ceiling: float = 0.5
+    half_life_days: float = 120.0
+
+
+@dataclass
+class ExpertConfig:
+    enabled: bool = False
+    teams: List[ExpertTeam] = field(default_factory=list)
+    skill: SkillCurve = field(default_factory=SkillCurve)
+    #: mean days a non-urgent patient will wait for the next visit (exponential per patient).
+    tolerance_days: float = 7.0
+    #: returning patients arrive spread over this share of the visit's hours on site.
+    return_spread: float = 0.5
+    #: whether first-contact choice sees the schedule (visited sites look capable for the
+    #: covered conditions, weighted by the chance of a visit within the mean tolerance).
+    choice_sees_schedule: bool = True
+
+
+@dataclass
+class RemoteConsult:
+    """Remote consultation (远程会诊, video/phone MDT) with a lead-hospital specialist."""
+
+    enabled: bool = False
+    #: condition ids it covers.
+    conditions: List[str] = field(default_factory=list)
+    #: simultaneous video/phone lines at each lead hospital.
+    lines: int = 2
+    consult_minutes: float = 15.0
+    #: share of covered patients managed locally after the consult (per condition, else default).
+    avoid_prob: Dict[str, float] = field(default_factory=dict)
+    default_avoid_prob: float = 0.4
+    #: the patient waits at most this long for a line and the specialist, else is referred.
+    max_wait_minutes: float = 120.0
+
+
+@dataclass
+class RemoteConfig:
+    """Remote diagnosis (远程诊断): member sites acquire, the lead's reading centre reads."""
+
+    enabled: bool = False
+    #: modalities read remotely (from MODALITIES, not cathlab).
+    modalities: List[str] = field(default_factory=list)
+    #: acquiring sites; empty = every tier-1 member.
+    sites: List[str] = field(default_factory=list)
+    #: readers at each lead hospital's reading centre, by day (reader hours) and night.
+    readers: int = 2
+    night_readers: int = 1
+    reader_open_hour: float = 8.0
+    reader_close_hour: float = 17.5
+    #: reading-time distribution per modality (minutes); missing modality: lognormal 10, cv 0.5.
+    read_minutes: Dict[str, Dist] = field(default_factory=dict)
+    transmit_minutes: float = 5.0
+    failure_prob: float = 0.02
+    #: on a failed study: "repeat" it (up to ``max_repeats``), or "refer" the patient.
+    on_failure: str = "repeat"
+    max_repeats: int = 1
+    #: the patient waits at the site at most this long for every report, else is referred.
+    patient_max_wait_minutes: float = 240.0
+    #: share of patients whose result lets the centre treat locally: per condition, else the
+    #: lowest over the condition's remotely read modalities, else ``default_manageable``.
+    manageable: Dict[str, float] = field(default_factory=dict)
+    manageable_by_modality: Dict[str, float] = field(default_factory=dict)
+    default_manageable: float = 0.8
+    #: tele-ECG for chest pain: a transmitted STEMI ECG pre-activates the cath lab.
+    tele_ecg: bool = False
+    consult: RemoteConsult = field(default_factory=RemoteConsult)
+
+
+@dataclass
+class LeversConfig:
+    """Policy levers (issue 8): expert visits and remote diagnosis/consultation."""
+
+    name: str = "none"
+    expert: ExpertConfig = field(default_factory=ExpertConfig)
+    remote: RemoteConfig = field(default_factory=RemoteConfig)
+
+
+@dataclass
 class Config:
     """A scenario: one composed config."""
 
@@ -331,6 +453,7 @@ class Config:
     run: RunConfig = field(default_factory=RunConfig)
     network: NetworkConfig = field(default_factory=NetworkConfig)
     care: CareConfig = field(default_factory=CareConfig)
+    levers: LeversConfig = field(default_factory=LeversConfig)
 
 
 def register_configs() -> None:
@@ -551,3 +674,7 @@ def validate(cfg: Config) -> None:
         for i, v in enumerate(vals):
             _finite_nonneg(v, f"care.profiles.{k}[{i}]")
         _check(sum(vals) > 0, f"care.profiles.{k}", "all values are zero")
+    if getattr(cfg, "levers", None) is not None:
+        from sim.levers import validate_levers
+
+        validate_levers(cfg)

@@ -238,7 +238,7 @@ class Site:
 
     __slots__ = ("index", "fid", "tier", "doctors", "day_doctors", "night_doctors", "weekend_share",
                  "beds", "equipment", "acquire", "read", "ambulances", "open_min", "close_min",
-                 "days", "bed_capacity")
+                 "days", "bed_capacity", "delta")
 
     def __init__(self, env: simpy.Environment, index: int, fid: str, tier: int,
                  day_doctors: dict[str, int], night_doctors: dict[str, int], beds: int,
@@ -262,6 +262,29 @@ class Site:
         self.read = frozenset(read)
         self.equipment = {m: Pool(env, int(equipment_units.get(m, 1)), fid, f"equipment:{m}") for m in acquire}
         self.ambulances = Pool(env, ambulances, fid, "ambulances") if ambulances > 0 else None
+        #: doctors added (visiting experts) or removed (specialists away) by a rota, per kind;
+        #: the shift schedule adds it to the day or night staffing.
+        self.delta: dict[str, int] = {}
+
+    def add_kind(self, env: simpy.Environment, kind: str) -> Pool:
+        """A doctors pool for a kind the site has no staff of (visiting experts): capacity 0
+        until a rota adds doctors with :meth:`adjust`."""
+        if kind not in self.doctors:
+            self.day_doctors[kind] = 0
+            self.night_doctors[kind] = 0
+            self.doctors[kind] = Pool(env, 0, self.fid, f"doctors:{kind}")
+        return self.doctors[kind]
+
+    def staffing(self, kind: str, t: float) -> int:
+        """Doctors of ``kind`` the shift schedule puts on duty at minute ``t`` (without rotas)."""
+        if self.is_open(t):
+            return self.day_capacity(kind, int(t // DAY) % 7)
+        return self.night_doctors[kind]
+
+    def adjust(self, kind: str, change: int, t: float) -> None:
+        """A rota adds (``change`` > 0) or removes doctors of ``kind`` from now on."""
+        self.delta[kind] = self.delta.get(kind, 0) + change
+        self.doctors[kind].set_capacity(max(0, self.staffing(kind, t) + self.delta[kind]))
 
     def pools(self) -> list[Pool]:
         out = list(self.doctors.values()) + list(self.equipment.values())
@@ -293,12 +316,14 @@ class Site:
             close_at = day * DAY + self.close_min
             if weekday in self.days and now < open_at:
                 yield env.timeout(open_at - now)
+                delta = self.delta
                 for k, pool in self.doctors.items():
-                    pool.set_capacity(self.day_capacity(k, weekday))
+                    pool.set_capacity(max(0, self.day_capacity(k, weekday) + delta.get(k, 0)))
                 continue
             if weekday in self.days and now < close_at:
                 yield env.timeout(close_at - now)
+                delta = self.delta
                 for k, pool in self.doctors.items():
-                    pool.set_capacity(self.night_doctors[k])
+                    pool.set_capacity(max(0, self.night_doctors[k] + delta.get(k, 0)))
                 continue
             yield env.timeout((day + 1) * DAY - now)

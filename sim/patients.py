@@ -21,10 +21,17 @@ from sim.rng import stream
 
 __all__ = ["Catalogue", "Arrivals", "ATTRS", "dist_multipliers", "mean_of"]
 
-#: Columns of a patient's attribute row (all drawn at arrival).
+#: Columns of a patient's attribute row (all drawn at arrival).  The first ten come from
+#: ``attributes/<village>``; the lever columns after them (``tolerance_mult``: exponential
+#: multiplier of the days a patient will wait for an expert visit; ``u_skill``, ``u_mdt``,
+#: ``u_spread``: uniforms) come from their own stream ``lever_attributes/<village>`` and are
+#: drawn only when a lever is on, so switching levers on never changes the other columns.
 ATTRS = ("u_choice", "consult_mult", "u_admit", "los_mult", "patience_mult", "u_renege",
-         "u_down", "u_ambulance", "u_perception", "u_result")
-A_CHOICE, A_CONSULT, A_ADMIT, A_LOS, A_PATIENCE, A_RENEGE, A_DOWN, A_AMB, A_PERC, A_RESULT = range(len(ATTRS))
+         "u_down", "u_ambulance", "u_perception", "u_result",
+         "tolerance_mult", "u_skill", "u_mdt", "u_spread")
+A_CHOICE, A_CONSULT, A_ADMIT, A_LOS, A_PATIENCE, A_RENEGE, A_DOWN, A_AMB, A_PERC, A_RESULT = range(10)
+A_TOLERANCE, A_SKILL, A_MDT, A_SPREAD = range(10, 14)
+N_BASE_ATTRS = 10
 
 WEEK_HOURS = 168
 
@@ -98,7 +105,7 @@ class Arrivals:
     """
 
     def __init__(self, catalogue: Catalogue, population: np.ndarray, village_ids: list[str],
-                 seed: int, replication: int, horizon: float):
+                 seed: int, replication: int, horizon: float, lever_attributes: bool = False):
         self.cat = catalogue
         self.horizon = horizon
         incid = np.array([c.incidence_per_1000 for c in catalogue.conditions])
@@ -107,6 +114,8 @@ class Arrivals:
         self.rates = base[:, :, None] * catalogue.hourly_weights[None, :, :]
         self.arr_rng = [stream(seed, replication, f"arrivals/{v}") for v in village_ids]
         self.att_rng = [stream(seed, replication, f"attributes/{v}") for v in village_ids]
+        self.lever_rng = ([stream(seed, replication, f"lever_attributes/{v}") for v in village_ids]
+                          if lever_attributes else None)
         conds = catalogue.conditions
         self._consult = [(c.consult_dist, c.consult_cv) for c in conds]
         self._los = [(c.los_days.dist, c.los_days.cv) for c in conds]
@@ -131,7 +140,10 @@ class Arrivals:
                 ts.append(t[keep])
                 cs.append(cond[keep])
                 vs.append(np.full(int(keep.sum()), v, dtype=np.int64))
-                atts.append(self._attributes(self.att_rng[v], cond)[keep])
+                att = self._attributes(self.att_rng[v], cond)
+                if self.lever_rng is not None:
+                    att = np.concatenate([att, self._lever_attributes(self.lever_rng[v], total)], axis=1)
+                atts.append(att[keep])
             if not ts:
                 continue
             t = np.concatenate(ts)
@@ -141,9 +153,15 @@ class Arrivals:
             order = np.lexsort((c, v, t))
             yield t[order], v[order], c[order], a[order]
 
+    @staticmethod
+    def _lever_attributes(rng: np.random.Generator, n: int) -> np.ndarray:
+        u = rng.random((n, len(ATTRS) - N_BASE_ATTRS))
+        u[:, 0] = -np.log1p(-u[:, 0])  # tolerance multiplier, exponential with mean 1
+        return u
+
     def _attributes(self, rng: np.random.Generator, cond: np.ndarray) -> np.ndarray:
         n = cond.shape[0]
-        u = rng.random((n, len(ATTRS)))
+        u = rng.random((n, N_BASE_ATTRS))
         z = rng.standard_normal((n, 2))
         out = u.copy()
         out[:, A_PATIENCE] = -np.log1p(-u[:, A_PATIENCE])

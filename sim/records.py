@@ -13,6 +13,16 @@ visits      one row per facility visit: arrival, start of consult, end, outcome,
 admissions  one row per bed request: facility, request, admission, discharge, outcome.
 emergency   one row per 120 / emergency episode: call, first medical contact (FMC), door of the
             definitive-care site, reperfusion (procedure / needle), ambulance station.
+
+Policy levers (:mod:`sim.levers`; the tables are empty when the levers are off):
+
+expert_visits   one row per specialist visit: team, specialty, site, lead it came from (-1 =
+                external experts), departure from the lead, arrival on site, planned end,
+                departure from the site (after the queue is worked off), return to the lead.
+remote_studies  one row per remotely read study: patient, acquiring site, reading centre,
+                modality, priority, sent (acquired + transmitted on), read start, report, status.
+lever_events    one row per lever decision about a patient: site, time, event (LEVER_EVENT),
+                value (extra waiting days for a deferral; minutes for timed events).
 """
 
 from __future__ import annotations
@@ -24,18 +34,25 @@ import pandas as pd
 
 from sim.config import MODALITIES
 
-__all__ = ["Log", "EXIT", "OUTCOME", "MODE", "ADMISSION", "TEST_BIT", "decode_tests"]
+__all__ = ["Log", "EXIT", "OUTCOME", "MODE", "ADMISSION", "TEST_BIT", "decode_tests", "LEVER_EVENT",
+           "STUDY_STATUS"]
 
 #: patient exit kinds (every arriving patient ends in exactly one).
 EXIT = {0: "in_system", 1: "completed", 2: "transferred_out", 3: "left_untreated"}
 #: visit outcomes.
 OUTCOME = {0: "in_progress", 1: "treated", 2: "admitted", 3: "referred_up", 4: "reneged", 5: "balked",
-           6: "out_of_county", 7: "down_referral", 8: "closed_elsewhere"}
+           6: "out_of_county", 7: "down_referral", 8: "closed_elsewhere", 9: "deferred"}
 #: how the patient came to a visit.
-MODE = {0: "self", 1: "referral", 2: "ambulance", 3: "down_referral", 4: "after_renege"}
+MODE = {0: "self", 1: "referral", 2: "ambulance", 3: "down_referral", 4: "after_renege", 5: "deferred_return"}
 #: admission outcomes.
 ADMISSION = {0: "in_bed", 1: "discharged", 2: "no_bed", 3: "waiting"}
 TEST_BIT = {m: 1 << i for i, m in enumerate(MODALITIES)}
+#: lever decisions about a patient (``avoided`` = managed locally instead of referred up).
+LEVER_EVENT = {0: "expert_seen", 1: "expert_avoided", 2: "skill_local", 3: "deferred", 4: "remote_local",
+               5: "remote_referred", 6: "remote_timeout", 7: "remote_failed", 8: "mdt_local",
+               9: "mdt_referred", 10: "mdt_timeout", 11: "tele_ecg_sent", 12: "tele_ecg_bypass"}
+#: remote study status.
+STUDY_STATUS = {0: "pending", 1: "reported", 2: "failed"}
 
 _NAN = float("nan")
 _DTYPES = {"d": np.float64, "f": np.float32, "H": np.uint16, "h": np.int16, "I": np.uint32,
@@ -89,6 +106,33 @@ class Log:
         self.e_reperfusion = array("d")
         self.e_station = array("h")
         self.e_dest = array("h")
+        # expert visits
+        self.x_team = array("H")
+        self.x_specialty = array("H")
+        self.x_site = array("H")
+        self.x_lead = array("h")
+        self.x_doctors = array("H")
+        self.x_depart = array("d")
+        self.x_arrive = array("d")
+        self.x_planned_end = array("d")
+        self.x_leave = array("d")
+        self.x_return = array("d")
+        # remote studies
+        self.r_patient = array("I")
+        self.r_site = array("H")
+        self.r_centre = array("H")
+        self.r_modality = array("B")
+        self.r_priority = array("B")
+        self.r_sent = array("d")
+        self.r_start = array("d")
+        self.r_report = array("d")
+        self.r_status = array("B")
+        # lever events
+        self.l_patient = array("I")
+        self.l_site = array("H")
+        self.l_time = array("d")
+        self.l_event = array("B")
+        self.l_value = array("f")
         self.active = 0
 
     # ----------------------------------------------------------------- patients
@@ -178,13 +222,51 @@ class Log:
         self.e_dest.append(-1)
         return row
 
+    # ----------------------------------------------------------------- levers
+    def expert_visit(self, team: int, specialty: int, site: int, lead: int, doctors: int, depart: float,
+                     arrive: float, planned_end: float) -> int:
+        row = len(self.x_team)
+        self.x_team.append(team)
+        self.x_specialty.append(specialty)
+        self.x_site.append(site)
+        self.x_lead.append(lead)
+        self.x_doctors.append(doctors)
+        self.x_depart.append(depart)
+        self.x_arrive.append(arrive)
+        self.x_planned_end.append(planned_end)
+        self.x_leave.append(_NAN)
+        self.x_return.append(_NAN)
+        return row
+
+    def remote_study(self, pid: int, site: int, centre: int, modality: int, priority: int, sent: float) -> int:
+        row = len(self.r_patient)
+        self.r_patient.append(pid)
+        self.r_site.append(site)
+        self.r_centre.append(centre)
+        self.r_modality.append(modality)
+        self.r_priority.append(priority)
+        self.r_sent.append(sent)
+        self.r_start.append(_NAN)
+        self.r_report.append(_NAN)
+        self.r_status.append(0)
+        return row
+
+    def lever_event(self, pid: int, site: int, t: float, event: int, value: float = 0.0) -> None:
+        self.l_patient.append(pid)
+        self.l_site.append(site)
+        self.l_time.append(t)
+        self.l_event.append(event)
+        self.l_value.append(value)
+
     def nbytes(self) -> int:
         """Bytes held by the record buffers."""
         return sum(a.buffer_info()[1] * a.itemsize for a in vars(self).values() if isinstance(a, array))
 
     # ----------------------------------------------------------------- tables
-    def tables(self, facility_ids: list[str], village_ids: list[str], condition_ids: list[str]) -> dict[str, pd.DataFrame]:
-        """The four tables as DataFrames with categorical ids."""
+    def tables(self, facility_ids: list[str], village_ids: list[str], condition_ids: list[str],
+               specialties: list[str] | None = None) -> dict[str, pd.DataFrame]:
+        """The tables as DataFrames with categorical ids (the four core tables, then the
+        lever tables ``expert_visits``, ``remote_studies`` and ``lever_events``)."""
         fcat = pd.CategoricalDtype(facility_ids)
         vcat = pd.CategoricalDtype(village_ids)
         ccat = pd.CategoricalDtype(condition_ids)
@@ -237,4 +319,36 @@ class Log:
             "station": pd.Categorical.from_codes(col(self.e_station).astype(np.int32), dtype=fcat),
             "destination": pd.Categorical.from_codes(col(self.e_dest).astype(np.int32), dtype=fcat),
         })
-        return {"patients": patients, "visits": visits, "admissions": admissions, "emergency": emergency}
+        scat = pd.CategoricalDtype(list(specialties or []))
+        expert_visits = pd.DataFrame({
+            "team": col(self.x_team),
+            "specialty": cat(col(self.x_specialty), scat),
+            "site": cat(col(self.x_site), fcat),
+            "lead": pd.Categorical.from_codes(col(self.x_lead).astype(np.int32), dtype=fcat),
+            "doctors": col(self.x_doctors),
+            "depart": col(self.x_depart),
+            "arrive": col(self.x_arrive),
+            "planned_end": col(self.x_planned_end),
+            "leave": col(self.x_leave),
+            "return": col(self.x_return),
+        })
+        remote_studies = pd.DataFrame({
+            "patient": col(self.r_patient),
+            "site": cat(col(self.r_site), fcat),
+            "centre": cat(col(self.r_centre), fcat),
+            "modality": cat(col(self.r_modality), pd.CategoricalDtype(list(MODALITIES))),
+            "priority": col(self.r_priority),
+            "sent": col(self.r_sent),
+            "start": col(self.r_start),
+            "report": col(self.r_report),
+            "status": cat(col(self.r_status), pd.CategoricalDtype(list(STUDY_STATUS.values()))),
+        })
+        lever_events = pd.DataFrame({
+            "patient": col(self.l_patient),
+            "site": cat(col(self.l_site), fcat),
+            "time": col(self.l_time),
+            "event": cat(col(self.l_event), pd.CategoricalDtype(list(LEVER_EVENT.values()))),
+            "value": col(self.l_value),
+        })
+        return {"patients": patients, "visits": visits, "admissions": admissions, "emergency": emergency,
+                "expert_visits": expert_visits, "remote_studies": remote_studies, "lever_events": lever_events}
