@@ -41,6 +41,8 @@ __all__ = [
     "RunConfig",
     "StudyConfig",
     "ExecutorConfig",
+    "Operation",
+    "RestructureConfig",
     "Config",
     "TIERS",
     "MODALITIES",
@@ -113,6 +115,9 @@ class Facility:
     hours: Hours = field(default_factory=Hours)
     #: 120 ambulances stationed here.
     ambulances: int = 0
+    #: a closed site stays on the map as a road junction but offers no care (set by
+    #: ``restructure`` operations, or by hand).
+    closed: bool = False
 
 
 @dataclass
@@ -296,6 +301,51 @@ class RunConfig:
 
 
 @dataclass
+class Operation:
+    """One restructuring operation applied to the network before the run (issue: downsizing).
+
+    ``op`` is one of:
+
+    - ``close``: close facility ``site`` (patients re-choose among what remains);
+    - ``merge``: merge ``site`` into ``into``: its doctors, beds, equipment and ambulances move,
+      times ``keep_share`` (1 = all move, 0.8 = a fifth are cut), and ``site`` closes;
+    - ``scale``: multiply ``resource`` (``doctors``, ``doctors:<kind>``, ``beds``, ``ambulances``,
+      ``equipment:<modality>``) by ``factor`` at ``site``, or at every facility of ``tier``;
+    - ``move_doctors``: move ``n`` doctors of ``kind`` from lead ``site`` to each member in
+      ``to`` (empty = every member of that lead) (下沉);
+    - ``convert_to_post``: close township centre ``site`` and staff the clinic of its nearest
+      village with ``n`` village doctors (a village-level post);
+    - ``hand_over``: member sites ``sites`` now belong to lead ``lead`` (a tertiary hospital
+      taking over township centres is modelled by adding that hospital as a lead).
+    """
+
+    op: str = ""
+    site: str = ""
+    into: str = ""
+    keep_share: float = 1.0
+    resource: str = ""
+    tier: int = 0
+    factor: float = 1.0
+    n: int = 0
+    kind: str = "general"
+    to: List[str] = field(default_factory=list)
+    lead: str = ""
+    sites: List[str] = field(default_factory=list)
+
+
+@dataclass
+class RestructureConfig:
+    """Downsizing and restructuring: operations applied in order, and their money."""
+
+    operations: List[Operation] = field(default_factory=list)
+    #: one-off capital saved (CNY), e.g. a closed centre's building sold or repurposed.
+    capital_saved: float = 0.0
+    #: yearly running cost per doctor and per bed (CNY) for the running-cost difference.
+    cost_per_doctor_year: float = 200000.0
+    cost_per_bed_year: float = 60000.0
+
+
+@dataclass
 class StudyConfig:
     """A study: a baseline and alternatives, each a list of Hydra overrides (``scenarios/study/``).
 
@@ -449,6 +499,7 @@ class Config:
 
     scenario: str = "baseline"
     study: StudyConfig = field(default_factory=StudyConfig)
+    restructure: RestructureConfig = field(default_factory=RestructureConfig)
     executor: ExecutorConfig = field(default_factory=ExecutorConfig)
     run: RunConfig = field(default_factory=RunConfig)
     network: NetworkConfig = field(default_factory=NetworkConfig)

@@ -23,6 +23,7 @@ from sim.metrics import kpis as compute_kpis
 from sim.metrics import summarise
 from sim.model import run_replication, site_ids
 from sim.network import County, build_county
+from sim.restructure import effective_network
 
 __all__ = ["RunResult", "run", "replicate", "sites_table", "villages_table", "conditions_table",
            "config_hash", "versions", "default_jobs"]
@@ -45,12 +46,14 @@ def sites_table(county: County) -> pd.DataFrame:
     for fid in county.facility_ids:
         d = g.nodes[fid]
         rows.append((fid, int(d["tier"]), d["kind"], d.get("lead") or "", d["x_km"], d["y_km"], d["name"],
-                     d.get("name_zh", ""), None))
+                     d.get("name_zh", ""), None, bool(d.get("closed", False)), int(sum(d["doctors"].values())),
+                     int(d["beds"])))
     for vid in county.village_ids:
         d = g.nodes[vid]
         rows.append((f"clinic:{vid}", 0, "village_clinic", "", d["x_km"], d["y_km"], f"{d['name']} clinic",
-                     f"{d.get('name_zh', '')}村卫生室", vid))
-    df = pd.DataFrame(rows, columns=["site", "tier", "kind", "lead", "x_km", "y_km", "name", "name_zh", "village"])
+                     f"{d.get('name_zh', '')}村卫生室", vid, d["clinic_doctors"] == 0, int(d["clinic_doctors"]), 0))
+    df = pd.DataFrame(rows, columns=["site", "tier", "kind", "lead", "x_km", "y_km", "name", "name_zh", "village",
+                                     "closed", "doctors", "beds"])
     assert list(df["site"]) == site_ids(county)
     return df
 
@@ -131,13 +134,13 @@ class RunResult:
 
 def replicate(cfg: Config, replication: int) -> dict:
     """One replication: run the model, compute its KPIs; keep its tables if configured."""
-    county = build_county(cfg.network)
+    county = build_county(effective_network(cfg))
     res = run_replication(cfg, replication, county)
     sites = sites_table(county)
     villages = villages_table(county)
     conds = conditions_table(cfg)
     k = compute_kpis(res.tables, res.occupancy, sites, villages, conds, cfg.care.prices,
-                     cfg.run.warmup_days, cfg.run.horizon_days)
+                     cfg.run.warmup_days, cfg.run.horizon_days, cfg.restructure)
     k.insert(0, "replication", np.int32(replication))
     k.insert(0, "scenario", cfg.scenario)
     return {"replication": replication, "kpis": k, "occupancy": res.occupancy,
@@ -155,7 +158,7 @@ def run(cfg: Config, replications: list[int] | None = None, jobs: int | None = N
     t0 = time.perf_counter()
     reps = list(range(cfg.run.replications)) if replications is None else list(replications)
     jobs = jobs if jobs is not None else (cfg.run.jobs or default_jobs())
-    county = build_county(cfg.network)  # validates the graph before any work starts
+    county = build_county(effective_network(cfg))  # validates the graph before any work starts
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -181,7 +184,7 @@ def run(cfg: Config, replications: list[int] | None = None, jobs: int | None = N
 
 def collect(cfg: Config, outs: list[dict], county: County | None = None, wall: float = 0.0) -> RunResult:
     """Assemble replication outputs into one :class:`RunResult` (in replication order)."""
-    county = county or build_county(cfg.network)
+    county = county or build_county(effective_network(cfg))
     outs = sorted(outs, key=lambda o: o["replication"])
     k = pd.concat([o["kpis"] for o in outs], ignore_index=True)
     occ = pd.concat([o["occupancy"] for o in outs], ignore_index=True)

@@ -11,6 +11,7 @@ from simpy.events import Timeout
 
 from sim.facilities import next_opening_many
 
+from sim.levers import DEFER, DEFERRED_RETURN, EV, decide, defer, settle, tele_ecg
 from sim.patients import (A_ADMIT, A_AMB, A_CHOICE, A_CONSULT, A_DOWN, A_LOS, A_PATIENCE, A_PERC,
                           A_RENEGE)
 from sim.records import TEST_BIT
@@ -21,7 +22,7 @@ __all__ = ["arrivals", "care", "Journey", "release_later"]
 COMPLETED, TRANSFERRED_OUT, LEFT = 1, 2, 3
 # visit outcomes
 TREATED, ADMITTED, REFERRED, RENEGED, BALKED, OUT_OF_COUNTY, DOWN, CLOSED = 1, 2, 3, 4, 5, 6, 7, 8
-# modes
+# modes (DEFERRED_RETURN = 5: back for an expert visit, see sim.levers)
 SELF, REFERRAL, AMBULANCE, DOWN_REFERRAL, AFTER_RENEGE = 0, 1, 2, 3, 4
 
 
@@ -160,7 +161,19 @@ def care(w, pid, v, c, a, s, mode):
                     mode = SELF
                     continue
                 yield env.timeout(site.next_opening(now) - now)
-        pool = site.doctors[w.kind[s][c]]
+        rules = w.rules[s]
+        rule = None if rules is None else rules[c]
+        if rule is None or emergency:
+            pool = site.doctors[w.kind[s][c]]
+            manage = w.manage[s][c]
+            tests = w.local_tests[s][c]
+        else:
+            how, kind, manage, tests = decide(w, rule, a, env._now, mode)
+            if how == DEFER:
+                yield from defer(w, rule, pid, v, a, s, row)
+                mode = DEFERRED_RETURN
+                continue
+            pool = site.doctors[kind]
         if pool.waiting >= w.balk_queue and prio > 0:
             log.v_end[row] = env._now
             log.v_outcome[row] = BALKED
@@ -186,7 +199,7 @@ def care(w, pid, v, c, a, s, mode):
         yield env.timeout(w.consult[c][site.tier] * a[A_CONSULT])
         pool.release()
         mask = 0
-        for m in w.local_tests[s][c]:
+        for m in tests:
             eq = site.equipment[m]
             if not eq.try_acquire():
                 yield eq.request(prio)
@@ -196,6 +209,9 @@ def care(w, pid, v, c, a, s, mode):
         log.v_tests[row] = mask
         if emergency:
             # first contact at a site that cannot give definitive care: stabilise, then transfer
+            if rule is not None and rule.tele_ecg:
+                bits = yield from tele_ecg(w, rule, pid, s)
+                log.v_tests[row] |= bits
             yield env.timeout(w.stabilise)
             log.v_end[row] = env._now
             log.v_outcome[row] = REFERRED
@@ -204,7 +220,9 @@ def care(w, pid, v, c, a, s, mode):
             yield from ambulance_transfer(w, s, dest)
             s, mode = dest, AMBULANCE
             continue
-        if w.manage[s][c]:
+        if rule is not None:
+            manage = yield from settle(w, rule, how, pid, c, a, s, row, manage, prio)
+        if manage:
             if a[A_ADMIT] < cond.admit_prob:
                 if site.beds is not None:
                     log.v_end[row] = env._now
@@ -341,12 +359,29 @@ def definitive_emergency(w, pid, v, c, a, s, mode, erow):
     cond = w.conds[c]
     site = w.sites[s]
     row = log.visit(pid, s, env._now, mode)
+    tele = w.tele.pop(pid, None) if w.tele else None
+    mask = 0
+    if tele is not None and tele.ready is not None and tele.dest == s and cond.pathway == "stemi":
+        # tele-ECG: the cath lab was activated on the transmitted ECG; bypass the ED
+        log.v_start[row] = env._now
+        if not tele.ready.triggered:
+            yield tele.ready
+        log.e_reperfusion[erow] = env._now
+        log.lever_event(pid, s, env._now, EV["tele_ecg_bypass"])
+        yield env.timeout(w.procedure)
+        site.equipment["cathlab"].release()
+        mask |= TEST_BIT["cathlab"]
+        log.v_tests[row] = mask
+        log.v_end[row] = env._now
+        yield from _after_definitive(w, pid, v, c, a, s, cond, row, site)
+        return
+    if tele is not None:
+        tele.cancelled = True
     pool = site.doctors[w.kind[s][c]]
     yield pool.request(0)
     log.v_start[row] = env._now
     yield env.timeout(w.ed_minutes)
     pool.release()
-    mask = 0
     if cond.pathway == "stemi" and "cathlab" in site.equipment:
         lab = site.equipment["cathlab"]
         yield lab.request(0)
@@ -366,6 +401,13 @@ def definitive_emergency(w, pid, v, c, a, s, mode, erow):
         yield env.timeout(w.procedure)
     log.v_tests[row] = mask
     log.v_end[row] = env._now
+    yield from _after_definitive(w, pid, v, c, a, s, cond, row, site)
+
+
+def _after_definitive(w, pid, v, c, a, s, cond, row, site):
+    """Admission (or out-of-county transfer when no bed) after definitive emergency care."""
+    env = w.env
+    log = w.log
     if a[A_ADMIT] < cond.admit_prob and site.beds is not None:
         log.v_outcome[row] = ADMITTED
         ok = yield from admit(w, pid, c, a, s)

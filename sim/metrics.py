@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.config import MODALITIES, Prices
+from sim.config import MODALITIES, Prices, RestructureConfig
 from sim.records import TEST_BIT
 
 __all__ = ["KPI_ZH", "KPI_BETTER", "kpis", "price", "summarise", "paired_differences", "mean_ci"]
@@ -52,6 +52,17 @@ KPI_ZH = {
     "oop_per_admission": "次均住院自付费用(元)",
     "insurer_per_admission": "次均住院医保支付(元)",
     "oop_per_episode": "例均自付费用(元)",
+    "first_contact_travel_mean_min": "首诊平均出行时间(分钟)",
+    "first_contact_travel_p90_min": "首诊出行时间P90(分钟)",
+    "share_beyond_30_min": "首诊出行超30分钟比例",
+    "share_beyond_60_min": "首诊出行超60分钟比例",
+    "emergency_first_contact_mean_min": "急救首次医疗接触平均时间(分钟)",
+    "emergency_first_contact_p90_min": "急救首次医疗接触时间P90(分钟)",
+    "emergency_share_beyond_30_min": "急救首次医疗接触超30分钟比例",
+    "emergency_share_beyond_60_min": "急救首次医疗接触超60分钟比例",
+    "site_visits_per_day": "机构日均就诊人次",
+    "running_cost_per_year": "年运行成本(元)",
+    "capital_saved": "节省的基建资金(元)",
     "insurer_per_episode": "例均医保支付(元)",
 }
 
@@ -65,6 +76,10 @@ KPI_BETTER = {
     "stemi_fmc_to_reperfusion_median_min": -1, "stemi_within_120_share": 1,
     "oop_per_visit": -1, "insurer_per_visit": -1, "oop_per_admission": -1, "insurer_per_admission": -1,
     "oop_per_episode": -1, "insurer_per_episode": -1,
+    "first_contact_travel_mean_min": -1, "first_contact_travel_p90_min": -1, "share_beyond_30_min": -1,
+    "share_beyond_60_min": -1, "emergency_first_contact_mean_min": -1, "emergency_first_contact_p90_min": -1,
+    "emergency_share_beyond_30_min": -1, "emergency_share_beyond_60_min": -1, "site_visits_per_day": 0,
+    "running_cost_per_year": -1, "capital_saved": 1,
 }
 
 
@@ -123,7 +138,7 @@ def _row(rows: list, metric: str, value: float, group: str = "county") -> None:
 
 def kpis(tables: dict[str, pd.DataFrame], occupancy: pd.DataFrame, sites: pd.DataFrame,
          villages: pd.DataFrame, conditions: pd.DataFrame, prices: Prices, warmup_days: float,
-         horizon_days: float) -> pd.DataFrame:
+         horizon_days: float, restructure: RestructureConfig | None = None) -> pd.DataFrame:
     """All KPIs of one replication after the warm-up cut, as a tidy table.
 
     Episodes count from their onset after the warm-up; visits and admissions belong to those
@@ -220,6 +235,10 @@ def kpis(tables: dict[str, pd.DataFrame], occupancy: pd.DataFrame, sites: pd.Dat
         _row(rows, "stemi_fmc_to_reperfusion_median_min", math.nan)
         _row(rows, "stemi_within_120_share", math.nan)
 
+    _access_kpis(rows, pk, e, villages, visits=v, vt=vt, years=years)
+    if restructure is not None:
+        _cost_kpis(rows, sites, restructure)
+
     # costs
     priced = price({"visits": v, "admissions": a, "patients": p}, sites, conditions, prices,
                    horizon_days * DAY)
@@ -234,6 +253,51 @@ def kpis(tables: dict[str, pd.DataFrame], occupancy: pd.DataFrame, sites: pd.Dat
     _row(rows, "oop_per_episode", (pv["oop"].sum() + pa["oop"].sum() + travel_oop) / max(n_ep, 1))
     _row(rows, "insurer_per_episode", (pv["insurer"].sum() + pa["insurer"].sum()) / max(n_ep, 1))
     return pd.DataFrame(rows, columns=["metric", "group", "value"])
+
+
+def _access_kpis(rows: list, pk: pd.DataFrame, e: pd.DataFrame, villages: pd.DataFrame, visits: pd.DataFrame,
+                 vt: np.ndarray, years: float) -> None:
+    """Travel to the first contact (per village and county-wide), 120 response times, and the
+    volume each site sees (the measures of downsizing)."""
+    called = e.loc[e["station"].notna(), "patient"].to_numpy() if "station" in e else np.zeros(0)
+    self_ = pk[pk["first_facility"].notna() & ~np.isin(pk["patient"].to_numpy(), called)]
+    ft = self_["first_travel_min"].to_numpy(dtype=float)
+    if len(ft):
+        _row(rows, "first_contact_travel_mean_min", ft.mean())
+        _row(rows, "first_contact_travel_p90_min", np.percentile(ft, 90))
+        _row(rows, "share_beyond_30_min", (ft > 30).mean())
+        _row(rows, "share_beyond_60_min", (ft > 60).mean())
+        g = self_.assign(ft=ft).groupby("village", observed=True)["ft"]
+        for vid, m in g.mean().items():
+            _row(rows, "first_contact_travel_mean_min", m, str(vid))
+        for vid, m in g.quantile(0.9).items():
+            _row(rows, "first_contact_travel_p90_min", m, str(vid))
+    resp = (e["fmc"] - e["call"]).to_numpy(dtype=float)
+    ok = ~np.isnan(resp)
+    if ok.any():
+        r = resp[ok]
+        _row(rows, "emergency_first_contact_mean_min", r.mean())
+        _row(rows, "emergency_first_contact_p90_min", np.percentile(r, 90))
+        _row(rows, "emergency_share_beyond_30_min", (r > 30).mean())
+        _row(rows, "emergency_share_beyond_60_min", (r > 60).mean())
+        vil = pk.set_index("patient")["village"].reindex(e["patient"].to_numpy()[ok])
+        em = pd.Series(r, index=vil.to_numpy()).groupby(level=0).mean()
+        for vid, m in em.items():
+            _row(rows, "emergency_first_contact_mean_min", m, str(vid))
+    days = years * 365.0
+    counts = visits.loc[vt >= 1, "facility"].value_counts()
+    for fid, n in counts.items():
+        if n:
+            _row(rows, "site_visits_per_day", n / days, str(fid))
+    _row(rows, "site_visits_per_day", (vt == 0).sum() / days, "tier0")
+
+
+def _cost_kpis(rows: list, sites: pd.DataFrame, rc: RestructureConfig) -> None:
+    """Yearly running cost of the open sites' doctors and beds, and capital saved (CNY)."""
+    open_ = sites[~sites["closed"] & (sites["tier"] < 3)] if "closed" in sites else sites[sites["tier"] < 3]
+    cost = open_["doctors"].sum() * rc.cost_per_doctor_year + open_["beds"].sum() * rc.cost_per_bed_year
+    _row(rows, "running_cost_per_year", float(cost))
+    _row(rows, "capital_saved", float(rc.capital_saved))
 
 
 def mean_ci(x: np.ndarray, level: float = 0.95) -> tuple[float, float, float, float]:

@@ -19,7 +19,10 @@ import simpy
 from sim.config import Config
 from sim.facilities import DAY, Pool, Site
 from sim.flow import arrivals, release_later
+from sim.levers import install as install_levers
+from sim.levers import levers_on
 from sim.network import County, build_county
+from sim.restructure import effective_network
 from sim.patients import Arrivals, Catalogue
 from sim.records import Log
 from sim.rng import stream
@@ -44,7 +47,8 @@ class World:
         self.log = Log()
         self.n_arrived = 0
         care = cfg.care
-        county = county or build_county(cfg.network)
+        self.net = effective_network(cfg)
+        county = county or build_county(self.net)
         self.county = county
         self.cat = Catalogue.from_config(care)
         self.conds = self.cat.conditions
@@ -63,8 +67,8 @@ class World:
         self.sites: list[Site | None] = []
         infos: list[SiteInfo | None] = []
         for i, fid in enumerate(county.facility_ids):
-            f = cfg.network.facilities[fid]
-            if f.tier == 3:
+            f = self.net.facilities[fid]
+            if f.tier == 3 or f.closed:
                 self.sites.append(None)
                 infos.append(SiteInfo(3, frozenset(f.doctors), frozenset(f.acquire), frozenset(f.read), 0))
                 continue
@@ -142,7 +146,8 @@ class World:
 
         # ---- behaviour and times (minutes)
         b, e = care.behaviour, care.emergency
-        self.choice = ChoiceTable(county, self.cat, care)
+        self.choice = ChoiceTable(county, self.cat, care,
+                                  open_sites={i for i in range(F) if county.is_open[i]})
         self.perception_noise = care.choice.perception_noise
         self.patience = [h * 60.0 for h in b.patience_hours]
         self.renege_up = b.renege_go_up_prob
@@ -175,8 +180,17 @@ class World:
 
         horizon = cfg.run.horizon_days * DAY
         self.horizon = horizon
+        # ---- policy levers (sim.levers): per-(site, condition) rules, rotas, reading centres
+        on = levers_on(cfg)
+        self.rules: list = [None] * S
+        self.tele: dict = {}
+        self.lever_pools: list[Pool] = []
+        self.specialties: list[str] = []
+        self.choice_weight: dict = {}
         self.arrivals = Arrivals(self.cat, county.population, county.village_ids, cfg.run.seed,
-                                 replication, horizon)
+                                 replication, horizon, lever_attributes=on)
+        if on:
+            install_levers(self)
         self._warm_start()
         for site in self.sites:
             if site is not None:
@@ -217,7 +231,7 @@ class World:
             site = self.sites[f]
             if site is None or site.beds is None:
                 continue
-            occ = self.cfg.network.facilities[fid].initial_bed_occupancy
+            occ = self.net.facilities[fid].initial_bed_occupancy
             n = int(round(occ * site.beds.capacity))
             if n <= 0:
                 continue
@@ -244,7 +258,7 @@ class World:
                 gc.enable()
 
     def pools(self) -> list[Pool]:
-        return [p for s in self.sites if s is not None for p in s.pools()]
+        return [p for s in self.sites if s is not None for p in s.pools()] + self.lever_pools
 
 
 @dataclass
@@ -292,7 +306,7 @@ def run_replication(cfg: Config, replication: int, county: County | None = None)
             raise AssertionError(f"patient conservation failed: {w.n_arrived} arrived, {n_rows} recorded, "
                                  f"{in_system} in system vs {log.active} active")
     cat_ids = w.cat.ids
-    tables = log.tables(w.site_ids, w.county.village_ids, cat_ids)
+    tables = log.tables(w.site_ids, w.county.village_ids, cat_ids, w.specialties)
     occ = occupancy_table(w)
     wall = time.perf_counter() - t0
     info = {"wall_s": wall, "patients": n_rows, "visits": len(log.v_arrive), "record_bytes": log.nbytes(),

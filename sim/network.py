@@ -33,7 +33,7 @@ def build_graph(net: NetworkConfig) -> nx.Graph:
                    doctors=dict(f.doctors), night_doctors=dict(f.night_doctors), beds=f.beds,
                    acquire=list(f.acquire), read=list(f.read), ambulances=f.ambulances,
                    open_hour=f.hours.open_hour, close_hour=f.hours.close_hour,
-                   name=f.name or fid, name_zh=f.name_zh)
+                   name=f.name or fid, name_zh=f.name_zh, closed=f.closed)
     for road in net.roads:
         if road.minutes is None:
             a, b = g.nodes[road.a], g.nodes[road.b]
@@ -48,14 +48,19 @@ def build_graph(net: NetworkConfig) -> nx.Graph:
 
 def _validate_graph(g: nx.Graph) -> None:
     tiers = nx.get_node_attributes(g, "tier")
+    closed = {n for n, c in nx.get_node_attributes(g, "closed").items() if c}
     tertiary = [n for n, t in tiers.items() if t == 3]
+    for n, lead in nx.get_node_attributes(g, "lead").items():
+        if lead is not None and n not in closed and lead in closed:
+            raise ConfigError(f"network.facilities.{n}: its lead {lead!r} is closed")
     for comp in nx.connected_components(g):
-        comp_tiers = {tiers[n] for n in comp}
+        # closed sites stay on the map as road junctions but offer no care
+        comp_tiers = {tiers[n] for n in comp if n not in closed}
         for n in sorted(comp):
             if tiers[n] == 0 and not {1, 2} <= comp_tiers:
                 need = "tier-1" if 1 not in comp_tiers else "tier-2"
-                raise ConfigError(f"network.villages.{n}: cannot reach any {need} facility by road "
-                                  "(add a road in network.roads)")
+                raise ConfigError(f"network.villages.{n}: cannot reach any open {need} facility by road "
+                                  "(add a road in network.roads, or keep a facility open)")
             if tiers[n] in (1, 2) and 2 not in comp_tiers:
                 raise ConfigError(f"network.facilities.{n}: cannot reach any lead hospital by road")
             if tiers[n] == 2 and not (set(tertiary) & comp):
@@ -81,10 +86,11 @@ class County:
     travel: np.ndarray               # villages x facilities, minutes
     ftravel: np.ndarray              # facilities x facilities, minutes
     lead_of: list[int]               # per facility: index of its lead (self for tier 2, -1 for tier 3)
-    home_tier1: np.ndarray           # per village: nearest tier-1 facility
+    home_tier1: np.ndarray           # per village: nearest open tier-1 facility
     tertiary: int
     clinic_access_minutes: float
     graph: nx.Graph = field(repr=False)
+    is_open: np.ndarray = field(default=None, repr=False)  # per facility: not closed
 
     @property
     def n_villages(self) -> int:
@@ -126,7 +132,8 @@ def county_from_graph(g: nx.Graph, clinic_access_minutes: float = 5.0) -> County
             lead_of.append(-1)
         else:
             lead_of.append(fidx[g.nodes[f]["lead"]])
-    tier1 = np.flatnonzero(tier == 1)
+    is_open = np.array([not g.nodes[f].get("closed", False) for f in facility_ids], dtype=bool)
+    tier1 = np.flatnonzero((tier == 1) & is_open)
     home = tier1[np.argmin(travel[:, tier1], axis=1)] if nv else np.zeros(0, dtype=np.int64)
     tertiary = int(np.flatnonzero(tier == 3)[0])
     return County(
@@ -134,10 +141,13 @@ def county_from_graph(g: nx.Graph, clinic_access_minutes: float = 5.0) -> County
         population=np.array([g.nodes[v]["population"] for v in village_ids], dtype=np.float64),
         clinic_doctors=np.array([g.nodes[v]["clinic_doctors"] for v in village_ids], dtype=np.int64),
         travel=travel, ftravel=ftravel, lead_of=lead_of, home_tier1=home.astype(np.int64),
-        tertiary=tertiary, clinic_access_minutes=clinic_access_minutes, graph=g,
+        tertiary=tertiary, clinic_access_minutes=clinic_access_minutes, graph=g, is_open=is_open,
     )
 
 
 def build_county(net: NetworkConfig) -> County:
-    """Graph + validation + travel matrices, in one call."""
+    """Graph + validation + travel matrices, in one call.
+
+    Pass the *effective* network (after restructuring: :func:`sim.restructure.effective_network`).
+    """
     return county_from_graph(build_graph(net), net.clinic_access_minutes)

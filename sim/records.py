@@ -7,7 +7,8 @@ into pandas DataFrames without copying Python objects.
 Tables
 ------
 patients    one row per episode: home village, condition, onset, exit kind and time, first
-            facility, self-transport travel minutes, up/down-referral counts.
+            facility, self-transport travel minutes (in all, and to the first contact; 0 for a
+            120 call), up/down-referral counts.
 visits      one row per facility visit: arrival, start of consult, end, outcome, how the patient
             came, tests done there (bitmask over MODALITIES).
 admissions  one row per bed request: facility, request, admission, discharge, outcome.
@@ -80,6 +81,7 @@ class Log:
         self.p_exit_time = array("d")
         self.p_first = array("h")
         self.p_travel = array("f")
+        self.p_first_travel = array("f")
         self.p_up = array("B")
         self.p_down = array("B")
         # visits
@@ -145,6 +147,7 @@ class Log:
         self.p_exit_time.append(_NAN)
         self.p_first.append(-1)
         self.p_travel.append(0.0)
+        self.p_first_travel.append(0.0)
         self.p_up.append(0)
         self.p_down.append(0)
         self.active += 1
@@ -162,6 +165,7 @@ class Log:
         self.p_exit_time.frombytes(np.full(n, np.nan).tobytes())
         self.p_first.frombytes(np.asarray(first, dtype=np.int16).tobytes())
         self.p_travel.frombytes(np.asarray(travel, dtype=np.float32).tobytes())
+        self.p_first_travel.frombytes(np.asarray(travel, dtype=np.float32).tobytes())
         self.p_up.frombytes(bytes(n))
         self.p_down.frombytes(bytes(n))
         self.active += n
@@ -289,6 +293,7 @@ class Log:
             "exit_time": col(self.p_exit_time),
             "first_facility": pd.Categorical.from_codes(first, dtype=fcat),
             "travel_min": col(self.p_travel),
+            "first_travel_min": col(self.p_first_travel),
             "up_referrals": col(self.p_up),
             "down_referrals": col(self.p_down),
         })

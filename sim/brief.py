@@ -1,0 +1,651 @@
+"""A self-contained HTML policy brief of a study (or of one run) folder.
+
+    python -m sim.brief <folder> [--language en|zh] [--export png|svg]
+
+writes ``brief.html`` (English) and/or ``brief.zh.html`` (Chinese) into the folder: a
+plain-language summary generated from the numbers, the KPI table (county-level means with 95%
+CIs per scenario and paired differences against the baseline), the figures of
+:mod:`sim.plots` and a methods box.  plotly.js is embedded once, in the page's head; the page
+makes no network request, so it opens offline.  Without ``--language`` both languages are
+written; :func:`sim.study.run_study` calls :func:`write_brief` (both languages) at the end of
+every study.
+
+``--export png|svg`` also writes every figure to ``figures/<name>[.zh].<ext>`` for slides; it
+needs the optional ``kaleido`` package and a Chromium/Chrome browser.  Where either is
+missing the HTML brief is still written and the export fails with a message naming the fix.
+
+Reads only the folder's files (``study.yaml``, ``summary.csv``, ``differences.csv``,
+``meta.json``, ``runs/<scenario>/*.parquet`` and ``config.yaml``) with pandas: no model needed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import json
+import math
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim import plots
+from sim.metrics import KPI_BETTER, KPI_ZH
+from sim.plots import format_value, kpi_label
+
+__all__ = ["write_brief", "load_folder", "findings", "summary_sentences", "summary_paragraph", "brief_figures",
+           "render_brief", "export_figures", "BriefExportError", "main", "FILENAMES"]
+
+#: output file per language.
+FILENAMES = {"en": "brief.html", "zh": "brief.zh.html"}
+DAY = 1440.0
+_RUN_TABLES = ("sites", "villages", "conditions", "patients", "visits", "admissions", "emergency", "occupancy")
+
+EXPORT_FIX = ("static export needs the optional kaleido package and a Chromium/Chrome browser: "
+              "pip install kaleido, and install Chromium (apt-get install chromium) or run plotly_get_chrome")
+
+
+class BriefExportError(RuntimeError):
+    """Static export of the figures failed (kaleido or Chromium missing); the HTML was written."""
+
+
+# --------------------------------------------------------------------------------------------
+# loading a folder (pandas only)
+
+
+@dataclass
+class FolderData:
+    """What the brief needs from a study or run folder."""
+
+    folder: Path
+    kind: str  # "study" or "run"
+    name: str
+    description: str
+    baseline: str
+    scenarios: list[str]
+    overrides: dict[str, list[str]]
+    base_overrides: list[str]
+    summary: pd.DataFrame
+    differences: pd.DataFrame
+    meta: dict
+    config: dict
+    runs: dict[str, dict[str, pd.DataFrame | None]] = field(default_factory=dict)
+
+
+def _read_yaml(path: Path) -> dict:
+    import yaml
+
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return {}
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_csv(path)
+    except (OSError, pd.errors.EmptyDataError):
+        return pd.DataFrame()
+
+
+def _run_tables(folder: Path) -> dict[str, pd.DataFrame | None]:
+    return {t: pd.read_parquet(folder / f"{t}.parquet") if (folder / f"{t}.parquet").exists() else None
+            for t in _RUN_TABLES}
+
+
+def load_folder(folder: str | Path) -> FolderData:
+    """Read a study folder (``study.yaml``) or a single run folder (``kpis.parquet``)."""
+    folder = Path(folder)
+    if (folder / "study.yaml").exists():
+        spec = _read_yaml(folder / "study.yaml").get("study", {})
+        scen_spec = spec.get("scenarios") or {}
+        baseline = str(spec.get("baseline") or next(iter(scen_spec), "baseline"))
+        runs = {}
+        for s in scen_spec:
+            d = folder / "runs" / str(s)
+            if (d / "kpis.parquet").exists() or (d / "summary.csv").exists():
+                runs[str(s)] = _run_tables(d)
+        summary = _read_csv(folder / "summary.csv")
+        scenarios = [str(s) for s in scen_spec if str(s) in runs or
+                     (len(summary) and str(s) in set(summary["scenario"].astype(str)))]
+        cfg_dir = folder / "runs" / baseline if (folder / "runs" / baseline).exists() else \
+            folder / "runs" / (scenarios[0] if scenarios else baseline)
+        return FolderData(
+            folder=folder, kind="study", name=str(spec.get("name") or folder.name),
+            description=str(spec.get("description") or ""), baseline=baseline, scenarios=scenarios,
+            overrides={str(k): [str(o) for o in (v or [])] for k, v in scen_spec.items()},
+            base_overrides=[str(o) for o in spec.get("base_overrides") or []], summary=summary,
+            differences=_read_csv(folder / "differences.csv"), meta=_read_json(folder / "meta.json"),
+            config=_read_yaml(cfg_dir / "config.yaml"), runs=runs)
+    if (folder / "kpis.parquet").exists() or (folder / "summary.csv").exists():
+        summary = _read_csv(folder / "summary.csv")
+        if not len(summary) and (folder / "kpis.parquet").exists():
+            from sim.metrics import summarise
+
+            summary = summarise(pd.read_parquet(folder / "kpis.parquet"))
+        config = _read_yaml(folder / "config.yaml")
+        meta = _read_json(folder / "meta.json")
+        scen = str(config.get("scenario") or meta.get("scenario") or
+                   (summary["scenario"].iloc[0] if len(summary) else folder.name))
+        return FolderData(
+            folder=folder, kind="run", name=scen, description=str((config.get("network") or {}).get("description", "")),
+            baseline=scen, scenarios=[scen], overrides={scen: []}, base_overrides=[], summary=summary,
+            differences=pd.DataFrame(), meta=meta, config=config, runs={scen: _run_tables(folder)})
+    raise FileNotFoundError(f"{folder} is neither a study folder (study.yaml) nor a run folder (kpis.parquet)")
+
+
+# --------------------------------------------------------------------------------------------
+# the summary in words
+
+
+def _sig(lo: float, hi: float) -> bool:
+    return bool(pd.notna(lo) and pd.notna(hi) and (lo > 0 or hi < 0))
+
+
+def findings(summary: pd.DataFrame, differences: pd.DataFrame, baseline: str,
+             metrics: Sequence[str] | None = None, group: str = "county") -> list[dict]:
+    """Per KPI with a better direction: which scenario does best against the baseline.
+
+    Each finding: ``metric, better (+1/-1), winner`` (the best alternative when it improves on
+    the baseline, else the baseline), ``improves`` (bool), ``scenario`` (the best alternative),
+    ``mean_diff, ci_low, ci_high`` (that alternative minus the baseline), ``significant``
+    (the CI excludes zero), ``base_mean, scen_mean``.
+    """
+    if differences is None or not len(differences):
+        return []
+    d = differences[differences["group"].astype(str) == group]
+    s = summary[summary["group"].astype(str) == group] if len(summary) else summary
+    metrics = list(metrics) if metrics is not None else [m for m in plots.HEADLINE_KPIS if m in set(d["metric"])]
+    out = []
+    for m in metrics:
+        b = KPI_BETTER.get(m, 0)
+        dm = d[(d["metric"] == m) & d["mean_diff"].notna()]
+        if not b or not len(dm):
+            continue
+        best = dm.loc[(dm["mean_diff"] * b).idxmax()]
+        sc = str(best["scenario"])
+
+        def mean_of(scen: str) -> float:
+            r = s[(s["metric"] == m) & (s["scenario"].astype(str) == scen)] if len(s) else s
+            return float(r["mean"].iloc[0]) if len(r) else math.nan
+
+        improves = bool(best["mean_diff"] * b > 0)
+        out.append({"metric": m, "better": b, "winner": sc if improves else baseline, "improves": improves,
+                    "scenario": sc, "baseline": baseline, "mean_diff": float(best["mean_diff"]),
+                    "ci_low": float(best["ci_low"]), "ci_high": float(best["ci_high"]),
+                    "significant": _sig(best["ci_low"], best["ci_high"]),
+                    "base_mean": mean_of(baseline), "scen_mean": mean_of(sc)})
+    return out
+
+
+def _direction(metric: str, language: str) -> str:
+    return plots.label("higher_better" if KPI_BETTER.get(metric, 0) > 0 else "lower_better", language)
+
+
+def summary_sentences(summary: pd.DataFrame, differences: pd.DataFrame, baseline: str,
+                      metrics: Sequence[str] | None = None, group: str = "county", language: str = "en") -> list[str]:
+    """One sentence per headline KPI: the best scenario, by how much, and whether the 95% CI
+    of the paired difference excludes zero ("no significant difference" when it spans zero)."""
+    out = []
+    for f in findings(summary, differences, baseline, metrics, group):
+        m = f["metric"]
+
+        def v(x: float, diff: bool = False) -> str:
+            return format_value(m, x, diff=diff, language=language, sign=diff)
+
+        name, dirn = kpi_label(m, language, unit=False), _direction(m, language)
+        diff, lo, hi = v(f["mean_diff"], True), v(f["ci_low"], True), v(f["ci_high"], True)
+        if language == "zh":
+            sig = "差异有统计学意义(95%置信区间不含0)" if f["significant"] else "差异无统计学意义(95%置信区间包含0)"
+            if f["improves"]:
+                out.append(f"{name}({dirn}):以“{f['scenario']}”最佳,为{v(f['scen_mean'])},基线“{baseline}”为"
+                           f"{v(f['base_mean'])},差值{diff}(95%置信区间{lo}至{hi}),{sig}。")
+            else:
+                worse = "该情景显著劣于基线" if f["significant"] else sig
+                out.append(f"{name}({dirn}):没有备选情景优于基线“{baseline}”({v(f['base_mean'])});最接近的"
+                           f"“{f['scenario']}”差值{diff}(95%置信区间{lo}至{hi}),{worse}。")
+        else:
+            sig = ("the difference is significant (95% CI excludes zero)" if f["significant"]
+                   else "no significant difference (95% CI spans zero)")
+            if f["improves"]:
+                out.append(f"{name} ({dirn}): best under “{f['scenario']}”, {v(f['scen_mean'])} against "
+                           f"{v(f['base_mean'])} in the baseline “{baseline}” (difference {diff}, 95% CI {lo} to {hi}); "
+                           f"{sig}.")
+            else:
+                worse = "significantly worse than the baseline (95% CI excludes zero)" if f["significant"] else sig
+                out.append(f"{name} ({dirn}): no alternative improves on the baseline “{baseline}” "
+                           f"({v(f['base_mean'])}); the closest, “{f['scenario']}”, differs by {diff} "
+                           f"(95% CI {lo} to {hi}): {worse}.")
+    return out
+
+
+def _levels_sentences(summary: pd.DataFrame, scenario: str, group: str, language: str) -> list[str]:
+    s = summary[(summary["group"].astype(str) == group) & (summary["scenario"].astype(str) == scenario)]
+    out = []
+    for m in plots.HEADLINE_KPIS:
+        r = s[s["metric"] == m]
+        if not len(r):
+            continue
+        r = r.iloc[0]
+        val = format_value(m, r["mean"], language=language)
+        lo, hi = format_value(m, r["ci_low"], language=language), format_value(m, r["ci_high"], language=language)
+        out.append(f"{kpi_label(m, language, unit=False)}{val}(95%置信区间{lo}至{hi})" if language == "zh"
+                   else f"{kpi_label(m, language, unit=False)} {val} (95% CI {lo} to {hi})")
+    return out
+
+
+def summary_paragraph(data: FolderData, language: str = "en", group: str = "county") -> str:
+    """The brief's plain-language paragraph (plain text)."""
+    cfg_run = data.config.get("run") or {}
+    net = (data.config.get("network") or {}).get("name", "")
+    reps = data.meta.get("replications") or cfg_run.get("replications")
+    if isinstance(reps, list):
+        reps = len(reps)
+    h, w = cfg_run.get("horizon_days"), cfg_run.get("warmup_days")
+    others = [s for s in data.scenarios if s != data.baseline]
+    if data.kind == "study" and others and len(data.differences):
+        if language == "zh":
+            intro = (f"本简报在“{net}”县域网络上比较{len(others)}个备选情景({'、'.join(f'“{s}”' for s in others)})"
+                     f"与基线情景“{data.baseline}”:每个情景模拟{_num(h)}天(其中预热{_num(w)}天不计入指标),"
+                     f"重复{_num(reps)}次,各情景第r次重复使用相同的随机数(共同随机数),差值按重复配对计算。")
+        else:
+            intro = (f"This brief compares {len(others)} alternative scenario{'s' if len(others) > 1 else ''} "
+                     f"({', '.join(f'“{s}”' for s in others)}) with the baseline “{data.baseline}” on the "
+                     f"“{net}” county network: each ran for {_num(h)} days (the first {_num(w)} days of warm-up are "
+                     f"not counted), {_num(reps)} replications with common random numbers, so differences are paired "
+                     f"by replication.")
+        body = summary_sentences(data.summary, data.differences, data.baseline, group=group, language=language)
+        return " ".join([intro, *body]) if language == "en" else intro + "".join(body)
+    scen = data.scenarios[0] if data.scenarios else data.baseline
+    lv = _levels_sentences(data.summary, scen, group, language)
+    if language == "zh":
+        return (f"本简报汇总情景“{scen}”在“{net}”县域网络上的模拟结果(模拟{_num(h)}天,预热{_num(w)}天不计入,"
+                f"重复{_num(reps)}次):" + ";".join(lv) + "。")
+    return (f"This brief summarises scenario “{scen}” on the “{net}” county network ({_num(h)} days, the first "
+            f"{_num(w)} days of warm-up not counted, {_num(reps)} replications): " + "; ".join(lv) + ".")
+
+
+def _num(x) -> str:
+    if x is None:
+        return "?"
+    try:
+        f = float(x)
+    except (TypeError, ValueError):
+        return str(x)
+    return f"{f:g}"
+
+
+# --------------------------------------------------------------------------------------------
+# figures
+
+
+def _after_warmup(t: dict[str, pd.DataFrame | None], warmup_min: float) -> dict[str, pd.DataFrame | None]:
+    """Episodes with onset after the warm-up, and their visits, admissions and emergency rows."""
+    p = t.get("patients")
+    if p is None or not warmup_min:
+        return t
+    keys = [c for c in ("scenario", "replication") if c in p.columns] + ["patient"]
+    pk = p[p["onset"].to_numpy() >= warmup_min]
+    keep = pk[keys].assign(_keep=True)
+    out = dict(t, patients=pk)
+    for name in ("visits", "emergency", "admissions"):
+        df = t.get(name)
+        if df is not None and all(k in df.columns for k in keys):
+            m = df[keys].merge(keep, on=keys, how="left")["_keep"].notna().to_numpy()
+            out[name] = df[m]
+    return out
+
+
+def infer_lever(data: FolderData) -> tuple[str, dict[str, float]] | None:
+    """A lever for a dose-response figure: one override key that every scenario setting it
+    sets to a number, and that is the only override of at least three scenarios."""
+    vals: dict[str, dict[str, float]] = {}
+    for scen, ovs in data.overrides.items():
+        if len(ovs) != 1 or "=" not in ovs[0]:
+            continue
+        key, _, raw = ovs[0].partition("=")
+        try:
+            vals.setdefault(key.lstrip("+~"), {})[scen] = float(raw)
+        except ValueError:
+            continue
+    best = max(vals.items(), key=lambda kv: len(kv[1]), default=None)
+    if best is None or len(best[1]) < 3:
+        return None
+    return best[0], best[1]
+
+
+def brief_figures(data: FolderData, language: str = "en") -> list[tuple[str, str, str, object]]:
+    """``(key, heading, caption, figure)`` for every figure of the brief."""
+    L = language
+    zh = L == "zh"
+    out: list[tuple[str, str, str, object]] = []
+    warm = float((data.config.get("run") or {}).get("warmup_days") or 0.0) * DAY
+    diffs = data.differences if len(data.differences) else None
+    if len(data.summary):
+        out.append(("comparison", "情景比较" if zh else "Scenarios compared",
+                    ("左:各情景县域层面指标均值及95%置信区间;右:与基线的配对差值(共同随机数),实心点表示置信区间不含0,"
+                     "蓝色为改善,橙红色为变差。" if zh else
+                     "Left: county-level mean and 95% CI per scenario. Right: paired difference from the baseline "
+                     "(common random numbers); a filled marker's CI excludes zero (blue: better, vermillion: worse).")
+                    if diffs is not None else ("各指标均值及95%置信区间。" if zh else "Mean and 95% CI of each KPI."),
+                    plots.scenario_comparison(data.summary, diffs, baseline=data.baseline, language=L)))
+    lever = infer_lever(data) if data.kind == "study" else None
+    if lever is not None:
+        key, intensity = lever
+        for m in ("county_retention", "outward_transfer_rate"):
+            if len(data.summary) and m in set(data.summary["metric"]):
+                out.append((f"dose-{m}", "剂量-反应关系" if zh else "Dose-response",
+                            (f"干预参数 {key} 不同取值下的指标均值及95%置信区间。" if zh else
+                             f"The KPI's mean and 95% CI against the value of {key}."),
+                            plots.dose_response(data.summary, intensity, m, lever=key, language=L)))
+    runs = {s: _after_warmup(t, warm) for s, t in data.runs.items()}
+    base = runs.get(data.baseline) or next(iter(runs.values()), None)
+    if base is None or base.get("sites") is None:
+        return out
+    if base.get("visits") is not None:
+        out.append(("map", "转诊网络" if zh else "Referral network",
+                    ("基线情景各机构位置:圆点大小为就诊量,颜色为层级,线宽为转诊人次(每次重复均值),×为关闭或合并机构。" if zh else
+                     "Baseline: sites at their positions, sized by visits and coloured by tier; line width is the "
+                     "number of referrals per replication; X marks a closed or merged site."),
+                    plots.network_map(base["sites"], base["visits"], base.get("villages"), language=L)))
+        for s, t in runs.items():
+            sites = t.get("sites")
+            if s != data.baseline and sites is not None and "status" in sites.columns and t.get("visits") is not None \
+                    and (sites["status"].fillna("open").astype(str).str.lower() != "open").any():
+                out.append((f"map-{s}", ("转诊网络:" if zh else "Referral network: ") + s, "",
+                            plots.network_map(sites, t["visits"], t.get("villages"), scenario=s, language=L)))
+    if base.get("patients") is not None and base.get("visits") is not None:
+        for s, t in list(runs.items())[:4]:
+            if t.get("patients") is not None and t.get("visits") is not None:
+                out.append((f"sankey-{s}", ("患者流向:" if zh else "Patient flow: ") + s,
+                            ("首诊层级 → 最高转诊层级 → 结局,按病例计数(全部重复合计)。" if zh else
+                             "First-contact tier → highest tier referred to → outcome, counting episodes "
+                             "(all replications)."),
+                            plots.flow_sankey(t["patients"], t["visits"], t["sites"], scenario=s, language=L)))
+        allv = pd.concat([t["visits"] for t in runs.values() if t.get("visits") is not None], ignore_index=True)
+        out.append(("waits", "候诊时间" if zh else "Waiting times",
+                    "各层级候诊时间分布(开始接诊减到达时间)。" if zh else
+                    "Waiting time (consult start minus arrival) by tier.",
+                    plots.waiting_times(allv, base["sites"], kind="box" if len(runs) > 1 else "ecdf", language=L)))
+    if base.get("occupancy") is not None:
+        out.append(("occupancy", "资源占用" if zh else "Occupancy",
+                    "基线情景牵头医院及主要乡镇卫生院每日在用床位和医生(重复均值),虚线为容量。" if zh else
+                    "Baseline: daily beds and doctors in use (mean over replications) at the lead hospital and the "
+                    "busiest township centres; dashed lines are capacity.",
+                    plots.occupancy_timeline(base["occupancy"], base["sites"], language=L)))
+    ems = [(t["emergency"], t["patients"]) for t in runs.values()
+           if t.get("emergency") is not None and t.get("patients") is not None]
+    if ems and base.get("conditions") is not None:
+        out.append(("emergency", "急诊时效" if zh else "Emergency times",
+                    "STEMI患者首次医疗接触至再灌注时间分布,虚线为90分钟和120分钟标准。" if zh else
+                    "STEMI: first medical contact to reperfusion, with the 90- and 120-minute standards.",
+                    plots.emergency_times(pd.concat([e for e, _ in ems], ignore_index=True),
+                                          pd.concat([p for _, p in ems], ignore_index=True),
+                                          base["conditions"], language=L)))
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# HTML
+
+
+_CSS = """
+body{font-family:"Noto Sans CJK SC","Source Han Sans SC","PingFang SC","Microsoft YaHei","Helvetica Neue",Arial,sans-serif;
+ margin:0;color:#222;background:#f6f6f3;line-height:1.55}
+main{max-width:1180px;margin:0 auto;padding:24px 32px 48px;background:#fff}
+h1{font-size:1.7em;margin:0.2em 0 0.1em}h2{font-size:1.25em;margin:1.6em 0 0.4em;border-bottom:2px solid #0072B2;
+ padding-bottom:4px}.sub{color:#555;margin:0 0 1em}
+.summary{background:#eef5fb;border-left:5px solid #0072B2;padding:12px 18px;font-size:1.04em}
+table.kpi{border-collapse:collapse;width:100%;font-size:0.9em}table.kpi th,table.kpi td{border-bottom:1px solid #ddd;
+ padding:5px 8px;text-align:right;vertical-align:top}table.kpi th:first-child,table.kpi td:first-child{text-align:left}
+table.kpi thead th{background:#f0f0ec;position:sticky;top:0}.d{display:block;font-size:0.86em;color:#666}
+.better{color:#0072B2;font-weight:600}.worse{color:#D55E00;font-weight:600}.dir{color:#666;text-align:center!important}
+.fig{margin:0.5em 0 1.5em}.cap{color:#555;font-size:0.92em;margin:0.2em 0 0.4em}
+.methods{background:#f4f4f0;border:1px solid #ddd;padding:10px 18px;font-size:0.9em}
+.methods dt{font-weight:600;float:left;clear:left;width:190px}.methods dd{margin:0 0 4px 200px}
+code{font-size:0.92em;background:#eee;padding:0 3px}
+"""
+
+_T = {
+    "en": {"title": "Policy brief", "summary": "Summary", "table": "Key indicators (county level)",
+           "table_note": "Mean over replications with its 95% confidence interval; below it, the paired difference "
+                         "from the baseline and its 95% CI (blue: significantly better, vermillion: significantly "
+                         "worse; ↑/↓: higher/lower is better).", "kpi": "Indicator", "dir": "Better",
+           "figures": "Figures", "methods": "Methods", "network": "Network", "horizon": "Horizon", "warmup": "Warm-up",
+           "reps": "Replications", "seed": "Seed", "scenarios": "Scenarios (Hydra overrides)", "base_ovr": "Common overrides",
+           "versions": "Software versions", "hashes": "Config hashes", "wall": "Wall time", "failures": "Failed replications",
+           "stats": "Statistics", "days": "days", "none": "none", "no_patient_tables":
+           "Patient-level tables were not kept (run.keep_patients=false), so only the KPI figures are shown.",
+           "stats_text": "KPIs are computed from episodes with onset after the warm-up; 95% CIs are t-intervals over "
+                         "replications; differences are paired by replication (common random numbers).",
+           "baseline": "baseline", "source": "Study folder"},
+    "zh": {"title": "政策简报", "summary": "摘要", "table": "主要指标(县域层面)",
+           "table_note": "各次重复的均值及95%置信区间;下方为与基线的配对差值及其95%置信区间(蓝色:显著改善;"
+                         "橙红色:显著变差;↑/↓:越高/越低越好)。", "kpi": "指标", "dir": "方向",
+           "figures": "图表", "methods": "方法说明", "network": "县域网络", "horizon": "模拟时长", "warmup": "预热期",
+           "reps": "重复次数", "seed": "随机数种子", "scenarios": "情景(Hydra覆盖参数)", "base_ovr": "共同覆盖参数",
+           "versions": "软件版本", "hashes": "配置哈希", "wall": "运行耗时", "failures": "失败的重复", "stats": "统计方法",
+           "days": "天", "none": "无", "no_patient_tables": "未保存患者级数据表(run.keep_patients=false),仅显示指标图表。",
+           "stats_text": "指标按预热期后发病的病例计算;95%置信区间为各次重复的t区间;差值按重复配对(共同随机数)。",
+           "baseline": "基线", "source": "研究目录"},
+}
+
+_PLOTLY_CONFIG = {"displaylogo": False, "responsive": True,
+                  "toImageButtonOptions": {"format": "png", "scale": 2}}
+
+
+def _e(x) -> str:
+    return html.escape(str(x), quote=True)
+
+
+def _kpi_table(data: FolderData, language: str, group: str = "county") -> str:
+    T = _T[language]
+    s = data.summary
+    if not len(s):
+        return ""
+    s = s[s["group"].astype(str) == group]
+    d = data.differences
+    d = d[d["group"].astype(str) == group] if len(d) else d
+    scen = [x for x in data.scenarios if x in set(s["scenario"].astype(str))] or list(dict.fromkeys(s["scenario"].astype(str)))
+    if data.baseline in scen:
+        scen = [data.baseline] + [x for x in scen if x != data.baseline]
+    present = list(dict.fromkeys(s["metric"]))
+    order = [m for m in plots.HEADLINE_KPIS if m in present] + [m for m in KPI_ZH if m in present and m not in plots.HEADLINE_KPIS]
+    order += [m for m in present if m not in order]
+    head = "".join(f"<th>{_e(x)}{' (' + T['baseline'] + ')' if x == data.baseline and len(scen) > 1 else ''}</th>"
+                   for x in scen)
+    rows = [f"<thead><tr><th>{T['kpi']}</th><th class='dir'>{T['dir']}</th>{head}</tr></thead><tbody>"]
+    for m in order:
+        b = KPI_BETTER.get(m, 0)
+        cells = []
+        for x in scen:
+            r = s[(s["metric"] == m) & (s["scenario"].astype(str) == x)]
+            if not len(r):
+                cells.append("<td>–</td>")
+                continue
+            r = r.iloc[0]
+            f = lambda v: format_value(m, v, language=language)  # noqa: E731
+            cell = f"{_e(f(r['mean']))}<span class='d'>({_e(f(r['ci_low']))} – {_e(f(r['ci_high']))})</span>"
+            if len(d) and x != data.baseline:
+                dr = d[(d["metric"] == m) & (d["scenario"].astype(str) == x)]
+                if len(dr) and pd.notna(dr["mean_diff"].iloc[0]):
+                    dr = dr.iloc[0]
+                    g = lambda v: format_value(m, v, diff=True, language=language, sign=True)  # noqa: E731
+                    sig = _sig(dr["ci_low"], dr["ci_high"])
+                    cls = ""
+                    if sig and b:
+                        cls = "better" if np.sign(dr["mean_diff"]) * b > 0 else "worse"
+                    cell += (f"<span class='d {cls}'>Δ {_e(g(dr['mean_diff']))} "
+                             f"[{_e(g(dr['ci_low']))}, {_e(g(dr['ci_high']))}]</span>")
+            cells.append(f"<td>{cell}</td>")
+        arrow = "↑" if b > 0 else "↓" if b < 0 else ""
+        rows.append(f"<tr><td>{_e(kpi_label(m, language))}</td><td class='dir'>{arrow}</td>{''.join(cells)}</tr>")
+    return f"<table class='kpi'>{''.join(rows)}</tbody></table>"
+
+
+def _methods(data: FolderData, language: str) -> str:
+    T = _T[language]
+    cfg_run = data.config.get("run") or {}
+    net = data.config.get("network") or {}
+    meta = data.meta
+    reps = meta.get("replications") or cfg_run.get("replications")
+    if isinstance(reps, list):
+        reps = len(reps)
+    items = [(T["source"], f"<code>{_e(data.folder.name)}</code>"),
+             (T["network"], _e(f"{net.get('name', '?')}" + (f" — {net.get('description')}" if net.get("description") else ""))),
+             (T["horizon"], _e(f"{_num(cfg_run.get('horizon_days'))} {T['days']}")),
+             (T["warmup"], _e(f"{_num(cfg_run.get('warmup_days'))} {T['days']}")),
+             (T["reps"], _e(_num(reps))), (T["seed"], _e(meta.get("seed", cfg_run.get("seed", "?"))))]
+    if data.kind == "study":
+        if data.base_overrides:
+            items.append((T["base_ovr"], " ".join(f"<code>{_e(o)}</code>" for o in data.base_overrides)))
+        items.append((T["scenarios"], "<br>".join(
+            f"<b>{_e(s)}</b>: " + (" ".join(f"<code>{_e(o)}</code>" for o in data.overrides.get(s, [])) or T["none"])
+            for s in data.scenarios)))
+    items.append((T["stats"], _e(T["stats_text"])))
+    vers = dict(meta.get("versions") or {})
+    try:
+        import plotly
+
+        vers.setdefault("plotly", plotly.__version__)
+    except ImportError:  # pragma: no cover
+        pass
+    items.append((T["versions"], _e(", ".join(f"{k} {v}" for k, v in vers.items()))))
+    hashes = meta.get("config_hashes") or ({data.name: meta["config_hash"]} if meta.get("config_hash") else {})
+    if hashes:
+        items.append((T["hashes"], _e(", ".join(f"{k}: {v}" for k, v in hashes.items()))))
+    if meta.get("wall_s") is not None:
+        items.append((T["wall"], _e(f"{float(meta['wall_s']):.1f} s")))
+    fails = meta.get("failures") or []
+    items.append((T["failures"], _e("; ".join(f"{f.get('scenario')} r{f.get('replication')}: {f.get('error')}"
+                                              for f in fails) or T["none"])))
+    return "<dl class='methods'>" + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in items) + "</dl>"
+
+
+def render_brief(data: FolderData, language: str = "en",
+                 figures: list[tuple[str, str, str, object]] | None = None) -> str:
+    """The brief as one self-contained HTML string."""
+    from plotly.offline import get_plotlyjs
+
+    plots._lang(language)
+    T = _T[language]
+    figures = brief_figures(data, language) if figures is None else figures
+    parts = []
+    for key, heading, caption, fig in figures:
+        div = fig.to_html(full_html=False, include_plotlyjs=False, div_id=f"fig-{key}", config=_PLOTLY_CONFIG,
+                          default_width="100%")
+        parts.append(f"<section class='fig'><h3>{_e(heading)}</h3><p class='cap'>{_e(caption)}</p>{div}</section>")
+    no_tables = all(t.get("patients") is None for t in data.runs.values()) if data.runs else True
+    title = f"{T['title']}:{data.name}" if language == "zh" else f"{T['title']}: {data.name}"
+    body = [f"<h1>{_e(title)}</h1>"]
+    if data.description:
+        body.append(f"<p class='sub'>{_e(data.description)}</p>")
+    body.append(f"<h2>{T['summary']}</h2><div class='summary'><p>{_e(summary_paragraph(data, language))}</p></div>")
+    table = _kpi_table(data, language)
+    if table:
+        body.append(f"<h2>{T['table']}</h2><p class='cap'>{_e(T['table_note'])}</p>{table}")
+    body.append(f"<h2>{T['figures']}</h2>")
+    if no_tables:
+        body.append(f"<p class='cap'>{_e(T['no_patient_tables'])}</p>")
+    body.extend(parts)
+    body.append(f"<h2>{T['methods']}</h2>{_methods(data, language)}")
+    lang_attr = "zh-CN" if language == "zh" else "en"
+    return (f"<!DOCTYPE html>\n<html lang='{lang_attr}'><head><meta charset='utf-8'>"
+            f"<meta name='viewport' content='width=device-width, initial-scale=1'>"
+            f"<title>{_e(title)}</title><style>{_CSS}</style>"
+            f"<script type='text/javascript'>{get_plotlyjs()}</script></head>"
+            f"<body><main>{''.join(body)}</main></body></html>\n")
+
+
+def export_figures(figures: list[tuple[str, str, str, object]], folder: Path, fmt: str, language: str) -> list[Path]:
+    """Write every figure to ``folder/figures/<key>[.zh].<fmt>`` with kaleido."""
+    if fmt not in ("png", "svg"):
+        raise ValueError(f"export must be png or svg, got {fmt!r}")
+    try:
+        import kaleido  # noqa: F401
+    except ImportError:
+        raise BriefExportError(f"cannot export {fmt}: the kaleido package is not installed; {EXPORT_FIX}") from None
+    out_dir = folder / "figures"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    suffix = ".zh" if language == "zh" else ""
+    for key, _, _, fig in figures:
+        p = out_dir / f"{key}{suffix}.{fmt}"
+        try:
+            fig.write_image(p, format=fmt, width=1100, height=fig.layout.height or 500, scale=2 if fmt == "png" else 1)
+        except Exception as exc:  # kaleido raises its own types when Chrome is missing
+            raise BriefExportError(f"cannot export {fmt} ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
+                                   f"{EXPORT_FIX}") from exc
+        paths.append(p)
+    return paths
+
+
+def write_brief(folder: str | Path, language: str | Sequence[str] | None = None, export: str | None = None) -> Path:
+    """Write the brief of a study or run folder; returns the path of the (first) HTML file.
+
+    ``language``: ``"en"`` (``brief.html``), ``"zh"`` (``brief.zh.html``), or ``None`` for both.
+    ``export``: ``"png"`` or ``"svg"`` also writes every figure under ``figures/``; raises
+    :class:`BriefExportError` (after the HTML is written) where kaleido or Chromium is missing.
+    """
+    folder = Path(folder)
+    langs = list(plots.LANGUAGES) if language is None else [language] if isinstance(language, str) else list(language)
+    for lang in langs:
+        plots._lang(lang)
+    data = load_folder(folder)
+    written: list[Path] = []
+    figs_by_lang = {}
+    for lang in langs:
+        figs = brief_figures(data, lang)
+        figs_by_lang[lang] = figs
+        path = folder / FILENAMES[lang]
+        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+        tmp.write_text(render_brief(data, lang, figs), encoding="utf-8")
+        os.replace(tmp, path)
+        written.append(path)
+    if export:
+        for lang in langs:
+            export_figures(figs_by_lang[lang], folder, export, lang)
+    return written[0]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m sim.brief", description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("folder", help="a study folder (with study.yaml) or a run folder (with kpis.parquet)")
+    ap.add_argument("--language", choices=plots.LANGUAGES, default=None,
+                    help="en writes brief.html, zh writes brief.zh.html (default: both)")
+    ap.add_argument("--export", choices=("png", "svg"), default=None,
+                    help="also export every figure for slides (needs kaleido and Chromium)")
+    args = ap.parse_args(argv)
+    try:
+        langs = [args.language] if args.language else list(plots.LANGUAGES)
+        write_brief(args.folder, args.language, export=None)
+        for lang in langs:
+            print(f"brief: {Path(args.folder) / FILENAMES[lang]}")
+        if args.export:
+            data = load_folder(args.folder)
+            for lang in langs:
+                paths = export_figures(brief_figures(data, lang), Path(args.folder), args.export, lang)
+                print(f"figures ({lang}): {len(paths)} {args.export} files in {Path(args.folder) / 'figures'}")
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except BriefExportError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

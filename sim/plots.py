@@ -1,0 +1,873 @@
+"""Plotly figures from the tidy tables (no SimPy, no model: only the record schemas).
+
+Every function takes tidy tables (pandas) and returns a :class:`plotly.graph_objects.Figure`
+in one consistent template (fonts, a colour-blind-safe Okabe-Ito palette with one colour per
+tier, units in axis titles, hover text with exact values).  Every function takes
+``language="en"`` or ``"zh"`` and labels everything in that language (KPI names from
+:data:`sim.metrics.KPI_ZH`).
+
+Figures
+-------
+network_map         facilities and villages at their positions, sized by visits, coloured by
+                    tier, referral flows as lines whose width is the flow; closed sites as X.
+flow_sankey         first-contact tier -> referred tier -> outcome, for one scenario.
+scenario_comparison each KPI's mean and 95% CI per scenario, and the paired differences
+                    against the baseline (forest plot) with the "better" direction marked.
+dose_response       a KPI against a lever's intensity, with its CI band.
+waiting_times       waiting time by tier (ECDF, or box plots by scenario).
+occupancy_timeline  daily beds and doctors in use at chosen facilities, with capacity lines.
+emergency_times     STEMI first-medical-contact-to-reperfusion, with the 90/120-min standards.
+
+Times in the record tables are minutes; ``sites`` has ``site, tier, x_km, y_km, name, name_zh``
+(optionally ``status``: ``open``/``closed``/``merged``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+from plotly.subplots import make_subplots
+
+from sim.metrics import KPI_BETTER, KPI_ZH
+
+__all__ = [
+    "LANGUAGES", "TIER_COLORS", "KPI_EN", "HEADLINE_KPIS", "PERCENT_KPIS", "label", "kpi_label", "tier_label",
+    "scale", "decimals_for", "format_value", "network_map", "flow_sankey", "scenario_comparison", "dose_response",
+    "waiting_times", "occupancy_timeline", "emergency_times", "referral_flows",
+]
+
+LANGUAGES = ("en", "zh")
+
+#: Okabe-Ito (colour-blind safe): village clinic, township centre, county lead hospital, out of county.
+TIER_COLORS = {0: "#009E73", 1: "#0072B2", 2: "#E69F00", 3: "#D55E00"}
+#: scenario / facility colours (Okabe-Ito, then greys); the baseline is the first scenario.
+PALETTE = ["#000000", "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
+           "#777777", "#AAAAAA"]
+OUTCOME_COLORS = {"completed": "#56B4E9", "transferred_out": "#CC79A7", "left_untreated": "#555555",
+                  "in_system": "#F0E442"}
+BETTER_COLOR, WORSE_COLOR, NEUTRAL_COLOR = "#0072B2", "#D55E00", "#888888"
+FONT_FAMILY = ("Noto Sans CJK SC, Source Han Sans SC, PingFang SC, Microsoft YaHei, "
+               "Helvetica Neue, Arial, sans-serif")
+
+#: the KPIs of the headline comparison (in this order, where present).
+HEADLINE_KPIS = ("county_retention", "grassroots_share", "outward_transfer_rate", "left_untreated_share",
+                 "wait_mean_min", "travel_mean_min", "oop_per_episode", "insurer_per_episode",
+                 "stemi_within_120_share")
+
+#: KPIs that are shares (shown as percentages; differences in percentage points).
+PERCENT_KPIS = frozenset({
+    "county_retention", "grassroots_share", "outward_transfer_rate", "self_referral_out_of_county_rate",
+    "up_referral_rate", "down_referral_rate", "left_untreated_share", "doctor_utilisation", "bed_occupancy",
+    "stemi_within_120_share",
+})
+
+KPI_EN = {
+    "episodes": "Episodes",
+    "visits_per_person_year": "Outpatient visits per person-year",
+    "admissions_per_person_year": "Admissions per person-year",
+    "county_retention": "County retention rate",
+    "grassroots_share": "Grassroots visit share",
+    "outward_transfer_rate": "Outward transfer rate",
+    "self_referral_out_of_county_rate": "Self-referral out of county",
+    "up_referrals": "Up-referrals",
+    "up_referral_rate": "Up-referral rate",
+    "down_referrals": "Down-referrals",
+    "down_referral_rate": "Down-referral rate",
+    "wait_mean_min": "Mean waiting time (min)",
+    "wait_p90_min": "90th-percentile waiting time (min)",
+    "travel_mean_min": "Mean travel time (min)",
+    "left_untreated_share": "Left untreated",
+    "doctor_utilisation": "Doctor utilisation",
+    "bed_occupancy": "Bed occupancy",
+    "stemi_fmc_to_reperfusion_median_min": "STEMI first contact to reperfusion, median (min)",
+    "stemi_within_120_share": "STEMI reperfused within 120 min",
+    "oop_per_visit": "Out-of-pocket per visit (CNY)",
+    "insurer_per_visit": "Insurer cost per visit (CNY)",
+    "oop_per_admission": "Out-of-pocket per admission (CNY)",
+    "insurer_per_admission": "Insurer cost per admission (CNY)",
+    "oop_per_episode": "Out-of-pocket per episode (CNY)",
+    "insurer_per_episode": "Insurer cost per episode (CNY)",
+}
+
+_TEXT = {
+    "en": {
+        "tier0": "Village clinic", "tier1": "Township / community health centre", "tier2": "County lead hospital",
+        "tier3": "Out-of-county tertiary hospital",
+        "map_title": "Referral network", "x_km": "East–west position (km)", "y_km": "North–south position (km)",
+        "villages": "Village (size: population)", "referral_flow": "Referral flow (line width: patients)",
+        "down_flow": "Down-referral flow", "closed": "Closed / merged site", "status_closed": "closed",
+        "status_merged": "merged", "visits": "visits", "per_rep": "per replication", "population": "population",
+        "referrals": "referrals", "down_referrals": "down-referrals",
+        "sankey_title": "Patient flow", "first_contact": "First contact", "referred_to": "Highest referral",
+        "outcome": "Outcome", "not_referred": "Not referred", "episodes": "episodes",
+        "replications": "replications", "replication": "replication",
+        "completed": "Completed in county", "transferred_out": "Outward transfer", "left_untreated": "Left untreated",
+        "in_system": "Still in care at end of run",
+        "comparison_title": "Scenarios compared (mean and 95% CI)", "difference": "Paired difference vs",
+        "mean_ci": "mean and 95% CI", "higher_better": "higher is better", "lower_better": "lower is better",
+        "better_right": "better →", "better_left": "← better", "pp": "percentage points",
+        "significant": "95% CI excludes zero", "not_significant": "95% CI spans zero",
+        "scenario": "Scenario", "mean": "mean", "ci": "95% CI", "diff": "difference",
+        "dose_title": "Dose-response", "intensity": "Lever intensity", "ci_band": "95% CI",
+        "wait_title": "Waiting time by tier", "wait_min": "Waiting time (minutes)",
+        "cum_share": "Share of visits waiting at most this long (%)", "box_note": "box: quartiles; whiskers: 5th–95th percentile",
+        "tier": "Tier", "n_visits": "visits",
+        "occ_title": "Daily occupancy", "day": "Day of run", "beds": "Beds in use (daily mean)",
+        "doctors": "Doctors in use (daily mean)", "capacity": "capacity", "in_use": "in use",
+        "emerg_title": "STEMI: first medical contact to reperfusion",
+        "fmc_min": "First medical contact to reperfusion (minutes)", "patients": "Patients",
+        "standard": "{m}-min standard", "no_reperfusion": "without reperfusion", "reperfused": "reperfused",
+        "no_data": "No data", "no_stemi": "No STEMI patients in these runs",
+    },
+    "zh": {
+        "tier0": "村卫生室", "tier1": "乡镇卫生院/社区卫生服务中心", "tier2": "县级牵头医院", "tier3": "县外三级医院",
+        "map_title": "转诊网络", "x_km": "东西向位置(公里)", "y_km": "南北向位置(公里)",
+        "villages": "村庄(大小:人口)", "referral_flow": "上转流量(线宽:患者数)", "down_flow": "下转流量",
+        "closed": "已关闭/合并机构", "status_closed": "已关闭", "status_merged": "已合并", "visits": "就诊人次",
+        "per_rep": "每次重复", "population": "人口", "referrals": "转诊人次", "down_referrals": "下转人次",
+        "sankey_title": "患者流向", "first_contact": "首诊机构", "referred_to": "最高转诊层级", "outcome": "结局",
+        "not_referred": "未转诊", "episodes": "病例", "replications": "次重复", "replication": "重复",
+        "completed": "县域内完成诊疗", "transferred_out": "外转", "left_untreated": "未就诊离开",
+        "in_system": "模拟结束时仍在诊疗",
+        "comparison_title": "情景比较(均值及95%置信区间)", "difference": "配对差值,对照",
+        "mean_ci": "均值及95%置信区间", "higher_better": "越高越好", "lower_better": "越低越好",
+        "better_right": "更优 →", "better_left": "← 更优", "pp": "百分点",
+        "significant": "95%置信区间不含0", "not_significant": "95%置信区间包含0",
+        "scenario": "情景", "mean": "均值", "ci": "95%置信区间", "diff": "差值",
+        "dose_title": "剂量-反应关系", "intensity": "干预强度", "ci_band": "95%置信区间",
+        "wait_title": "各层级候诊时间", "wait_min": "候诊时间(分钟)", "cum_share": "候诊时间不超过该值的就诊比例(%)",
+        "box_note": "箱体:四分位数;须线:第5–95百分位数", "tier": "层级", "n_visits": "就诊人次",
+        "occ_title": "每日资源占用", "day": "模拟天数(天)", "beds": "在用床位(日均)", "doctors": "在岗接诊医生(日均)",
+        "capacity": "容量", "in_use": "在用",
+        "emerg_title": "STEMI:首次医疗接触至再灌注时间", "fmc_min": "首次医疗接触至再灌注时间(分钟)",
+        "patients": "患者数", "standard": "{m}分钟标准", "no_reperfusion": "未再灌注", "reperfused": "已再灌注",
+        "no_data": "无数据", "no_stemi": "本次模拟无STEMI患者",
+    },
+}
+
+_UNIT = {"en": {"%": "%", "pp": "pp", "min": "min", "CNY": "CNY"},
+         "zh": {"%": "%", "pp": "个百分点", "min": "分钟", "CNY": "元"}}
+
+
+def _lang(language: str) -> str:
+    if language not in LANGUAGES:
+        raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, got {language!r}")
+    return language
+
+
+def label(key: str, language: str = "en") -> str:
+    """A fixed label in ``language``.
+
+    >>> label("tier1", "zh")
+    '乡镇卫生院/社区卫生服务中心'
+    """
+    return _TEXT[_lang(language)][key]
+
+
+def tier_label(tier: int, language: str = "en") -> str:
+    """The name of a tier (0 village clinic ... 3 out-of-county tertiary)."""
+    return label(f"tier{int(tier)}", language)
+
+
+def kpi_label(metric: str, language: str = "en", unit: bool = True) -> str:
+    """A KPI's display name; shares get ``(%)`` when ``unit``; ``unit=False`` drops the unit.
+
+    >>> kpi_label("county_retention", "zh")
+    '县域内就诊率(%)'
+    >>> kpi_label("wait_mean_min"), kpi_label("wait_mean_min", "zh", unit=False)
+    ('Mean waiting time (min)', '平均候诊时间')
+    """
+    _lang(language)
+    name = (KPI_ZH if language == "zh" else KPI_EN).get(metric, metric)
+    if not unit:
+        return _UNIT_RE.sub("", name)
+    if metric in PERCENT_KPIS:
+        name += "(%)" if language == "zh" else " (%)"
+    return name
+
+
+_UNIT_RE = re.compile(r"\s*[(（](min|CNY|分钟|元)[)）]$")
+
+
+def scale(metric: str) -> float:
+    """Display factor: 100 for shares (shown in %), else 1."""
+    return 100.0 if metric in PERCENT_KPIS else 1.0
+
+
+def decimals_for(metric: str, *values: float) -> int:
+    """Decimals that show about two significant digits of the smallest non-zero magnitude
+    among ``values`` (after display scaling), between 0 and 3.
+
+    >>> decimals_for("county_retention", 0.011, 0.004)
+    2
+    >>> decimals_for("oop_per_episode", 70.2, 3.3)
+    1
+    """
+    mags = [abs(float(v)) * scale(metric) for v in values if v is not None and pd.notna(v) and float(v) != 0]
+    if not mags:
+        return 1
+    m = min(mags)
+    return int(min(3, max(0, 1 - math.floor(math.log10(m)))))
+
+
+def format_value(metric: str, value: float, diff: bool = False, language: str = "en", sign: bool = False,
+                 digits: int | None = None) -> str:
+    """A KPI value (or difference) for text: shares in % (differences in percentage points).
+
+    >>> format_value("county_retention", 0.9512)
+    '95.1%'
+    >>> format_value("county_retention", 0.011, diff=True, sign=True)
+    '+1.1 pp'
+    >>> format_value("wait_mean_min", 12.345)
+    '12.3 min'
+    >>> format_value("wait_mean_min", -0.5, diff=True, sign=True, language="zh", digits=2)
+    '−0.50 分钟'
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    v = float(value) * scale(metric)
+    u = _UNIT[_lang(language)]
+    if digits is None:
+        a = abs(v)
+        digits = 1 if metric in PERCENT_KPIS and a >= 1 else (0 if a >= 1000 else (1 if a >= 1 else decimals_for(metric, value)))
+    num = f"{v:+,.{digits}f}" if sign else f"{v:,.{digits}f}"
+    if num.startswith("-"):
+        num = "−" + num[1:]
+    if metric in PERCENT_KPIS:
+        return f"{num} {u['pp']}" if diff else f"{num}%"
+    if metric.endswith("_min"):
+        return f"{num} {u['min']}"
+    if metric.startswith(("oop_", "insurer_")):
+        return f"{num} {u['CNY']}"
+    return num
+
+
+def _template() -> go.layout.Template:
+    t = go.layout.Template(pio.templates["plotly_white"])
+    t.layout.font = dict(family=FONT_FAMILY, size=13, color="#222222")
+    t.layout.title = dict(font=dict(size=17), x=0.01, xanchor="left")
+    t.layout.colorway = PALETTE
+    t.layout.hoverlabel = dict(font=dict(family=FONT_FAMILY, size=12))
+    t.layout.legend = dict(bgcolor="rgba(255,255,255,0.8)")
+    t.layout.margin = dict(l=70, r=30, t=70, b=60)
+    return t
+
+
+def _figure(fig: go.Figure, title: str, **layout) -> go.Figure:
+    fig.update_layout(template=_template(), title_text=title, **layout)
+    return fig
+
+
+def _rgba(hex_color: str, alpha: float) -> str:
+    h = hex_color.lstrip("#")
+    r, g, b = (int(h[i:i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def _one_scenario(df: pd.DataFrame | None, scenario: str | None) -> tuple[pd.DataFrame | None, str | None]:
+    """Rows of one scenario (the given one, else the first present)."""
+    if df is None or "scenario" not in df.columns or not len(df):
+        return df, scenario
+    if scenario is None:
+        scenario = str(df["scenario"].iloc[0])
+    return df[df["scenario"].astype(str) == scenario], scenario
+
+
+def _n_reps(df: pd.DataFrame) -> int:
+    if df is None or "replication" not in df.columns or not len(df):
+        return 1
+    return max(int(df["replication"].nunique()), 1)
+
+
+def _str(s: pd.Series) -> pd.Series:
+    """A string/categorical column as plain Python objects, missing values as None."""
+    return s.astype(object).where(s.notna(), None)
+
+
+def _site_names(sites: pd.DataFrame, language: str) -> dict[str, str]:
+    col = "name_zh" if language == "zh" and "name_zh" in sites.columns else "name"
+    out = {}
+    for site, name in zip(sites["site"].astype(str), sites[col] if col in sites.columns else sites["site"]):
+        out[site] = str(name) if isinstance(name, str) and name else site
+    return out
+
+
+def _tier_map(sites: pd.DataFrame) -> dict[str, int]:
+    return {str(s): int(t) for s, t in zip(sites["site"], sites["tier"])}
+
+
+def _scenario_order(*frames: pd.DataFrame | None, baseline: str | None = None) -> list[str]:
+    seen: list[str] = []
+    for df in frames:
+        if df is not None and "scenario" in df.columns:
+            for s in df["scenario"].astype(str):
+                if s not in seen:
+                    seen.append(s)
+    if baseline is not None and baseline in seen:
+        seen.remove(baseline)
+        seen.insert(0, baseline)
+    return seen
+
+
+def _empty(fig: go.Figure, language: str, key: str = "no_data") -> go.Figure:
+    fig.add_annotation(text=label(key, language), x=0.5, y=0.5, xref="paper", yref="paper",
+                       showarrow=False, font=dict(size=16, color="#666666"))
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return fig
+
+
+# --------------------------------------------------------------------------------------------
+# 1. network map
+
+
+def referral_flows(visits: pd.DataFrame, modes: Iterable[str] = ("referral", "ambulance")) -> pd.DataFrame:
+    """Patients moving ``source -> target`` by one of ``modes``, per replication (mean).
+
+    The previous facility of a visit is the patient's visit before it (ordered by arrival)
+    in the same replication.
+
+    >>> v = pd.DataFrame({"replication": [0, 0, 0, 0], "patient": [1, 1, 2, 2],
+    ...                   "facility": ["a", "b", "a", "b"], "arrive": [0.0, 5.0, 1.0, 9.0],
+    ...                   "mode": ["self", "referral", "self", "ambulance"]})
+    >>> referral_flows(v).to_dict("records")
+    [{'source': 'a', 'target': 'b', 'flow': 2.0}]
+    """
+    cols = ["source", "target", "flow"]
+    if visits is None or not len(visits):
+        return pd.DataFrame(columns=cols)
+    keys = [c for c in ("scenario", "replication") if c in visits.columns] + ["patient"]
+    v = visits[[*keys, "facility", "arrive", "mode"]].copy()
+    v["facility"] = _str(v["facility"])
+    v["mode"] = v["mode"].astype(str)
+    v = v.sort_values([*keys, "arrive"], kind="mergesort")
+    v["source"] = v.groupby(keys, sort=False, observed=True)["facility"].shift()
+    m = v["mode"].isin(list(modes)) & v["source"].notna() & (v["source"] != v["facility"])
+    f = v[m].groupby(["source", "facility"], observed=True).size().rename("flow").reset_index()
+    f = f.rename(columns={"facility": "target"})
+    f["flow"] = f["flow"] / _n_reps(visits)
+    return f[cols].sort_values("flow", ascending=False, kind="mergesort").reset_index(drop=True)
+
+
+def network_map(sites: pd.DataFrame, visits: pd.DataFrame | None = None, villages: pd.DataFrame | None = None,
+                closed: Iterable[str] | None = None, scenario: str | None = None, language: str = "en",
+                show_down_referrals: bool = True) -> go.Figure:
+    """Facilities and villages at their positions; referral flows as lines.
+
+    Sites are sized by visits (mean per replication) and coloured by tier; villages are open
+    circles sized by population; each ``source -> target`` referral (or ambulance) flow is a
+    line whose width is the flow, with an arrowhead at its midpoint carrying the exact number.
+    Sites in ``closed`` or whose ``status`` column is not ``open`` are drawn as an X.
+    """
+    _lang(language)
+    visits, scenario = _one_scenario(visits, scenario)
+    names = _site_names(sites, language)
+    tiers = _tier_map(sites)
+    pos = {str(s): (float(x), float(y)) for s, x, y in zip(sites["site"], sites["x_km"], sites["y_km"])}
+    status = {s: "closed" for s in (closed or ())}
+    if "status" in sites.columns:
+        for s, st in zip(sites["site"].astype(str), sites["status"]):
+            if isinstance(st, str) and st.strip().lower() not in ("", "open"):
+                status[s] = "merged" if st.strip().lower() == "merged" else "closed"
+    volume: dict[str, float] = {}
+    if visits is not None and len(visits):
+        vc = _str(visits["facility"]).value_counts() / _n_reps(visits)
+        volume = {str(k): float(c) for k, c in vc.items()}
+    vmax = max(volume.values(), default=0.0) or 1.0
+    fig = go.Figure()
+
+    # flows first (drawn under the markers)
+    flow_sets = [("referral_flow", ("referral", "ambulance"), "#555555", "solid")]
+    if show_down_referrals:
+        flow_sets.append(("down_flow", ("down_referral",), "#009E73", "dot"))
+    all_flows = {key: referral_flows(visits, modes) if visits is not None else pd.DataFrame(columns=["flow"])
+                 for key, modes, _, _ in flow_sets}
+    fmax = max([float(f["flow"].max()) for f in all_flows.values() if len(f)], default=0.0) or 1.0
+    unit = label("referrals", language)
+    for key, _modes, color, dash in flow_sets:
+        f = all_flows[key]
+        f = f[f["source"].isin(pos) & f["target"].isin(pos)]
+        if not len(f):
+            continue
+        mx, my, ang, hover = [], [], [], []
+        for i, r in enumerate(f.itertuples(index=False)):
+            (x0, y0), (x1, y1) = pos[r.source], pos[r.target]
+            fig.add_trace(go.Scatter(
+                x=[x0, x1], y=[y0, y1], mode="lines", line=dict(width=1 + 11 * r.flow / fmax, color=color, dash=dash),
+                opacity=0.55, name=label(key, language), legendgroup=key, showlegend=i == 0, hoverinfo="skip"))
+            mx.append((x0 + x1) / 2)
+            my.append((y0 + y1) / 2)
+            ang.append(math.degrees(math.atan2(x1 - x0, y1 - y0)))
+            u = label("down_referrals", language) if key == "down_flow" else unit
+            hover.append(f"{names.get(r.source, r.source)} → {names.get(r.target, r.target)}<br>"
+                         f"{r.flow:.4g} {u} ({label('per_rep', language)})")
+        fig.add_trace(go.Scatter(
+            x=mx, y=my, mode="markers", marker=dict(symbol="triangle-up", angle=ang, size=11, color=color),
+            name=label(key, language), legendgroup=key, showlegend=False, text=hover,
+            hovertemplate="%{text}<extra></extra>"))
+
+    if villages is not None and len(villages):
+        pop = villages["population"].astype(float).to_numpy()
+        pmax = float(pop.max()) or 1.0
+        vname = villages["village"].astype(str).tolist()
+        fig.add_trace(go.Scatter(
+            x=villages["x_km"], y=villages["y_km"], mode="markers", name=label("villages", language),
+            marker=dict(symbol="circle-open", size=10 + 26 * np.sqrt(pop / pmax), color="#999999", line=dict(width=1.5)),
+            text=[f"{v}<br>{label('population', language)}: {p:,.0f}" for v, p in zip(vname, pop)],
+            hovertemplate="%{text}<extra></extra>"))
+
+    site_ids = sites["site"].astype(str).tolist()
+    for t in sorted(set(tiers.values())):
+        ids = [s for s in site_ids if tiers[s] == t and s not in status]
+        if not ids:
+            continue
+        vol = np.array([volume.get(s, 0.0) for s in ids])
+        fig.add_trace(go.Scatter(
+            x=[pos[s][0] for s in ids], y=[pos[s][1] for s in ids], mode="markers", name=tier_label(t, language),
+            marker=dict(size=7 + 38 * np.sqrt(vol / vmax), color=TIER_COLORS.get(t, "#777777"),
+                        line=dict(width=1, color="white"), opacity=0.9),
+            text=[f"{names[s]} ({s})<br>{tier_label(t, language)}<br>{volume.get(s, 0.0):,.4g} "
+                  f"{label('visits', language)} ({label('per_rep', language)})" for s in ids],
+            hovertemplate="%{text}<extra></extra>"))
+    closed_ids = [s for s in site_ids if s in status]
+    if closed_ids:
+        fig.add_trace(go.Scatter(
+            x=[pos[s][0] for s in closed_ids], y=[pos[s][1] for s in closed_ids], mode="markers",
+            name=label("closed", language),
+            marker=dict(symbol="x", size=16, color=[TIER_COLORS.get(tiers[s], "#777777") for s in closed_ids],
+                        line=dict(width=1.5, color="#222222")),
+            text=[f"{names[s]} ({s})<br>{tier_label(tiers[s], language)}: {label('status_' + status[s], language)}"
+                  for s in closed_ids],
+            hovertemplate="%{text}<extra></extra>"))
+    title = label("map_title", language) + (f" — {scenario}" if scenario else "")
+    _figure(fig, title, height=620, legend=dict(itemsizing="constant"))
+    fig.update_xaxes(title_text=label("x_km", language), zeroline=False)
+    fig.update_yaxes(title_text=label("y_km", language), zeroline=False, scaleanchor="x", scaleratio=1)
+    return fig
+
+
+# --------------------------------------------------------------------------------------------
+# 2. Sankey
+
+
+def _episode_paths(patients: pd.DataFrame, visits: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFrame:
+    """Per episode: first-contact tier, highest tier reached by referral (-1: none), exit."""
+    tiers = _tier_map(sites)
+    keys = [c for c in ("scenario", "replication") if c in patients.columns and c in visits.columns] + ["patient"]
+    v = visits[[*keys, "facility", "arrive", "mode"]].copy()
+    v["tier"] = _str(v["facility"]).map(tiers)
+    v = v.sort_values([*keys, "arrive"], kind="mergesort")
+    first = v.groupby(keys, sort=False, observed=True).head(1).set_index(keys)["tier"]
+    later = v[v.duplicated(keys, keep="first") & v["mode"].astype(str).isin(["referral", "ambulance"])]
+    ref = later.groupby(keys, sort=False, observed=True)["tier"].max()
+    p = patients[[*keys, "exit"] + (["first_facility"] if "first_facility" in patients.columns else [])].copy()
+    p = p.set_index(keys)
+    ft = pd.Series(np.nan, index=p.index)
+    if "first_facility" in p.columns:
+        ft = _str(p["first_facility"]).map(tiers).astype(float)
+    ft = ft.fillna(first.reindex(p.index).astype(float))
+    out = pd.DataFrame({"first": ft, "referred": ref.reindex(p.index).astype(float).fillna(-1),
+                        "exit": p["exit"].astype(str)})
+    return out[out["first"].notna()].astype({"first": int, "referred": int})
+
+
+def flow_sankey(patients: pd.DataFrame, visits: pd.DataFrame, sites: pd.DataFrame, scenario: str | None = None,
+                language: str = "en") -> go.Figure:
+    """First-contact tier -> highest tier referred to -> outcome, counting episodes (all replications)."""
+    _lang(language)
+    patients, scenario = _one_scenario(patients, scenario)
+    visits, _ = _one_scenario(visits, scenario)
+    fig = go.Figure()
+    title = label("sankey_title", language) + (f" — {scenario}" if scenario else "")
+    if patients is None or not len(patients):
+        return _empty(_figure(fig, title), language)
+    paths = _episode_paths(patients, visits, sites)
+    nrep = _n_reps(patients)
+    firsts = sorted(paths["first"].unique())
+    mids = sorted(paths["referred"].unique())
+    exits = [e for e in ("completed", "transferred_out", "left_untreated", "in_system") if e in set(paths["exit"])]
+    labels, colors, xs = [], [], []
+    idx: dict[tuple, int] = {}
+    for t in firsts:
+        idx[("f", t)] = len(labels)
+        labels.append(tier_label(t, language))
+        colors.append(TIER_COLORS.get(t, "#777777"))
+        xs.append(0.01)
+    for t in mids:
+        idx[("m", t)] = len(labels)
+        labels.append(label("not_referred", language) if t < 0 else tier_label(t, language))
+        colors.append("#BBBBBB" if t < 0 else TIER_COLORS.get(t, "#777777"))
+        xs.append(0.5)
+    for e in exits:
+        idx[("o", e)] = len(labels)
+        labels.append(label(e, language))
+        colors.append(OUTCOME_COLORS[e])
+        xs.append(0.99)
+    src, tgt, val, lcol = [], [], [], []
+    for (f, m), n in paths.groupby(["first", "referred"]).size().items():
+        src.append(idx[("f", f)])
+        tgt.append(idx[("m", m)])
+        val.append(int(n))
+        lcol.append(_rgba(TIER_COLORS.get(f, "#777777"), 0.35))
+    for (m, e), n in paths.groupby(["referred", "exit"]).size().items():
+        src.append(idx[("m", m)])
+        tgt.append(idx[("o", e)])
+        val.append(int(n))
+        lcol.append(_rgba(OUTCOME_COLORS.get(e, "#777777"), 0.45))
+    ep = label("episodes", language)
+    fig.add_trace(go.Sankey(
+        arrangement="snap", valueformat="d",
+        node=dict(label=labels, color=colors, pad=18, thickness=18, line=dict(width=0.5, color="#444444"),
+                  hovertemplate=f"%{{label}}: %{{value:,d}} {ep}<extra></extra>"),
+        link=dict(source=src, target=tgt, value=val, color=lcol,
+                  hovertemplate=f"%{{source.label}} → %{{target.label}}: %{{value:,d}} {ep}<extra></extra>")))
+    reps = f"{nrep} {label('replications', language)}" if language == "zh" else f"{nrep} {label('replications' if nrep > 1 else 'replication', language)}"
+    sub = f"{len(paths):,d} {ep}, {reps}" if language == "en" else f"{len(paths):,d}{ep},{reps}"
+    _figure(fig, f"{title}<br><sup>{sub}</sup>", height=520, margin=dict(t=110, l=20, r=20, b=30))
+    for x, key, anchor in ((0.0, "first_contact", "left"), (0.5, "referred_to", "center"), (1.0, "outcome", "right")):
+        fig.add_annotation(x=x, y=1.06, xref="paper", yref="paper", text=f"<b>{label(key, language)}</b>",
+                           showarrow=False, xanchor=anchor)
+    return fig
+
+
+# --------------------------------------------------------------------------------------------
+# 3. scenario comparison
+
+
+def _direction_text(metric: str, language: str) -> str:
+    b = KPI_BETTER.get(metric, 0)
+    if b > 0:
+        return "↑ " + label("higher_better", language)
+    if b < 0:
+        return "↓ " + label("lower_better", language)
+    return ""
+
+
+def scenario_comparison(summary: pd.DataFrame, differences: pd.DataFrame | None = None,
+                        metrics: Sequence[str] | None = None, group: str = "county", baseline: str | None = None,
+                        language: str = "en") -> go.Figure:
+    """Each KPI's mean and 95% CI per scenario (left) and, where ``differences`` is given, the
+    paired difference from the baseline with its CI (right, a forest plot).
+
+    One row per KPI, one trace per KPI and panel.  The better direction (``KPI_BETTER``) is
+    in each row's title and marked on the difference axis; a difference whose CI excludes
+    zero is a filled marker (blue when better, vermillion when worse), else an open grey one.
+    """
+    _lang(language)
+    s = summary[summary["group"].astype(str) == group]
+    d = None
+    if differences is not None and len(differences):
+        d = differences[differences["group"].astype(str) == group]
+        if baseline is None and "baseline" in d.columns and len(d):
+            baseline = str(d["baseline"].iloc[0])
+    if metrics is None:
+        present = set(s["metric"])
+        metrics = [m for m in HEADLINE_KPIS if m in present] or list(dict.fromkeys(s["metric"]))
+    metrics = [m for m in metrics if m in set(s["metric"])]
+    scen = _scenario_order(s, baseline=baseline)
+    colors = {sc: PALETTE[i % len(PALETTE)] for i, sc in enumerate(scen)}
+    ncol = 2 if d is not None and len(d) else 1
+    if not metrics:
+        return _empty(_figure(go.Figure(), label("comparison_title", language)), language)
+    titles = []
+    for m in metrics:
+        titles.append(f"<b>{kpi_label(m, language)}</b>  <span style='color:#666'>{_direction_text(m, language)}</span>")
+        if ncol == 2:
+            unit = f" ({label('pp', language)})" if m in PERCENT_KPIS else ""
+            titles.append(f"{label('difference', language)} {baseline}{unit}")
+    fig = make_subplots(rows=len(metrics), cols=ncol, subplot_titles=titles, horizontal_spacing=0.2,
+                        vertical_spacing=min(0.12, 0.5 / max(len(metrics), 1)))
+    for i, m in enumerate(metrics, start=1):
+        k = scale(m)
+        sm = s[s["metric"] == m].set_index(s[s["metric"] == m]["scenario"].astype(str)).reindex(scen).dropna(subset=["mean"])
+        mean, lo, hi = sm["mean"] * k, sm["ci_low"] * k, sm["ci_high"] * k
+        hover = [f"{sc}<br>{label('mean', language)}: {format_value(m, r['mean'], language=language)}<br>"
+                 f"{label('ci', language)}: {format_value(m, r['ci_low'], language=language)} – "
+                 f"{format_value(m, r['ci_high'], language=language)}<br>n = {int(r['n']) if pd.notna(r.get('n')) else '–'}"
+                 f"<br>({r['mean']:.6g} [{r['ci_low']:.6g}, {r['ci_high']:.6g}])"
+                 for sc, r in sm.iterrows()]
+        fig.add_trace(go.Scatter(
+            x=mean, y=list(sm.index), mode="markers", name=kpi_label(m, language),
+            marker=dict(size=11, color=[colors[sc] for sc in sm.index]), showlegend=False,
+            error_x=dict(type="data", symmetric=False, array=(hi - mean).fillna(0), arrayminus=(mean - lo).fillna(0),
+                         thickness=1.6, width=5, color="#444444"),
+            text=hover, hovertemplate="%{text}<extra></extra>"), row=i, col=1)
+        fig.update_yaxes(autorange="reversed", row=i, col=1)
+        if ncol == 2:
+            dm = d[d["metric"] == m]
+            dm = dm.set_index(dm["scenario"].astype(str)).reindex([sc for sc in scen if sc != baseline]).dropna(subset=["mean_diff"])
+            b = KPI_BETTER.get(m, 0)
+            sig = (dm["ci_low"] > 0) | (dm["ci_high"] < 0)
+            sign = np.sign(dm["mean_diff"]) * b
+            col = [(BETTER_COLOR if sg > 0 else WORSE_COLOR if sg < 0 else NEUTRAL_COLOR) if si else NEUTRAL_COLOR
+                   for si, sg in zip(sig, sign)]
+            md, dl, dh = dm["mean_diff"] * k, dm["ci_low"] * k, dm["ci_high"] * k
+            hover = [f"{sc} − {baseline}<br>{label('diff', language)}: "
+                     f"{format_value(m, r['mean_diff'], diff=True, language=language, sign=True)}<br>"
+                     f"{label('ci', language)}: {format_value(m, r['ci_low'], diff=True, language=language, sign=True)} – "
+                     f"{format_value(m, r['ci_high'], diff=True, language=language, sign=True)}<br>"
+                     f"{label('significant' if si else 'not_significant', language)}"
+                     f"<br>({r['mean_diff']:.6g} [{r['ci_low']:.6g}, {r['ci_high']:.6g}])"
+                     for (sc, r), si in zip(dm.iterrows(), sig)]
+            fig.add_trace(go.Scatter(
+                x=md, y=list(dm.index), mode="markers", name=kpi_label(m, language), showlegend=False,
+                marker=dict(size=11, color=col, symbol=["circle" if si else "circle-open" for si in sig],
+                            line=dict(width=2, color=col)),
+                error_x=dict(type="data", symmetric=False, array=(dh - md).fillna(0), arrayminus=(md - dl).fillna(0),
+                             thickness=1.6, width=5, color="#444444"),
+                text=hover, hovertemplate="%{text}<extra></extra>"), row=i, col=2)
+            fig.add_vline(x=0, line=dict(color="#888888", dash="dash", width=1), row=i, col=2)
+            fig.update_yaxes(autorange="reversed", row=i, col=2)
+            span = max([abs(x) for x in [*dl.tolist(), *dh.tolist()] if pd.notna(x)], default=1.0) or 1.0
+            fig.update_xaxes(range=[-1.15 * span, 1.15 * span], row=i, col=2)
+            if b:
+                sp = fig.get_subplot(i, 2)
+                xr = sp.xaxis.plotly_name.replace("axis", "")
+                yr = sp.yaxis.plotly_name.replace("axis", "")
+                fig.add_annotation(text=label("better_right" if b > 0 else "better_left", language),
+                                   xref=f"{xr} domain", yref=f"{yr} domain", x=1.0 if b > 0 else 0.0, y=1.0,
+                                   xanchor="right" if b > 0 else "left", yanchor="bottom", showarrow=False,
+                                   font=dict(size=11, color=BETTER_COLOR))
+    height = 90 + len(metrics) * (60 + 26 * max(len(scen), 1))
+    _figure(fig, label("comparison_title", language), height=height, margin=dict(l=150, r=30, t=90, b=40))
+    fig.update_annotations(font_size=12, selector=dict(showarrow=False, xref="paper"))
+    return fig
+
+
+# --------------------------------------------------------------------------------------------
+# 4. dose-response
+
+
+def dose_response(summary: pd.DataFrame, intensity: Mapping[str, float], metric: str, group: str = "county",
+                  lever: str | None = None, language: str = "en") -> go.Figure:
+    """``metric`` (mean and 95% CI band) against the lever's intensity of each scenario.
+
+    ``intensity`` maps scenario -> intensity (e.g. expert visits per month); scenarios not in
+    it are left out.  ``lever`` is the x-axis title (default "Lever intensity").
+    """
+    _lang(language)
+    s = summary[(summary["metric"] == metric) & (summary["group"].astype(str) == group)].copy()
+    s["scenario"] = s["scenario"].astype(str)
+    s = s[s["scenario"].isin(list(intensity))]
+    s["x"] = s["scenario"].map(lambda sc: float(intensity[sc]))
+    s = s.sort_values("x", kind="mergesort")
+    k = scale(metric)
+    title = f"{label('dose_title', language)}: {kpi_label(metric, language, unit=False)}"
+    fig = go.Figure()
+    if not len(s):
+        return _empty(_figure(fig, title), language)
+    x = s["x"].tolist()
+    lo, hi = (s["ci_low"].fillna(s["mean"]) * k).tolist(), (s["ci_high"].fillna(s["mean"]) * k).tolist()
+    fig.add_trace(go.Scatter(x=x + x[::-1], y=hi + lo[::-1], fill="toself", fillcolor=_rgba("#0072B2", 0.18),
+                             line=dict(color="rgba(0,0,0,0)"), hoverinfo="skip", name=label("ci_band", language)))
+    xl = lever or label("intensity", language)
+    hover = [f"{sc}<br>{xl}: {xv:.6g}<br>{label('mean', language)}: {format_value(metric, m, language=language)}<br>"
+             f"{label('ci', language)}: {format_value(metric, a, language=language)} – {format_value(metric, b, language=language)}"
+             f"<br>({m:.6g} [{a:.6g}, {b:.6g}])"
+             for sc, xv, m, a, b in zip(s["scenario"], x, s["mean"], s["ci_low"], s["ci_high"])]
+    fig.add_trace(go.Scatter(x=x, y=(s["mean"] * k).tolist(), mode="lines+markers", name=label("mean", language),
+                             line=dict(color="#0072B2", width=2.5), marker=dict(size=9), text=hover,
+                             hovertemplate="%{text}<extra></extra>"))
+    _figure(fig, title + (f"  ({_direction_text(metric, language)})" if KPI_BETTER.get(metric) else ""), height=440)
+    fig.update_xaxes(title_text=xl)
+    fig.update_yaxes(title_text=kpi_label(metric, language))
+    return fig
+
+
+# --------------------------------------------------------------------------------------------
+# 5. waiting times and occupancy
+
+
+def _waits(visits: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFrame:
+    tiers = _tier_map(sites)
+    w = (visits["start"] - visits["arrive"]).to_numpy(dtype=float)
+    out = pd.DataFrame({"scenario": _str(visits["scenario"]) if "scenario" in visits.columns else "",
+                        "tier": _str(visits["facility"]).map(tiers), "wait": w})
+    return out[np.isfinite(out["wait"]) & out["tier"].notna()]
+
+
+def waiting_times(visits: pd.DataFrame, sites: pd.DataFrame, scenario: str | None = None, kind: str = "ecdf",
+                  tiers: Sequence[int] = (0, 1, 2), language: str = "en") -> go.Figure:
+    """Waiting time (consult start - arrival) by tier, for visits that were seen.
+
+    ``kind="ecdf"``: one cumulative-distribution line per tier for one scenario (the given one,
+    else the first).  ``kind="box"``: box plots per tier, one trace per scenario (quartiles,
+    whiskers at the 5th and 95th percentile, mean dashed; computed here, so the figure stays
+    small).
+    """
+    _lang(language)
+    if kind not in ("ecdf", "box"):
+        raise ValueError(f"kind must be 'ecdf' or 'box', got {kind!r}")
+    fig = go.Figure()
+    title = label("wait_title", language)
+    if kind == "ecdf":
+        visits, scenario = _one_scenario(visits, scenario)
+        title += f" — {scenario}" if scenario else ""
+    w = _waits(visits, sites) if visits is not None and len(visits) else pd.DataFrame(columns=["scenario", "tier", "wait"])
+    w = w[w["tier"].isin(list(tiers))]
+    if not len(w):
+        return _empty(_figure(fig, title), language)
+    nv = label("n_visits", language)
+    if kind == "ecdf":
+        q = np.linspace(0.0, 1.0, 201)
+        for t in sorted(w["tier"].unique()):
+            x = np.quantile(w.loc[w["tier"] == t, "wait"].to_numpy(), q)
+            n = int((w["tier"] == t).sum())
+            fig.add_trace(go.Scatter(
+                x=x, y=q * 100, mode="lines", line=dict(color=TIER_COLORS[int(t)], width=2.5, shape="hv"),
+                name=tier_label(t, language),
+                customdata=np.full(len(q), n),
+                hovertemplate=(f"{tier_label(t, language)}<br>%{{y:.1f}}% ≤ %{{x:.4g}} {_UNIT[language]['min']}"
+                               f"<br>n = %{{customdata:,d}} {nv}<extra></extra>")))
+        _figure(fig, title, height=440)
+        fig.update_xaxes(title_text=label("wait_min", language), rangemode="tozero")
+        fig.update_yaxes(title_text=label("cum_share", language), range=[0, 101])
+        return fig
+    scen = _scenario_order(w)
+    for i, sc in enumerate(scen):
+        ws = w[w["scenario"] == sc]
+        ts = sorted(ws["tier"].unique())
+        st = {k: [] for k in ("q1", "median", "q3", "lo", "hi", "mean", "n")}
+        for t in ts:
+            x = ws.loc[ws["tier"] == t, "wait"].to_numpy()
+            p5, q1, med, q3, p95 = np.percentile(x, [5, 25, 50, 75, 95])
+            for key, val in zip(st, (q1, med, q3, p5, p95, x.mean(), len(x))):
+                st[key].append(float(val))
+        fig.add_trace(go.Box(
+            x=[tier_label(t, language) for t in ts], q1=st["q1"], median=st["median"], q3=st["q3"],
+            lowerfence=st["lo"], upperfence=st["hi"], mean=st["mean"], name=sc or label("scenario", language),
+            marker_color=PALETTE[i % len(PALETTE)], boxpoints=False, hoverinfo="y+name"))
+    _figure(fig, f"{title}<br><sup>{label('box_note', language)}</sup>", height=460, boxmode="group",
+            margin=dict(t=90))
+    fig.update_xaxes(title_text=label("tier", language))
+    fig.update_yaxes(title_text=label("wait_min", language), rangemode="tozero")
+    return fig
+
+
+def occupancy_timeline(occupancy: pd.DataFrame, sites: pd.DataFrame | None = None,
+                       facilities: Sequence[str] | None = None, scenario: str | None = None,
+                       resources: Sequence[str] = ("beds", "doctors"), max_facilities: int = 6,
+                       language: str = "en") -> go.Figure:
+    """Daily beds and doctors in use (mean over replications) with capacity as dashed lines.
+
+    One panel per resource kind (``beds``; ``doctors`` sums every doctor kind), one colour per
+    facility.  Default facilities: the county lead hospital(s) and the busiest township
+    centres, ``max_facilities`` in all.
+    """
+    _lang(language)
+    occ, scenario = _one_scenario(occupancy, scenario)
+    title = label("occ_title", language) + (f" — {scenario}" if scenario else "")
+    fig = make_subplots(rows=len(resources), cols=1, shared_xaxes=True, vertical_spacing=0.08)
+    if occ is None or not len(occ):
+        return _empty(_figure(fig, title), language)
+    occ = occ.assign(kind=occ["resource"].astype(str).str.split(":").str[0], facility=occ["facility"].astype(str))
+    occ = occ[occ["kind"].isin(list(resources))]
+    keys = [c for c in ("replication",) if c in occ.columns]
+    g = occ.groupby([*keys, "facility", "kind", "day"], observed=True)[["in_use", "capacity"]].sum().reset_index()
+    g = g.groupby(["facility", "kind", "day"], observed=True)[["in_use", "capacity"]].mean().reset_index()
+    names = _site_names(sites, language) if sites is not None else {}
+    if facilities is None:
+        tiers = _tier_map(sites) if sites is not None else {}
+        cand = [f for f in g["facility"].unique()
+                if (tiers.get(f) in (1, 2) if tiers else not str(f).startswith("clinic:"))]
+        load = g[g["facility"].isin(cand)].groupby("facility")["in_use"].mean()
+        order = sorted(cand, key=lambda f: (-(tiers.get(f, 1)), -float(load.get(f, 0.0))))
+        facilities = order[:max_facilities]
+    facilities = [f for f in facilities if f in set(g["facility"])]
+    for j, f in enumerate(facilities):
+        color = PALETTE[(j + 1) % len(PALETTE)]
+        for i, kind in enumerate(resources, start=1):
+            gf = g[(g["facility"] == f) & (g["kind"] == kind)].sort_values("day")
+            if not len(gf):
+                continue
+            nm = names.get(f, f)
+            fig.add_trace(go.Scatter(
+                x=gf["day"], y=gf["in_use"], mode="lines+markers", marker=dict(size=4), line=dict(color=color, width=2),
+                name=nm, legendgroup=f, showlegend=True,
+                hovertemplate=f"{nm}<br>{label('day', language)}: %{{x}}<br>{label('in_use', language)}: %{{y:.4g}}<extra></extra>"),
+                row=i, col=1)
+            fig.add_trace(go.Scatter(
+                x=gf["day"], y=gf["capacity"], mode="lines", line=dict(color=color, width=1.5, dash="dash"),
+                name=f"{nm} {label('capacity', language)}", legendgroup=f, showlegend=False,
+                hovertemplate=f"{nm}<br>{label('day', language)}: %{{x}}<br>{label('capacity', language)}: %{{y:.4g}}<extra></extra>"),
+                row=i, col=1)
+            fig.update_yaxes(title_text=label(kind, language) if kind in ("beds", "doctors") else kind,
+                             rangemode="tozero", row=i, col=1)
+    # one legend entry per facility
+    seen: set[str] = set()
+    for tr in fig.data:
+        if tr.showlegend and tr.legendgroup in seen:
+            tr.showlegend = False
+        elif tr.showlegend:
+            seen.add(tr.legendgroup)
+    fig.update_xaxes(title_text=label("day", language), row=len(resources), col=1)
+    _figure(fig, f"{title}<br><sup>— {label('in_use', language)}   - - {label('capacity', language)}</sup>",
+            height=260 * len(resources) + 120, margin=dict(t=90))
+    return fig
+
+
+# --------------------------------------------------------------------------------------------
+# 6. emergency times
+
+
+def _stemi_times(emergency: pd.DataFrame, patients: pd.DataFrame, conditions: pd.DataFrame) -> pd.DataFrame:
+    cond = conditions
+    if "condition" in cond.columns:
+        cond = cond.set_index("condition")
+    stemi = {str(c) for c in cond.index[cond["pathway"].astype(str) == "stemi"]}
+    keys = [c for c in ("scenario", "replication") if c in emergency.columns and c in patients.columns] + ["patient"]
+    p = patients[[*keys, "condition"]].copy()
+    p["condition"] = _str(p["condition"])
+    e = emergency.merge(p, on=keys, how="left")
+    e = e[e["condition"].isin(stemi) & e["fmc"].notna()]
+    return pd.DataFrame({"scenario": _str(e["scenario"]) if "scenario" in e.columns else "",
+                         "minutes": (e["reperfusion"] - e["fmc"]).to_numpy(dtype=float)})
+
+
+def emergency_times(emergency: pd.DataFrame, patients: pd.DataFrame, conditions: pd.DataFrame,
+                    scenario: str | None = None, standards: Sequence[float] = (90, 120), bin_minutes: float = 10,
+                    language: str = "en") -> go.Figure:
+    """Distribution of STEMI first-medical-contact-to-reperfusion (minutes), one histogram per
+    scenario (or only ``scenario``), with the standards drawn as vertical lines."""
+    _lang(language)
+    if scenario is not None:
+        emergency, _ = _one_scenario(emergency, scenario)
+        patients, _ = _one_scenario(patients, scenario)
+    fig = go.Figure()
+    title = label("emerg_title", language)
+    t = _stemi_times(emergency, patients, conditions) if emergency is not None and len(emergency) else None
+    if t is None or not len(t):
+        return _empty(_figure(fig, title), language, "no_stemi")
+    scen = _scenario_order(t)
+    notes = []
+    for i, sc in enumerate(scen):
+        ts = t[t["scenario"] == sc]["minutes"]
+        done = ts[np.isfinite(ts)]
+        notes.append((sc, len(done), int((~np.isfinite(ts)).sum())))
+        fig.add_trace(go.Histogram(
+            x=done, name=sc or label("reperfused", language), xbins=dict(size=bin_minutes),
+            marker=dict(color=PALETTE[(i + 1) % len(PALETTE)] if len(scen) > 1 else TIER_COLORS[3],
+                        line=dict(width=0.5, color="white")),
+            opacity=0.65 if len(scen) > 1 else 0.85,
+            hovertemplate=f"{sc}<br>%{{x}} {_UNIT[language]['min']}: %{{y}} {label('patients', language)}<extra></extra>"))
+    for m in standards:
+        fig.add_vline(x=m, line=dict(color="#222222", dash="dash", width=1.5),
+                      annotation=dict(text=label("standard", language).format(m=f"{m:g}"), textangle=-90,
+                                      xanchor="left", yanchor="top", font=dict(size=11)),
+                      annotation_position="top right")
+    if language == "zh":
+        sub = ";".join(f"{sc}:{label('reperfused', language)}{a}例,{label('no_reperfusion', language)}{b}例"
+                       for sc, a, b in notes)
+    else:
+        sub = "; ".join(f"{sc}: {a} {label('reperfused', language)}, {b} {label('no_reperfusion', language)}"
+                        for sc, a, b in notes)
+    _figure(fig, f"{title}<br><sup>{sub}</sup>", height=440, barmode="overlay", margin=dict(t=90))
+    fig.update_xaxes(title_text=label("fmc_min", language), rangemode="tozero")
+    fig.update_yaxes(title_text=label("patients", language))
+    return fig
