@@ -125,7 +125,8 @@ def load_folder(folder: str | Path) -> FolderData:
             folder=folder, kind="study", name=str(spec.get("name") or folder.name),
             description=str(spec.get("description") or ""), baseline=baseline, scenarios=scenarios,
             overrides={str(k): [str(o) for o in (v or [])] for k, v in scen_spec.items()},
-            base_overrides=[str(o) for o in spec.get("base_overrides") or []], summary=summary,
+            base_overrides=[str(o) for o in spec.get("base_overrides") or []]
+            + [str(o) for o in _read_yaml(folder / "study.yaml").get("overrides") or []], summary=summary,
             differences=_read_csv(folder / "differences.csv"), meta=_read_json(folder / "meta.json"),
             config=_read_yaml(cfg_dir / "config.yaml"), runs=runs)
     if (folder / "kpis.parquet").exists() or (folder / "summary.csv").exists():
@@ -176,7 +177,7 @@ def findings(summary: pd.DataFrame, differences: pd.DataFrame, baseline: str,
         best = dm.loc[(dm["mean_diff"] * b).idxmax()]
         sc = str(best["scenario"])
 
-        def mean_of(scen: str) -> float:
+        def mean_of(scen: str, m: str = m) -> float:
             r = s[(s["metric"] == m) & (s["scenario"].astype(str) == scen)] if len(s) else s
             return float(r["mean"].iloc[0]) if len(r) else math.nan
 
@@ -198,35 +199,43 @@ def summary_sentences(summary: pd.DataFrame, differences: pd.DataFrame, baseline
     """One sentence per headline KPI: the best scenario, by how much, and whether the 95% CI
     of the paired difference excludes zero ("no significant difference" when it spans zero)."""
     out = []
+    zh = language == "zh"
+    bref = (f"基线“{baseline}”" if baseline != "baseline" else "基线") if zh else \
+        (f"the baseline “{baseline}”" if baseline != "baseline" else "the baseline")
     for f in findings(summary, differences, baseline, metrics, group):
         m = f["metric"]
+        half = (f["ci_high"] - f["ci_low"]) / 2
+        d = plots.decimals_for(m, half if pd.notna(half) and half > 0 else f["mean_diff"])
+        d = max(d, 1 if m in plots.PERCENT_KPIS else 0)
 
-        def v(x: float, diff: bool = False) -> str:
-            return format_value(m, x, diff=diff, language=language, sign=diff)
+        def v(x: float, diff: bool = False, m: str = m, d: int = d) -> str:
+            return format_value(m, x, diff=diff, language=language, sign=diff, digits=d)
 
         name, dirn = kpi_label(m, language, unit=False), _direction(m, language)
         diff, lo, hi = v(f["mean_diff"], True), v(f["ci_low"], True), v(f["ci_high"], True)
-        if language == "zh":
-            sig = "差异有统计学意义(95%置信区间不含0)" if f["significant"] else "差异无统计学意义(95%置信区间包含0)"
+        has_ci = pd.notna(f["ci_low"]) and pd.notna(f["ci_high"])
+        if zh:
+            ci = f"95%置信区间{lo}至{hi}" if has_ci else "重复次数不足,无法计算置信区间"
+            sig = ("差异有统计学意义(95%置信区间不含0)" if f["significant"] else
+                   "差异无统计学意义(95%置信区间包含0)" if has_ci else "无法判断差异是否有统计学意义")
             if f["improves"]:
-                out.append(f"{name}({dirn}):以“{f['scenario']}”最佳,为{v(f['scen_mean'])},基线“{baseline}”为"
-                           f"{v(f['base_mean'])},差值{diff}(95%置信区间{lo}至{hi}),{sig}。")
+                out.append(f"{name}({dirn}):以“{f['scenario']}”最佳,为{v(f['scen_mean'])},{bref}为"
+                           f"{v(f['base_mean'])},差值{diff}({ci}),{sig}。")
             else:
                 worse = "该情景显著劣于基线" if f["significant"] else sig
-                out.append(f"{name}({dirn}):没有备选情景优于基线“{baseline}”({v(f['base_mean'])});最接近的"
-                           f"“{f['scenario']}”差值{diff}(95%置信区间{lo}至{hi}),{worse}。")
+                out.append(f"{name}({dirn}):没有备选情景优于{bref}({v(f['base_mean'])});最接近的"
+                           f"“{f['scenario']}”差值{diff}({ci}),{worse}。")
         else:
-            sig = ("the difference is significant (95% CI excludes zero)" if f["significant"]
-                   else "no significant difference (95% CI spans zero)")
+            ci = f"95% CI {lo} to {hi}" if has_ci else "no CI: too few replications"
+            sig = ("the difference is significant (95% CI excludes zero)" if f["significant"] else
+                   "no significant difference (95% CI spans zero)" if has_ci else "significance cannot be judged")
             if f["improves"]:
                 out.append(f"{name} ({dirn}): best under “{f['scenario']}”, {v(f['scen_mean'])} against "
-                           f"{v(f['base_mean'])} in the baseline “{baseline}” (difference {diff}, 95% CI {lo} to {hi}); "
-                           f"{sig}.")
+                           f"{v(f['base_mean'])} in {bref} (difference {diff}, {ci}); {sig}.")
             else:
                 worse = "significantly worse than the baseline (95% CI excludes zero)" if f["significant"] else sig
-                out.append(f"{name} ({dirn}): no alternative improves on the baseline “{baseline}” "
-                           f"({v(f['base_mean'])}); the closest, “{f['scenario']}”, differs by {diff} "
-                           f"(95% CI {lo} to {hi}): {worse}.")
+                out.append(f"{name} ({dirn}): no alternative improves on {bref} ({v(f['base_mean'])}); the "
+                           f"closest, “{f['scenario']}”, differs by {diff} ({ci}): {worse}.")
     return out
 
 
@@ -401,8 +410,8 @@ def brief_figures(data: FolderData, language: str = "en") -> list[tuple[str, str
 
 
 _CSS = """
-body{font-family:"Noto Sans CJK SC","Source Han Sans SC","PingFang SC","Microsoft YaHei","Helvetica Neue",Arial,sans-serif;
- margin:0;color:#222;background:#f6f6f3;line-height:1.55}
+body{font-family:"Helvetica Neue",Arial,"Liberation Sans","Noto Sans","Noto Sans CJK SC","Source Han Sans SC","PingFang SC",
+ "Microsoft YaHei",sans-serif;margin:0;color:#222;background:#f6f6f3;line-height:1.55}
 main{max-width:1180px;margin:0 auto;padding:24px 32px 48px;background:#fff}
 h1{font-size:1.7em;margin:0.2em 0 0.1em}h2{font-size:1.25em;margin:1.6em 0 0.4em;border-bottom:2px solid #0072B2;
  padding-bottom:4px}.sub{color:#555;margin:0 0 1em}
@@ -415,6 +424,7 @@ table.kpi thead th{background:#f0f0ec;position:sticky;top:0}.d{display:block;fon
 .methods{background:#f4f4f0;border:1px solid #ddd;padding:10px 18px;font-size:0.9em}
 .methods dt{font-weight:600;float:left;clear:left;width:190px}.methods dd{margin:0 0 4px 200px}
 code{font-size:0.92em;background:#eee;padding:0 3px}
+html[lang=zh-CN] body{font-family:"Noto Sans CJK SC","Source Han Sans SC","PingFang SC","Microsoft YaHei",sans-serif}
 """
 
 _T = {
@@ -423,7 +433,7 @@ _T = {
                          "from the baseline and its 95% CI (blue: significantly better, vermillion: significantly "
                          "worse; ↑/↓: higher/lower is better).", "kpi": "Indicator", "dir": "Better",
            "figures": "Figures", "methods": "Methods", "network": "Network", "horizon": "Horizon", "warmup": "Warm-up",
-           "reps": "Replications", "seed": "Seed", "scenarios": "Scenarios (Hydra overrides)", "base_ovr": "Common overrides",
+           "reps": "Replications", "seed": "Seed", "scenarios": "Scenarios (Hydra overrides)", "base_ovr": "Common overrides (study, then command line)",
            "versions": "Software versions", "hashes": "Config hashes", "wall": "Wall time", "failures": "Failed replications",
            "stats": "Statistics", "days": "days", "none": "none", "no_patient_tables":
            "Patient-level tables were not kept (run.keep_patients=false), so only the KPI figures are shown.",
@@ -434,7 +444,7 @@ _T = {
            "table_note": "各次重复的均值及95%置信区间;下方为与基线的配对差值及其95%置信区间(蓝色:显著改善;"
                          "橙红色:显著变差;↑/↓:越高/越低越好)。", "kpi": "指标", "dir": "方向",
            "figures": "图表", "methods": "方法说明", "network": "县域网络", "horizon": "模拟时长", "warmup": "预热期",
-           "reps": "重复次数", "seed": "随机数种子", "scenarios": "情景(Hydra覆盖参数)", "base_ovr": "共同覆盖参数",
+           "reps": "重复次数", "seed": "随机数种子", "scenarios": "情景(Hydra覆盖参数)", "base_ovr": "共同覆盖参数(研究配置及命令行)",
            "versions": "软件版本", "hashes": "配置哈希", "wall": "运行耗时", "failures": "失败的重复", "stats": "统计方法",
            "days": "天", "none": "无", "no_patient_tables": "未保存患者级数据表(run.keep_patients=false),仅显示指标图表。",
            "stats_text": "指标按预热期后发病的病例计算;95%置信区间为各次重复的t区间;差值按重复配对(共同随机数)。",
@@ -463,7 +473,7 @@ def _kpi_table(data: FolderData, language: str, group: str = "county") -> str:
     present = list(dict.fromkeys(s["metric"]))
     order = [m for m in plots.HEADLINE_KPIS if m in present] + [m for m in KPI_ZH if m in present and m not in plots.HEADLINE_KPIS]
     order += [m for m in present if m not in order]
-    head = "".join(f"<th>{_e(x)}{' (' + T['baseline'] + ')' if x == data.baseline and len(scen) > 1 else ''}</th>"
+    head = "".join(f"<th>{_e(x)}{' (' + T['baseline'] + ')' if x == data.baseline and len(scen) > 1 and x != 'baseline' else ''}</th>"
                    for x in scen)
     rows = [f"<thead><tr><th>{T['kpi']}</th><th class='dir'>{T['dir']}</th>{head}</tr></thead><tbody>"]
     for m in order:
@@ -475,13 +485,13 @@ def _kpi_table(data: FolderData, language: str, group: str = "county") -> str:
                 cells.append("<td>–</td>")
                 continue
             r = r.iloc[0]
-            f = lambda v: format_value(m, v, language=language)  # noqa: E731
+            f = lambda v, m=m: format_value(m, v, language=language)  # noqa: E731
             cell = f"{_e(f(r['mean']))}<span class='d'>({_e(f(r['ci_low']))} – {_e(f(r['ci_high']))})</span>"
             if len(d) and x != data.baseline:
                 dr = d[(d["metric"] == m) & (d["scenario"].astype(str) == x)]
                 if len(dr) and pd.notna(dr["mean_diff"].iloc[0]):
                     dr = dr.iloc[0]
-                    g = lambda v: format_value(m, v, diff=True, language=language, sign=True)  # noqa: E731
+                    g = lambda v, m=m: format_value(m, v, diff=True, language=language, sign=True)  # noqa: E731
                     sig = _sig(dr["ci_low"], dr["ci_high"])
                     cls = ""
                     if sig and b:

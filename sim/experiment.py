@@ -54,6 +54,7 @@ def sites_table(county: County) -> pd.DataFrame:
                      f"{d.get('name_zh', '')}村卫生室", vid, d["clinic_doctors"] == 0, int(d["clinic_doctors"]), 0))
     df = pd.DataFrame(rows, columns=["site", "tier", "kind", "lead", "x_km", "y_km", "name", "name_zh", "village",
                                      "closed", "doctors", "beds"])
+    df["status"] = np.where(df["closed"] & (df["tier"] > 0), "closed", "open")
     assert list(df["site"]) == site_ids(county)
     return df
 

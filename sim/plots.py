@@ -52,13 +52,13 @@ PALETTE = ["#000000", "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D
 OUTCOME_COLORS = {"completed": "#56B4E9", "transferred_out": "#CC79A7", "left_untreated": "#555555",
                   "in_system": "#F0E442"}
 BETTER_COLOR, WORSE_COLOR, NEUTRAL_COLOR = "#0072B2", "#D55E00", "#888888"
-FONT_FAMILY = ("Noto Sans CJK SC, Source Han Sans SC, PingFang SC, Microsoft YaHei, "
-               "Helvetica Neue, Arial, sans-serif")
+#: system fonts only (no web fonts: the brief opens offline); CJK fonts for the Chinese labels.
+FONT_FAMILY = ("Helvetica Neue, Arial, Liberation Sans, Noto Sans, Noto Sans CJK SC, Source Han Sans SC, "
+               "PingFang SC, Microsoft YaHei, sans-serif")
 
 #: the KPIs of the headline comparison (in this order, where present).
 HEADLINE_KPIS = ("county_retention", "grassroots_share", "outward_transfer_rate", "left_untreated_share",
-                 "wait_mean_min", "travel_mean_min", "oop_per_episode", "insurer_per_episode",
-                 "stemi_within_120_share")
+                 "wait_mean_min", "travel_mean_min", "oop_per_episode", "stemi_within_120_share")
 
 #: KPIs that are shares (shown as percentages; differences in percentage points).
 PERCENT_KPIS = frozenset({
@@ -227,7 +227,7 @@ def format_value(metric: str, value: float, diff: bool = False, language: str = 
     >>> format_value("wait_mean_min", 12.345)
     '12.3 min'
     >>> format_value("wait_mean_min", -0.5, diff=True, sign=True, language="zh", digits=2)
-    '−0.50 分钟'
+    '−0.50分钟'
     """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
@@ -239,12 +239,13 @@ def format_value(metric: str, value: float, diff: bool = False, language: str = 
     num = f"{v:+,.{digits}f}" if sign else f"{v:,.{digits}f}"
     if num.startswith("-"):
         num = "−" + num[1:]
+    sep = "" if language == "zh" else " "
     if metric in PERCENT_KPIS:
-        return f"{num} {u['pp']}" if diff else f"{num}%"
+        return f"{num}{sep}{u['pp']}" if diff else f"{num}%"
     if metric.endswith("_min"):
-        return f"{num} {u['min']}"
+        return f"{num}{sep}{u['min']}"
     if metric.startswith(("oop_", "insurer_")):
-        return f"{num} {u['CNY']}"
+        return f"{num}{sep}{u['CNY']}"
     return num
 
 
@@ -293,13 +294,13 @@ def _str(s: pd.Series) -> pd.Series:
 def _site_names(sites: pd.DataFrame, language: str) -> dict[str, str]:
     col = "name_zh" if language == "zh" and "name_zh" in sites.columns else "name"
     out = {}
-    for site, name in zip(sites["site"].astype(str), sites[col] if col in sites.columns else sites["site"]):
+    for site, name in zip(sites["site"].astype(str), sites[col] if col in sites.columns else sites["site"], strict=False):
         out[site] = str(name) if isinstance(name, str) and name else site
     return out
 
 
 def _tier_map(sites: pd.DataFrame) -> dict[str, int]:
-    return {str(s): int(t) for s, t in zip(sites["site"], sites["tier"])}
+    return {str(s): int(t) for s, t in zip(sites["site"], sites["tier"], strict=False)}
 
 
 def _scenario_order(*frames: pd.DataFrame | None, baseline: str | None = None) -> list[str]:
@@ -369,10 +370,10 @@ def network_map(sites: pd.DataFrame, visits: pd.DataFrame | None = None, village
     visits, scenario = _one_scenario(visits, scenario)
     names = _site_names(sites, language)
     tiers = _tier_map(sites)
-    pos = {str(s): (float(x), float(y)) for s, x, y in zip(sites["site"], sites["x_km"], sites["y_km"])}
+    pos = {str(s): (float(x), float(y)) for s, x, y in zip(sites["site"], sites["x_km"], sites["y_km"], strict=False)}
     status = {s: "closed" for s in (closed or ())}
     if "status" in sites.columns:
-        for s, st in zip(sites["site"].astype(str), sites["status"]):
+        for s, st in zip(sites["site"].astype(str), sites["status"], strict=False):
             if isinstance(st, str) and st.strip().lower() not in ("", "open"):
                 status[s] = "merged" if st.strip().lower() == "merged" else "closed"
     volume: dict[str, float] = {}
@@ -419,7 +420,7 @@ def network_map(sites: pd.DataFrame, visits: pd.DataFrame | None = None, village
         fig.add_trace(go.Scatter(
             x=villages["x_km"], y=villages["y_km"], mode="markers", name=label("villages", language),
             marker=dict(symbol="circle-open", size=10 + 26 * np.sqrt(pop / pmax), color="#999999", line=dict(width=1.5)),
-            text=[f"{v}<br>{label('population', language)}: {p:,.0f}" for v, p in zip(vname, pop)],
+            text=[f"{v}<br>{label('population', language)}: {p:,.0f}" for v, p in zip(vname, pop, strict=False)],
             hovertemplate="%{text}<extra></extra>"))
 
     site_ids = sites["site"].astype(str).tolist()
@@ -606,7 +607,7 @@ def scenario_comparison(summary: pd.DataFrame, differences: pd.DataFrame | None 
             sig = (dm["ci_low"] > 0) | (dm["ci_high"] < 0)
             sign = np.sign(dm["mean_diff"]) * b
             col = [(BETTER_COLOR if sg > 0 else WORSE_COLOR if sg < 0 else NEUTRAL_COLOR) if si else NEUTRAL_COLOR
-                   for si, sg in zip(sig, sign)]
+                   for si, sg in zip(sig, sign, strict=False)]
             md, dl, dh = dm["mean_diff"] * k, dm["ci_low"] * k, dm["ci_high"] * k
             hover = [f"{sc} − {baseline}<br>{label('diff', language)}: "
                      f"{format_value(m, r['mean_diff'], diff=True, language=language, sign=True)}<br>"
@@ -614,7 +615,7 @@ def scenario_comparison(summary: pd.DataFrame, differences: pd.DataFrame | None 
                      f"{format_value(m, r['ci_high'], diff=True, language=language, sign=True)}<br>"
                      f"{label('significant' if si else 'not_significant', language)}"
                      f"<br>({r['mean_diff']:.6g} [{r['ci_low']:.6g}, {r['ci_high']:.6g}])"
-                     for (sc, r), si in zip(dm.iterrows(), sig)]
+                     for (sc, r), si in zip(dm.iterrows(), sig, strict=False)]
             fig.add_trace(go.Scatter(
                 x=md, y=list(dm.index), mode="markers", name=kpi_label(m, language), showlegend=False,
                 marker=dict(size=11, color=col, symbol=["circle" if si else "circle-open" for si in sig],
@@ -670,7 +671,7 @@ def dose_response(summary: pd.DataFrame, intensity: Mapping[str, float], metric:
     hover = [f"{sc}<br>{xl}: {xv:.6g}<br>{label('mean', language)}: {format_value(metric, m, language=language)}<br>"
              f"{label('ci', language)}: {format_value(metric, a, language=language)} – {format_value(metric, b, language=language)}"
              f"<br>({m:.6g} [{a:.6g}, {b:.6g}])"
-             for sc, xv, m, a, b in zip(s["scenario"], x, s["mean"], s["ci_low"], s["ci_high"])]
+             for sc, xv, m, a, b in zip(s["scenario"], x, s["mean"], s["ci_low"], s["ci_high"], strict=False)]
     fig.add_trace(go.Scatter(x=x, y=(s["mean"] * k).tolist(), mode="lines+markers", name=label("mean", language),
                              line=dict(color="#0072B2", width=2.5), marker=dict(size=9), text=hover,
                              hovertemplate="%{text}<extra></extra>"))
@@ -737,7 +738,7 @@ def waiting_times(visits: pd.DataFrame, sites: pd.DataFrame, scenario: str | Non
         for t in ts:
             x = ws.loc[ws["tier"] == t, "wait"].to_numpy()
             p5, q1, med, q3, p95 = np.percentile(x, [5, 25, 50, 75, 95])
-            for key, val in zip(st, (q1, med, q3, p5, p95, x.mean(), len(x))):
+            for key, val in zip(st, (q1, med, q3, p5, p95, x.mean(), len(x)), strict=False):
                 st[key].append(float(val))
         fig.add_trace(go.Box(
             x=[tier_label(t, language) for t in ts], q1=st["q1"], median=st["median"], q3=st["q3"],
@@ -854,7 +855,7 @@ def emergency_times(emergency: pd.DataFrame, patients: pd.DataFrame, conditions:
             x=done, name=sc or label("reperfused", language), xbins=dict(size=bin_minutes),
             marker=dict(color=PALETTE[(i + 1) % len(PALETTE)] if len(scen) > 1 else TIER_COLORS[3],
                         line=dict(width=0.5, color="white")),
-            opacity=0.65 if len(scen) > 1 else 0.85,
+            opacity=0.9,
             hovertemplate=f"{sc}<br>%{{x}} {_UNIT[language]['min']}: %{{y}} {label('patients', language)}<extra></extra>"))
     for m in standards:
         fig.add_vline(x=m, line=dict(color="#222222", dash="dash", width=1.5),
@@ -867,7 +868,7 @@ def emergency_times(emergency: pd.DataFrame, patients: pd.DataFrame, conditions:
     else:
         sub = "; ".join(f"{sc}: {a} {label('reperfused', language)}, {b} {label('no_reperfusion', language)}"
                         for sc, a, b in notes)
-    _figure(fig, f"{title}<br><sup>{sub}</sup>", height=440, barmode="overlay", margin=dict(t=90))
+    _figure(fig, f"{title}<br><sup>{sub}</sup>", height=440, barmode="group", bargap=0.1, margin=dict(t=90))
     fig.update_xaxes(title_text=label("fmc_min", language), rangemode="tozero")
     fig.update_yaxes(title_text=label("patients", language))
     return fig
