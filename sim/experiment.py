@@ -28,7 +28,7 @@ from sim.restructure import effective_network
 __all__ = ["RunResult", "run", "replicate", "sites_table", "villages_table", "conditions_table",
            "config_hash", "versions", "default_jobs"]
 
-TABLES = ("patients", "visits", "admissions", "emergency")
+TABLES = ("patients", "visits", "admissions", "emergency", "expert_visits", "remote_studies", "lever_events")
 
 
 def default_jobs() -> int:
@@ -117,6 +117,9 @@ class RunResult:
     visits: pd.DataFrame | None = None
     admissions: pd.DataFrame | None = None
     emergency: pd.DataFrame | None = None
+    expert_visits: pd.DataFrame | None = None
+    remote_studies: pd.DataFrame | None = None
+    lever_events: pd.DataFrame | None = None
     meta: dict = field(default_factory=dict)
 
     @property

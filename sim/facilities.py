@@ -321,6 +321,11 @@ class Site:
                     pool.set_capacity(max(0, self.day_capacity(k, weekday) + delta.get(k, 0)))
                 continue
             if weekday in self.days and now < close_at:
+                # already open (e.g. a clinic open from midnight at t = 0): day staffing now;
+                # a no-op when the opening above has just set it
+                delta = self.delta
+                for k, pool in self.doctors.items():
+                    pool.set_capacity(max(0, self.day_capacity(k, weekday) + delta.get(k, 0)))
                 yield env.timeout(close_at - now)
                 delta = self.delta
                 for k, pool in self.doctors.items():

@@ -64,6 +64,24 @@ KPI_ZH = {
     "running_cost_per_year": "年运行成本(元)",
     "capital_saved": "节省的基建资金(元)",
     "insurer_per_episode": "例均医保支付(元)",
+    # policy levers (sim.levers)
+    "local_treatment_share": "基层诊治比例(按专科)",
+    "expert_visits": "专家下沉坐诊次数",
+    "expert_hours_on_site": "专家基层坐诊时数(医生·小时)",
+    "expert_hours_lost_lead": "牵头医院专家外派时数(医生·小时,含路途)",
+    "expert_patients": "专家基层坐诊接诊人次",
+    "skill_local_treated": "传帮带后基层自主诊治人次",
+    "deferred_patients": "等待专家坐诊日的患者数",
+    "deferred_extra_wait_days_mean": "等待专家坐诊的平均额外天数",
+    "remote_studies": "远程诊断检查数",
+    "remote_failures": "远程诊断失败检查数",
+    "remote_turnaround_mean_min": "远程诊断平均报告时间(分钟)",
+    "remote_turnaround_p90_min": "远程诊断报告时间P90(分钟)",
+    "remote_backlog_mean": "远程诊断中心平均积压检查数",
+    "reader_utilisation": "远程诊断中心阅片医生利用率",
+    "remote_consults": "远程会诊次数",
+    "avoided_referrals": "避免的上转人次",
+    "tele_ecg_bypass": "远程心电预激活导管室(绕行急诊)例数",
 }
 
 #: +1 if higher is better, -1 if lower is better, 0 if neither.
@@ -80,6 +98,11 @@ KPI_BETTER = {
     "share_beyond_60_min": -1, "emergency_first_contact_mean_min": -1, "emergency_first_contact_p90_min": -1,
     "emergency_share_beyond_30_min": -1, "emergency_share_beyond_60_min": -1, "site_visits_per_day": 0,
     "running_cost_per_year": -1, "capital_saved": 1,
+    "local_treatment_share": 1, "expert_visits": 0, "expert_hours_on_site": 0, "expert_hours_lost_lead": -1,
+    "expert_patients": 0, "skill_local_treated": 1, "deferred_patients": 0, "deferred_extra_wait_days_mean": -1,
+    "remote_studies": 0, "remote_failures": -1, "remote_turnaround_mean_min": -1, "remote_turnaround_p90_min": -1,
+    "remote_backlog_mean": -1, "reader_utilisation": 0, "remote_consults": 0, "avoided_referrals": 1,
+    "tele_ecg_bypass": 0,
 }
 
 
@@ -252,6 +275,7 @@ def kpis(tables: dict[str, pd.DataFrame], occupancy: pd.DataFrame, sites: pd.Dat
     _row(rows, "insurer_per_admission", pa["insurer"].sum() / na)
     _row(rows, "oop_per_episode", (pv["oop"].sum() + pa["oop"].sum() + travel_oop) / max(n_ep, 1))
     _row(rows, "insurer_per_episode", (pv["insurer"].sum() + pa["insurer"].sum()) / max(n_ep, 1))
+    _lever_kpis(rows, tables, occupancy, pk, v, vt, conditions, warm, warmup_days)
     return pd.DataFrame(rows, columns=["metric", "group", "value"])
 
 
@@ -298,6 +322,114 @@ def _cost_kpis(rows: list, sites: pd.DataFrame, rc: RestructureConfig) -> None:
     cost = open_["doctors"].sum() * rc.cost_per_doctor_year + open_["beds"].sum() * rc.cost_per_bed_year
     _row(rows, "running_cost_per_year", float(cost))
     _row(rows, "capital_saved", float(rc.capital_saved))
+
+
+#: lever events that mean "managed at the member site instead of referred up".
+AVOIDED_EVENTS = ("expert_avoided", "skill_local", "remote_local", "mdt_local")
+
+
+def _lever_kpis(rows: list, tables: dict, occupancy: pd.DataFrame, pk: pd.DataFrame, v: pd.DataFrame,
+                vt: np.ndarray, conditions: pd.DataFrame, warm: float, warmup_days: float) -> None:
+    """KPIs of the policy levers (expert visits, remote diagnosis; :mod:`sim.levers`).  Emitted
+    for every run (zeros when the levers are off) so that a baseline pairs with every lever
+    scenario.
+
+    - ``local_treatment_share`` (group = specialty): share of ended non-emergency episodes of
+      the specialty's conditions whose treating visit (treated or admitted, the last one) was
+      at a village clinic or a member centre (tier <= 1).
+    - ``expert_hours_on_site``: doctor-hours specialists spent on site (arrival to departure,
+      incl. working off the queue); ``expert_hours_lost_lead``: doctor-hours lead-hospital
+      specialists were away from the lead, travel included (visits arriving after warm-up;
+      also by specialty).
+    - ``deferred_patients`` and ``deferred_extra_wait_days_mean``: patients sent home to wait
+      for the next visit, and their extra days.
+    - ``remote_studies`` (reported or failed), ``remote_failures``, turnaround (report minus
+      sent: transmission + queue + reading) mean and p90 (also by modality),
+      ``remote_backlog_mean`` (time-weighted studies waiting for a reader, all centres),
+      ``reader_utilisation``.
+    - ``avoided_referrals``: patients managed locally thanks to a lever (expert on site for a
+      condition the site otherwise refers, skill transfer, remote report, remote consult).
+    """
+    pids = pk["patient"].to_numpy()
+    out = v["outcome"].astype(str).to_numpy()
+    treat = np.isin(out, ("treated", "admitted"))
+    last_tier = pd.Series(vt[treat], index=v["patient"].to_numpy()[treat])
+    last_tier = last_tier[~last_tier.index.duplicated(keep="last")]
+    exit_ = pk["exit"].astype(str).to_numpy()
+    ended = exit_ != "in_system"
+    cond = pk["condition"].astype(str).to_numpy()
+    spec = conditions["specialty"].reindex(cond).to_numpy()
+    outp = (conditions["pathway"].reindex(cond) == "outpatient").to_numpy()
+    tier_of_pat = last_tier.reindex(pids).to_numpy(dtype=float)
+    local = (exit_ == "completed") & (np.nan_to_num(tier_of_pat, nan=9.0) <= 1)
+    for sp in sorted(set(conditions.loc[conditions["pathway"] == "outpatient", "specialty"])):
+        sel = ended & outp & (spec == sp)
+        n = int(sel.sum())
+        _row(rows, "local_treatment_share", local[sel].sum() / n if n else math.nan, str(sp))
+
+    xv = tables.get("expert_visits")
+    if xv is not None and len(xv):
+        xv = xv[xv["arrive"].to_numpy() >= warm]
+    if xv is None or not len(xv):
+        _row(rows, "expert_visits", 0)
+        _row(rows, "expert_hours_on_site", 0.0)
+        _row(rows, "expert_hours_lost_lead", 0.0)
+    else:
+        docs = xv["doctors"].to_numpy().astype(float)
+        on_site = np.nan_to_num(xv["leave"].to_numpy() - xv["arrive"].to_numpy()) * docs / 60.0
+        from_lead = xv["lead"].cat.codes.to_numpy() >= 0
+        away = np.where(from_lead, np.nan_to_num(xv["return"].to_numpy() - xv["depart"].to_numpy()) * docs / 60.0, 0.0)
+        _row(rows, "expert_visits", len(xv))
+        _row(rows, "expert_hours_on_site", on_site.sum())
+        _row(rows, "expert_hours_lost_lead", away.sum())
+        by = pd.DataFrame({"sp": xv["specialty"].astype(str).to_numpy(), "h": on_site, "a": away}).groupby("sp")
+        for sp, g in by:
+            _row(rows, "expert_hours_on_site", g["h"].sum(), str(sp))
+            _row(rows, "expert_hours_lost_lead", g["a"].sum(), str(sp))
+
+    ev = tables.get("lever_events")
+    if ev is not None and len(ev):
+        ev = ev[np.isin(ev["patient"].to_numpy(), pids)]
+        kind = ev["event"].astype(str).to_numpy()
+        val = ev["value"].to_numpy()
+    else:
+        kind = np.array([], dtype=object)
+        val = np.array([])
+    _row(rows, "expert_patients", (kind == "expert_seen").sum())
+    _row(rows, "skill_local_treated", (kind == "skill_local").sum())
+    d = kind == "deferred"
+    _row(rows, "deferred_patients", d.sum())
+    _row(rows, "deferred_extra_wait_days_mean", float(val[d].mean()) if d.any() else math.nan)
+    _row(rows, "avoided_referrals", np.isin(kind, AVOIDED_EVENTS).sum())
+    _row(rows, "remote_consults", np.isin(kind, ("mdt_local", "mdt_referred")).sum())
+    _row(rows, "tele_ecg_bypass", (kind == "tele_ecg_bypass").sum())
+
+    rs = tables.get("remote_studies")
+    if rs is not None and len(rs):
+        rs = rs[(rs["sent"].to_numpy() >= warm) & ~np.isnan(rs["report"].to_numpy())]
+    if rs is None or not len(rs):
+        _row(rows, "remote_studies", 0)
+        _row(rows, "remote_failures", 0)
+        _row(rows, "remote_turnaround_mean_min", math.nan)
+        _row(rows, "remote_turnaround_p90_min", math.nan)
+    else:
+        ta = rs["report"].to_numpy() - rs["sent"].to_numpy()
+        _row(rows, "remote_studies", len(rs))
+        _row(rows, "remote_failures", (rs["status"].astype(str).to_numpy() == "failed").sum())
+        _row(rows, "remote_turnaround_mean_min", ta.mean())
+        _row(rows, "remote_turnaround_p90_min", np.percentile(ta, 90))
+        for m, g in pd.DataFrame({"m": rs["modality"].astype(str).to_numpy(), "ta": ta}).groupby("m"):
+            _row(rows, "remote_studies", len(g), str(m))
+            _row(rows, "remote_turnaround_mean_min", g["ta"].mean(), str(m))
+            _row(rows, "remote_turnaround_p90_min", np.percentile(g["ta"], 90), str(m))
+    occ = occupancy[(occupancy["day"] >= int(math.ceil(warmup_days))) & (occupancy["resource"] == "readers")]
+    if len(occ):
+        cap = occ["capacity"].sum()
+        _row(rows, "reader_utilisation", occ["in_use"].sum() / cap if cap > 0 else math.nan)
+        _row(rows, "remote_backlog_mean", occ.groupby("day")["queue"].sum().mean())
+    else:
+        _row(rows, "reader_utilisation", math.nan)
+        _row(rows, "remote_backlog_mean", math.nan)
 
 
 def mean_ci(x: np.ndarray, level: float = 0.95) -> tuple[float, float, float, float]:
