@@ -37,7 +37,7 @@ def compose(overrides: Sequence[str] = (), config_dir: str | Path | None = None,
     down on every call.  Raises :class:`ConfigError` with one clear line on a bad override,
     an unknown key, a wrong type or a semantic error.
 
-    >>> cfg = compose(["network=toy", "run.horizon_days=3"])
+    >>> cfg = compose(["network=toy", "run=test", "run.horizon_days=3"])
     >>> cfg.network.name, cfg.run.horizon_days
     ('toy', 3.0)
     """

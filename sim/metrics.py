@@ -7,7 +7,9 @@ Every KPI table is long and tidy: ``scenario, replication, metric, group, value`
 
 KPI names (Chinese names in :data:`KPI_ZH`):
 
-- ``county_retention`` 县域内就诊率: share of ended episodes completed inside the county.
+- ``county_retention`` 县域内就诊率: of the episodes that received care, the share completed
+  inside the county (completed / (completed + out of county)); episodes that ended untreated
+  are excluded here and counted by ``left_untreated_share``.
 - ``grassroots_share`` 基层就诊率: share of visits at village clinics and township/community centres.
 - ``outward_transfer_rate`` 外转率: share of ended episodes referred or transferred out of county.
 """
@@ -193,7 +195,9 @@ def kpis(tables: dict[str, pd.DataFrame], occupancy: pd.DataFrame, sites: pd.Dat
     out_visits = v[vt == 3]
     exp_out_adm = conditions["admit_prob"].reindex(cond_of.reindex(out_visits["patient"].to_numpy()).to_numpy()).sum()
     _row(rows, "admissions_per_person_year", (admitted.sum() + exp_out_adm) / pop / years if pop > 0 else math.nan)
-    _row(rows, "county_retention", ((exit_ != "transferred_out") & ended).sum() / n_ended)
+    completed = int((exit_ == "completed").sum())
+    out_county = int((exit_ == "transferred_out").sum())
+    _row(rows, "county_retention", completed / (completed + out_county) if completed + out_county else math.nan)
     _row(rows, "grassroots_share", (vt <= 1).sum() / max(len(v), 1))
     mode = v["mode"].astype(str).to_numpy()
     out_ref = (vt == 3) & (mode != "self")

@@ -46,7 +46,7 @@ class SiteInfo:
 def logit(u: np.ndarray) -> np.ndarray:
     """Multinomial-logit probabilities from utilities (numerically stable).
 
-    >>> [round(x, 3) for x in logit(np.array([0.0, 0.0, math.log(2)]))]
+    >>> [round(float(x), 3) for x in logit(np.array([0.0, 0.0, math.log(2)]))]
     [0.25, 0.25, 0.5]
     """
     e = np.exp(u - u.max())

