@@ -240,6 +240,14 @@ class Emergency:
     stabilise_minutes: float = 30.0
     #: minutes to hand the patient over and make the ambulance ready again.
     handover_minutes: float = 15.0
+    #: 120 ambulances record a 12-lead ECG on scene (first contact to ECG = the ECG's minutes).
+    ambulance_ecg: bool = True
+    #: pharmaco-invasive STEMI care: a site of these tiers that has a diagnosed STEMI ECG gives
+    #: thrombolysis when the expected time to PCI (ambulance to the site, transfer, ED,
+    #: cath-lab activation) exceeds ``thrombolysis_threshold_minutes``; empty = never.
+    thrombolysis_tiers: List[int] = field(default_factory=lambda: [1])
+    thrombolysis_threshold_minutes: float = 120.0
+    door_to_needle_minutes: float = 30.0
 
 
 @dataclass
@@ -705,7 +713,10 @@ def validate(cfg: Config) -> None:
            f"must be wait or elsewhere, got {b.closed_policy!r}")
     _finite_nonneg(b.bed_wait_max_hours, "care.behaviour.bed_wait_max_hours")
     for k, v in vars(c.emergency).items():
-        _finite_nonneg(v, f"care.emergency.{k}")
+        if isinstance(v, float):
+            _finite_nonneg(v, f"care.emergency.{k}")
+    for t in c.emergency.thrombolysis_tiers:
+        _check(t in (1, 2), "care.emergency.thrombolysis_tiers", f"tiers are 1 or 2, got {t}")
     p = c.prices
     for k in ("consult", "bed_day"):
         _tier_list(getattr(p, k), f"care.prices.{k}")

@@ -22,6 +22,9 @@ __all__ = ["arrivals", "care", "Journey", "release_later"]
 COMPLETED, TRANSFERRED_OUT, LEFT = 1, 2, 3
 # visit outcomes
 TREATED, ADMITTED, REFERRED, RENEGED, BALKED, OUT_OF_COUNTY, DOWN, CLOSED = 1, 2, 3, 4, 5, 6, 7, 8
+# reperfusion kinds (records.REPERFUSION)
+PCI, LYSIS, STROKE_NEEDLE = 1, 2, 3
+ECG_BIT = TEST_BIT["ecg"]
 # modes (DEFERRED_RETURN = 5: back for an expert visit, see sim.levers)
 SELF, REFERRAL, AMBULANCE, DOWN_REFERRAL, AFTER_RENEGE = 0, 1, 2, 3, 4
 
@@ -208,10 +211,27 @@ def care(w, pid, v, c, a, s, mode):
             mask |= TEST_BIT[m]
         log.v_tests[row] = mask
         if emergency:
-            # first contact at a site that cannot give definitive care: stabilise, then transfer
+            # first contact at a site that cannot give definitive care: ECG, maybe
+            # thrombolysis, stabilise, then transfer
             if rule is not None and rule.tele_ecg:
                 bits = yield from tele_ecg(w, rule, pid, s)
                 log.v_tests[row] |= bits
+            elif cond.pathway == "stemi" and "ecg" in site.equipment and not mask & ECG_BIT:
+                eq = site.equipment["ecg"]
+                if not eq.try_acquire():
+                    yield eq.request(0)
+                yield env.timeout(w.test_minutes["ecg"])
+                eq.release()
+                log.v_tests[row] |= ECG_BIT
+            if log.v_tests[row] & ECG_BIT and log.e_ecg[erow] != log.e_ecg[erow]:
+                log.e_ecg[erow] = env._now
+            if cond.pathway == "stemi" and site.tier in w.lysis_tiers and log.v_tests[row] & ECG_BIT \
+                    and ("ecg" in site.read or (rule is not None and rule.tele_ecg)) \
+                    and w.expected_time_to_pci(s, c) > w.lysis_threshold:
+                # pharmaco-invasive: thrombolysis here, then transfer for later angiography
+                yield env.timeout(w.door_to_needle)
+                log.e_reperfusion[erow] = env._now
+                log.e_kind[erow] = LYSIS
             yield env.timeout(w.stabilise)
             log.v_end[row] = env._now
             log.v_outcome[row] = REFERRED
@@ -321,6 +341,8 @@ def ambulance_call(w, pid, v, c, a):
     yield pool.request(0)
     yield env.timeout(w.dispatch + w.travel[v][st])
     log.e_fmc[erow] = env._now
+    if w.ambulance_ecg:
+        log.e_ecg[erow] = env._now + w.test_minutes["ecg"]
     yield env.timeout(w.on_scene)
     dest = w.em_dest_from_village[v][c]
     log.p_first[pid] = dest
@@ -367,6 +389,7 @@ def definitive_emergency(w, pid, v, c, a, s, mode, erow):
         if not tele.ready.triggered:
             yield tele.ready
         log.e_reperfusion[erow] = env._now
+        log.e_kind[erow] = PCI
         log.lever_event(pid, s, env._now, EV["tele_ecg_bypass"])
         yield env.timeout(w.procedure)
         site.equipment["cathlab"].release()
@@ -378,15 +401,19 @@ def definitive_emergency(w, pid, v, c, a, s, mode, erow):
     if tele is not None:
         tele.cancelled = True
     pool = site.doctors[w.kind[s][c]]
+    if log.e_ecg[erow] != log.e_ecg[erow] and cond.pathway == "stemi":
+        log.e_ecg[erow] = env._now + w.test_minutes["ecg"]  # the ECG of the ED work-up
     yield pool.request(0)
     log.v_start[row] = env._now
     yield env.timeout(w.ed_minutes)
     pool.release()
-    if cond.pathway == "stemi" and "cathlab" in site.equipment:
+    lysed = log.e_kind[erow] == LYSIS
+    if cond.pathway == "stemi" and "cathlab" in site.equipment and not lysed:
         lab = site.equipment["cathlab"]
         yield lab.request(0)
         yield env.timeout(w.cathlab_activation)
         log.e_reperfusion[erow] = env._now
+        log.e_kind[erow] = PCI
         yield env.timeout(w.procedure)
         lab.release()
         mask |= TEST_BIT["cathlab"]
@@ -396,6 +423,7 @@ def definitive_emergency(w, pid, v, c, a, s, mode, erow):
         yield env.timeout(w.test_minutes["ct"])
         ct.release()
         log.e_reperfusion[erow] = env._now
+        log.e_kind[erow] = STROKE_NEEDLE
         mask |= TEST_BIT["ct"]
     elif cond.pathway == "trauma":
         yield env.timeout(w.procedure)

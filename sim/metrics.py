@@ -54,6 +54,11 @@ KPI_ZH = {
     "oop_per_admission": "次均住院自付费用(元)",
     "insurer_per_admission": "次均住院医保支付(元)",
     "oop_per_episode": "例均自付费用(元)",
+    "door_to_balloon_median_min": "STEMI进门-球囊扩张中位时间(分钟)",
+    "door_to_balloon_within_90_share": "进门-球囊扩张≤90分钟比例",
+    "fmc_to_ecg_within_10_share": "首次医疗接触-心电图≤10分钟比例",
+    "stemi_thrombolysis_share": "STEMI溶栓再灌注比例",
+    "stroke_onset_to_needle_median_min": "卒中发病-溶栓中位时间(分钟)",
     "first_contact_travel_mean_min": "首诊平均出行时间(分钟)",
     "first_contact_travel_p90_min": "首诊出行时间P90(分钟)",
     "share_beyond_30_min": "首诊出行超30分钟比例",
@@ -96,6 +101,8 @@ KPI_BETTER = {
     "stemi_fmc_to_reperfusion_median_min": -1, "stemi_within_120_share": 1,
     "oop_per_visit": -1, "insurer_per_visit": -1, "oop_per_admission": -1, "insurer_per_admission": -1,
     "oop_per_episode": -1, "insurer_per_episode": -1,
+    "door_to_balloon_median_min": -1, "door_to_balloon_within_90_share": 1, "fmc_to_ecg_within_10_share": 1,
+    "stemi_thrombolysis_share": 0, "stroke_onset_to_needle_median_min": -1,
     "first_contact_travel_mean_min": -1, "first_contact_travel_p90_min": -1, "share_beyond_30_min": -1,
     "share_beyond_60_min": -1, "emergency_first_contact_mean_min": -1, "emergency_first_contact_p90_min": -1,
     "emergency_share_beyond_30_min": -1, "emergency_share_beyond_60_min": -1, "site_visits_per_day": 0,
@@ -262,6 +269,7 @@ def kpis(tables: dict[str, pd.DataFrame], occupancy: pd.DataFrame, sites: pd.Dat
         _row(rows, "stemi_fmc_to_reperfusion_median_min", math.nan)
         _row(rows, "stemi_within_120_share", math.nan)
 
+    _emergency_standards(rows, e, e_cond, conditions)
     _access_kpis(rows, pk, e, villages, visits=v, vt=vt, years=years)
     if restructure is not None:
         _cost_kpis(rows, sites, restructure)
@@ -281,6 +289,28 @@ def kpis(tables: dict[str, pd.DataFrame], occupancy: pd.DataFrame, sites: pd.Dat
     _row(rows, "insurer_per_episode", (pv["insurer"].sum() + pa["insurer"].sum()) / max(n_ep, 1))
     _lever_kpis(rows, tables, occupancy, pk, v, vt, conditions, warm, warmup_days)
     return pd.DataFrame(rows, columns=["metric", "group", "value"])
+
+
+def _emergency_standards(rows: list, e: pd.DataFrame, e_cond: np.ndarray, conditions: pd.DataFrame) -> None:
+    """Chest-pain and stroke centre standards: door-to-balloon (<= 90 min), first contact to
+    ECG (<= 10 min), the share of STEMI reperfused by thrombolysis, stroke onset-to-needle."""
+    if "reperfusion_kind" not in e:
+        return
+    kind = e["reperfusion_kind"].astype(str).to_numpy()
+    stemi = np.isin(e_cond, conditions.index[conditions["pathway"] == "stemi"])
+    stroke = np.isin(e_cond, conditions.index[conditions["pathway"] == "stroke"])
+    pci = stemi & (kind == "pci")
+    d2b = (e["reperfusion"] - e["door"]).to_numpy()[pci]
+    _row(rows, "door_to_balloon_median_min", np.median(d2b) if len(d2b) else math.nan)
+    _row(rows, "door_to_balloon_within_90_share", (d2b <= 90).mean() if len(d2b) else math.nan)
+    f2e = (e["ecg"] - e["fmc"]).to_numpy()[stemi]
+    _row(rows, "fmc_to_ecg_within_10_share",
+         (np.nan_to_num(f2e, nan=np.inf) <= 10).mean() if len(f2e) else math.nan)
+    reperfused = stemi & (kind != "none")
+    _row(rows, "stemi_thrombolysis_share",
+         (stemi & (kind == "thrombolysis")).sum() / reperfused.sum() if reperfused.any() else math.nan)
+    o2n = (e["reperfusion"] - e["call"]).to_numpy()[stroke & (kind == "stroke_thrombolysis")]
+    _row(rows, "stroke_onset_to_needle_median_min", np.median(o2n) if len(o2n) else math.nan)
 
 
 def _access_kpis(rows: list, pk: pd.DataFrame, e: pd.DataFrame, villages: pd.DataFrame, visits: pd.DataFrame,

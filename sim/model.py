@@ -166,6 +166,10 @@ class World:
         self.procedure = e.procedure_minutes
         self.stabilise = e.stabilise_minutes
         self.handover = e.handover_minutes
+        self.ambulance_ecg = e.ambulance_ecg
+        self.lysis_tiers = frozenset(e.thrombolysis_tiers)
+        self.lysis_threshold = e.thrombolysis_threshold_minutes
+        self.door_to_needle = e.door_to_needle_minutes
 
         # opening hours per site (always open where there is no site: tertiary sink)
         S = len(self.sites)
@@ -208,6 +212,15 @@ class World:
         if b >= F:
             return self.travel[b - F][a] + self.clinic_minutes
         return self.ftravel[a][b]
+
+    def expected_time_to_pci(self, s: int, c: int) -> float:
+        """Minutes from now to balloon if site ``s`` transfers a STEMI patient: ambulance to
+        ``s`` (dispatch + drive), the transfer, the ED work-up and cath-lab activation, with
+        every resource free (the rule a chest-pain network uses to choose thrombolysis)."""
+        dest = self.em_dest_from_site[s][c]
+        st = self.stations_of_site[s]
+        to_site = self.dispatch + (self.ftravel[st][s] if st >= 0 else 0.0)
+        return to_site + self.ftravel[s][dest] + self.ed_minutes + self.cathlab_activation
 
     def refer_up(self, s: int, village: int, needed_tier: int) -> int:
         return referral_target(self.county, s, village, needed_tier)

@@ -12,8 +12,9 @@ patients    one row per episode: home village, condition, onset, exit kind and t
 visits      one row per facility visit: arrival, start of consult, end, outcome, how the patient
             came, tests done there (bitmask over MODALITIES).
 admissions  one row per bed request: facility, request, admission, discharge, outcome.
-emergency   one row per 120 / emergency episode: call, first medical contact (FMC), door of the
-            definitive-care site, reperfusion (procedure / needle), ambulance station.
+emergency   one row per 120 / emergency episode: call (onset for self-presenters), first medical
+            contact (FMC), first ECG, door of the definitive-care site, reperfusion (balloon or
+            needle) and how, ambulance station.
 
 Policy levers (:mod:`sim.levers`; the tables are empty when the levers are off):
 
@@ -48,6 +49,8 @@ MODE = {0: "self", 1: "referral", 2: "ambulance", 3: "down_referral", 4: "after_
 #: admission outcomes.
 ADMISSION = {0: "in_bed", 1: "discharged", 2: "no_bed", 3: "waiting"}
 TEST_BIT = {m: 1 << i for i, m in enumerate(MODALITIES)}
+#: how an emergency patient was reperfused.
+REPERFUSION = {0: "none", 1: "pci", 2: "thrombolysis", 3: "stroke_thrombolysis"}
 #: lever decisions about a patient (``avoided`` = managed locally instead of referred up).
 LEVER_EVENT = {0: "expert_seen", 1: "expert_avoided", 2: "skill_local", 3: "deferred", 4: "remote_local",
                5: "remote_referred", 6: "remote_timeout", 7: "remote_failed", 8: "mdt_local",
@@ -106,6 +109,8 @@ class Log:
         self.e_fmc = array("d")
         self.e_door = array("d")
         self.e_reperfusion = array("d")
+        self.e_ecg = array("d")
+        self.e_kind = array("B")
         self.e_station = array("h")
         self.e_dest = array("h")
         # expert visits
@@ -222,6 +227,8 @@ class Log:
         self.e_fmc.append(_NAN)
         self.e_door.append(_NAN)
         self.e_reperfusion.append(_NAN)
+        self.e_ecg.append(_NAN)
+        self.e_kind.append(0)
         self.e_station.append(station)
         self.e_dest.append(-1)
         return row
@@ -321,6 +328,8 @@ class Log:
             "fmc": col(self.e_fmc),
             "door": col(self.e_door),
             "reperfusion": col(self.e_reperfusion),
+            "reperfusion_kind": cat(col(self.e_kind), pd.CategoricalDtype(list(REPERFUSION.values()))),
+            "ecg": col(self.e_ecg),
             "station": pd.Categorical.from_codes(col(self.e_station).astype(np.int32), dtype=fcat),
             "destination": pd.Categorical.from_codes(col(self.e_dest).astype(np.int32), dtype=fcat),
         })
