@@ -224,6 +224,19 @@ class Behaviour:
     closed_policy: str = "wait"
     #: longest wait for a bed before transfer up (or out of county at tier 2).
     bed_wait_max_hours: float = 6.0
+    #: two-way referral under pressure (双向转诊): the share of down-referred hospital inpatients
+    #: who need a bed at the tier-1 site near home (the rest get an outpatient follow-up) ...
+    down_bed_share: float = 0.5
+    #: ... their stay there ...
+    down_los_days: float = 7.0
+    #: ... and how long they keep the lead-hospital bed waiting for that bed (blocking after
+    #: service: delayed-discharge bed-days) before going home with an outpatient follow-up.
+    max_block_hours: float = 48.0
+    #: share of tier-1 inpatients who deteriorate half-way through their stay and need a lead
+    #: bed; they keep the tier-1 bed while waiting ...
+    deterioration_prob: float = 0.03
+    #: ... at most this long, then go out of county (the rule that resolves circular waits).
+    max_up_wait_hours: float = 12.0
 
 
 @dataclass
@@ -712,6 +725,10 @@ def validate(cfg: Config) -> None:
     _check(b.closed_policy in ("wait", "elsewhere"), "care.behaviour.closed_policy",
            f"must be wait or elsewhere, got {b.closed_policy!r}")
     _finite_nonneg(b.bed_wait_max_hours, "care.behaviour.bed_wait_max_hours")
+    _prob(b.down_bed_share, "care.behaviour.down_bed_share")
+    _prob(b.deterioration_prob, "care.behaviour.deterioration_prob")
+    for k in ("down_los_days", "max_block_hours", "max_up_wait_hours"):
+        _finite_nonneg(getattr(b, k), f"care.behaviour.{k}")
     for k, v in vars(c.emergency).items():
         if isinstance(v, float):
             _finite_nonneg(v, f"care.emergency.{k}")

@@ -247,7 +247,9 @@ def care(w, pid, v, c, a, s, mode):
                 if site.beds is not None:
                     log.v_end[row] = env._now
                     log.v_outcome[row] = ADMITTED
-                    ok = yield from admit(w, pid, c, a, s)
+                    ok = yield from admit(w, pid, c, a, s, v)
+                    if ok is None:
+                        return
                     if ok:
                         yield from after_discharge(w, pid, v, c, a, s)
                         log.exit(pid, COMPLETED, env._now)
@@ -277,8 +279,16 @@ def care(w, pid, v, c, a, s, mode):
         s = nxt
 
 
-def admit(w, pid, c, a, s):
-    """Process body: wait for a bed (up to the limit), stay, be discharged.  Returns admitted?"""
+def admit(w, pid, c, a, s, v=-1):
+    """Process body: wait for a bed (up to the limit), stay, be discharged.
+
+    Returns True when the stay ended in the county, False when no bed came within the limit
+    (the caller refers up), None when the patient left the county during the stay (a
+    deteriorating tier-1 inpatient who found no lead bed in time; the exit is recorded here).
+    A tier-1 inpatient may deteriorate and move up to the lead hospital, holding the tier-1
+    bed until a lead bed is free; a hospital inpatient referred down for a tier-1 bed keeps the
+    hospital bed until that bed is free (blocking after service).
+    """
     env = w.env
     log = w.log
     site = w.sites[s]
@@ -290,16 +300,92 @@ def admit(w, pid, c, a, s):
         return False
     log.a_admit[row] = env._now
     log.a_outcome[row] = 0
-    yield env.timeout(w.los[c] * a[A_LOS])
+    stay = w.los[c] * a[A_LOS]
+    tier = w.tier[s]
+    if tier == 1 and w.deterioration > 0 and a[A_RENEGE] < w.deterioration:
+        # a seen inpatient never reneged, so the renege uniform is free to decide deterioration
+        yield env.timeout(stay / 2)
+        lead = w.county.lead_of[s]
+        got = yield from wait_bed_holding(w, pid, s, lead, 1, w.max_up_wait)
+        site.beds.release()
+        log.a_discharge[row] = env._now
+        log.a_outcome[row] = 1
+        log.p_up[pid] += 1
+        if not got:
+            log.lever_event(pid, s, env._now, EV["deterioration_out"])
+            yield from ambulance_transfer(w, s, w.tertiary)
+            vrow = log.visit(pid, w.tertiary, env._now, AMBULANCE)
+            log.v_start[vrow] = log.v_end[vrow] = env._now
+            log.v_outcome[vrow] = OUT_OF_COUNTY
+            log.exit(pid, TRANSFERRED_OUT, env._now)
+            return None
+        log.lever_event(pid, s, env._now, EV["deterioration_up"])
+        yield from ambulance_transfer(w, s, lead)
+        vrow = log.visit(pid, lead, env._now, AMBULANCE)
+        log.v_start[vrow] = log.v_end[vrow] = env._now
+        log.v_outcome[vrow] = ADMITTED
+        lrow = log.admission(pid, lead, env._now)
+        log.a_admit[lrow] = env._now
+        log.a_outcome[lrow] = 0
+        yield env.timeout(stay)
+        w.sites[lead].beds.release()
+        log.a_discharge[lrow] = env._now
+        log.a_outcome[lrow] = 1
+        return True
+    yield env.timeout(stay)
+    if tier >= 2 and v >= 0 and a[A_DOWN] < w.conds[c].down_refer_prob \
+            and a[A_DOWN] < w.conds[c].down_refer_prob * w.down_bed_share:
+        home = w.home[v]
+        hsite = w.sites[home]
+        if hsite is not None and hsite.beds is not None:
+            t0 = env._now
+            got = yield from wait_bed_holding(w, pid, s, home, 2, w.max_block)
+            log.a_blocked[row] = env._now - t0
+            site.beds.release()
+            log.a_discharge[row] = env._now
+            log.a_outcome[row] = 1
+            if not got:
+                log.lever_event(pid, s, env._now, EV["down_bed_timeout"])
+                return True  # home, with the outpatient follow-up of after_discharge
+            yield from go(w, pid, home, w.site_travel(s, home, v), True)
+            log.p_down[pid] += 1
+            vrow = log.visit(pid, home, env._now, DOWN_REFERRAL)
+            log.v_start[vrow] = log.v_end[vrow] = env._now
+            log.v_outcome[vrow] = ADMITTED
+            drow = log.admission(pid, home, env._now)
+            log.a_admit[drow] = env._now
+            log.a_outcome[drow] = 0
+            yield env.timeout(w.down_los)
+            hsite.beds.release()
+            log.a_discharge[drow] = env._now
+            log.a_outcome[drow] = 1
+            return True
     site.beds.release()
     log.a_discharge[row] = env._now
     log.a_outcome[row] = 1
     return True
 
 
+def wait_bed_holding(w, pid, hold, want, prio, patience):
+    """Wait (at most ``patience``) for a bed at ``want`` while holding one at ``hold``.
+
+    Records a circular wait when someone holding a bed at ``want`` is at that moment waiting
+    for a bed at ``hold``: the bounded waits resolve it (outward transfer or discharge home).
+    """
+    key = (hold, want)
+    waits = w.bed_waits
+    waits[key] = waits.get(key, 0) + 1
+    if waits.get((want, hold), 0) > 0:
+        w.log.lever_event(pid, hold, w.env._now, EV["circular_wait"], float(want))
+    beds = w.sites[want].beds
+    got = beds.try_acquire() or (yield beds.request_with_patience(prio, patience))
+    waits[key] -= 1
+    return got
+
+
 def after_discharge(w, pid, v, c, a, s):
     """Down-referral (下转) of a discharged hospital inpatient to the tier-1 site near home."""
-    if w.tier[s] < 2 or a[A_DOWN] >= w.conds[c].down_refer_prob:
+    if w.tier[s] < 2 or a[A_DOWN] >= w.conds[c].down_refer_prob or w.log.p_down[pid] > 0:
         return
     env = w.env
     log = w.log
@@ -438,7 +524,9 @@ def _after_definitive(w, pid, v, c, a, s, cond, row, site):
     log = w.log
     if a[A_ADMIT] < cond.admit_prob and site.beds is not None:
         log.v_outcome[row] = ADMITTED
-        ok = yield from admit(w, pid, c, a, s)
+        ok = yield from admit(w, pid, c, a, s, v)
+        if ok is None:
+            return
         if not ok:
             log.p_up[pid] += 1
             yield from ambulance_transfer(w, s, w.tertiary)

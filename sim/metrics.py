@@ -54,6 +54,11 @@ KPI_ZH = {
     "oop_per_admission": "次均住院自付费用(元)",
     "insurer_per_admission": "次均住院医保支付(元)",
     "oop_per_episode": "例均自付费用(元)",
+    "delayed_discharge_bed_days_per_year": "延迟出院床日数(每年)",
+    "circular_waits": "上下转循环等待次数",
+    "down_bed_timeouts": "下转等床超时次数",
+    "deterioration_transfers_up": "病情加重上转人次",
+    "deterioration_transfers_out": "病情加重转县外人次",
     "door_to_balloon_median_min": "STEMI进门-球囊扩张中位时间(分钟)",
     "door_to_balloon_within_90_share": "进门-球囊扩张≤90分钟比例",
     "fmc_to_ecg_within_10_share": "首次医疗接触-心电图≤10分钟比例",
@@ -101,6 +106,8 @@ KPI_BETTER = {
     "stemi_fmc_to_reperfusion_median_min": -1, "stemi_within_120_share": 1,
     "oop_per_visit": -1, "insurer_per_visit": -1, "oop_per_admission": -1, "insurer_per_admission": -1,
     "oop_per_episode": -1, "insurer_per_episode": -1,
+    "delayed_discharge_bed_days_per_year": -1, "circular_waits": -1, "down_bed_timeouts": -1,
+    "deterioration_transfers_up": 0, "deterioration_transfers_out": -1,
     "door_to_balloon_median_min": -1, "door_to_balloon_within_90_share": 1, "fmc_to_ecg_within_10_share": 1,
     "stemi_thrombolysis_share": 0, "stroke_onset_to_needle_median_min": -1,
     "first_contact_travel_mean_min": -1, "first_contact_travel_p90_min": -1, "share_beyond_30_min": -1,
@@ -270,6 +277,7 @@ def kpis(tables: dict[str, pd.DataFrame], occupancy: pd.DataFrame, sites: pd.Dat
         _row(rows, "stemi_within_120_share", math.nan)
 
     _emergency_standards(rows, e, e_cond, conditions)
+    _referral_pressure(rows, a, tables.get("lever_events"), pids, years)
     _access_kpis(rows, pk, e, villages, visits=v, vt=vt, years=years)
     if restructure is not None:
         _cost_kpis(rows, sites, restructure)
@@ -289,6 +297,23 @@ def kpis(tables: dict[str, pd.DataFrame], occupancy: pd.DataFrame, sites: pd.Dat
     _row(rows, "insurer_per_episode", (pv["insurer"].sum() + pa["insurer"].sum()) / max(n_ep, 1))
     _lever_kpis(rows, tables, occupancy, pk, v, vt, conditions, warm, warmup_days)
     return pd.DataFrame(rows, columns=["metric", "group", "value"])
+
+
+def _referral_pressure(rows: list, a: pd.DataFrame, events: pd.DataFrame | None, pids: np.ndarray,
+                       years: float) -> None:
+    """Two-way referral under pressure: delayed-discharge bed-days (a hospital bed kept while
+    waiting for a tier-1 bed), circular waits, deteriorations moved up or out."""
+    blocked = a["blocked_min"].to_numpy(dtype=float) if "blocked_min" in a else np.zeros(0)
+    _row(rows, "delayed_discharge_bed_days_per_year", blocked.sum() / DAY / years if years > 0 else math.nan)
+    counts = {"circular_wait": 0, "down_bed_timeout": 0, "deterioration_up": 0, "deterioration_out": 0}
+    if events is not None and len(events):
+        ev = events[np.isin(events["patient"].to_numpy(), pids)]["event"].astype(str).value_counts()
+        for k in counts:
+            counts[k] = int(ev.get(k, 0))
+    _row(rows, "circular_waits", counts["circular_wait"])
+    _row(rows, "down_bed_timeouts", counts["down_bed_timeout"])
+    _row(rows, "deterioration_transfers_up", counts["deterioration_up"])
+    _row(rows, "deterioration_transfers_out", counts["deterioration_out"])
 
 
 def _emergency_standards(rows: list, e: pd.DataFrame, e_cond: np.ndarray, conditions: pd.DataFrame) -> None:

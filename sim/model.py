@@ -154,6 +154,14 @@ class World:
         self.balk_queue = b.balk_queue if b.balk_queue > 0 else math.inf
         self.closed_wait = b.closed_policy == "wait"
         self.bed_wait_max = b.bed_wait_max_hours * 60.0
+        self.down_bed_share = b.down_bed_share
+        self.down_los = b.down_los_days * DAY
+        self.max_block = b.max_block_hours * 60.0
+        self.deterioration = b.deterioration_prob
+        self.max_up_wait = b.max_up_wait_hours * 60.0
+        #: (site holding a bed, site whose bed is awaited) -> patients waiting so: a cycle
+        #: of such waits between two sites is a circular wait, recorded when it forms.
+        self.bed_waits: dict[tuple[int, int], int] = {}
         self.consult = [list(cond.consult_minutes) for cond in self.conds]
         self.los = [cond.los_days.mean * DAY for cond in self.conds]
         self.test_minutes = dict(care.test_minutes)

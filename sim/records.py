@@ -54,7 +54,8 @@ REPERFUSION = {0: "none", 1: "pci", 2: "thrombolysis", 3: "stroke_thrombolysis"}
 #: lever decisions about a patient (``avoided`` = managed locally instead of referred up).
 LEVER_EVENT = {0: "expert_seen", 1: "expert_avoided", 2: "skill_local", 3: "deferred", 4: "remote_local",
                5: "remote_referred", 6: "remote_timeout", 7: "remote_failed", 8: "mdt_local",
-               9: "mdt_referred", 10: "mdt_timeout", 11: "tele_ecg_sent", 12: "tele_ecg_bypass"}
+               9: "mdt_referred", 10: "mdt_timeout", 11: "tele_ecg_sent", 12: "tele_ecg_bypass",
+               13: "circular_wait", 14: "down_bed_timeout", 15: "deterioration_up", 16: "deterioration_out"}
 #: remote study status.
 STUDY_STATUS = {0: "pending", 1: "reported", 2: "failed"}
 
@@ -102,6 +103,7 @@ class Log:
         self.a_request = array("d")
         self.a_admit = array("d")
         self.a_discharge = array("d")
+        self.a_blocked = array("f")
         self.a_outcome = array("B")
         # emergency
         self.e_patient = array("I")
@@ -216,6 +218,7 @@ class Log:
         self.a_request.append(request)
         self.a_admit.append(_NAN)
         self.a_discharge.append(_NAN)
+        self.a_blocked.append(0.0)
         self.a_outcome.append(3)
         return row
 
@@ -320,6 +323,7 @@ class Log:
             "request": col(self.a_request),
             "admit": col(self.a_admit),
             "discharge": col(self.a_discharge),
+            "blocked_min": col(self.a_blocked),
             "outcome": cat(col(self.a_outcome), pd.CategoricalDtype(list(ADMISSION.values()))),
         })
         emergency = pd.DataFrame({
