@@ -205,10 +205,11 @@ def _stemi_world(tele: bool):
 def test_tele_ecg_shortens_stemi_first_contact_to_reperfusion_exactly():
     w0, pid, t0 = _stemi_world(False)
     w1, _, _ = _stemi_world(True)
-    # without: consult 10 + stabilise 30 + ambulance (3 + 30 + 15) + 30 to the lead = 118,
-    # then ED 20 + cath-lab activation 30 = 168 minutes
+    # without: consult 10 + ECG 5 (acquired at the centre, not read there) + stabilise 30
+    # + ambulance (3 + 30 + 15) + 30 to the lead = 123, then ED 20 + cath-lab activation 30
+    # = 173 minutes
     assert w0.log.e_fmc[0] == t0
-    assert w0.log.e_reperfusion[0] - w0.log.e_fmc[0] == pytest.approx(168.0)
+    assert w0.log.e_reperfusion[0] - w0.log.e_fmc[0] == pytest.approx(173.0)
     # with: + ECG 5 at the centre (arrival 123); transmission 5 + reading 10 -> report at 30,
     # activation done at 60 < 123: reperfusion on arrival, ED bypassed
     assert w1.log.e_reperfusion[0] - w1.log.e_fmc[0] == pytest.approx(123.0)
