@@ -1,16 +1,21 @@
-"""Generate the three larger bundled county networks as Hydra YAML (``scenarios/network/``).
+"""Generate the larger bundled county networks as Hydra YAML (``scenarios/network/``).
 
 The YAML files are the committed source of truth; this script documents how they were
 made and reproduces them byte for byte::
 
-    .venv/bin/python scripts/make_networks.py            # (re)write the three files
+    .venv/bin/python scripts/make_networks.py            # (re)write the five files
+    .venv/bin/python scripts/make_networks.py liuzhou    # (re)write one
     .venv/bin/python scripts/make_networks.py --check    # exit 1 if a file differs
 
 What comes from where
 ---------------------
 - Facility names and counts come from the seed news reports in ``/work/shared/seeds``
-  (seed 000 Taobei, seed 001 Xianghe, seed 003 Qingbaijiang); names the seeds do not give
-  are marked ``[ASSUMED]`` in the YAML.
+  (seed 000 Taobei, seed 001 Xianghe, seed 002 Liuzhou "3-1", seed 003 Qingbaijiang,
+  seed 004 Qingdao); names the seeds do not give are marked ``[ASSUMED]`` in the YAML.
+- Liuzhou has two tier-2 leads (the TCM hospital and the district hospital, ``ExtraLead``)
+  so that ``restructure=liuzhou_takeover`` can hand three centres from one to the other;
+  its members and Qingdao's are placed by hand (``Member.r_km`` / ``angle_deg``).  The
+  extensions draw nothing from the RNG unless used, so the older three files are unchanged.
 - Sizing rules come from the NHC statistical bulletin 2023 (admissions, stay, occupancy,
   per-township averages) as listed in ``/work/shared/REFERENCES.md``.
 - Positions, village populations and clinic staffing are synthetic but plausible, drawn
@@ -101,6 +106,9 @@ class Member:
     village_stem: str = ""  # pinyin stem of synthetic village names
     village_stem_zh: str = ""
     first_village_names: tuple[tuple[str, str], ...] = ()  # names from the seeds, if any
+    lead: str = ""  # its lead hospital; empty = the spec's main lead (``Spec.lead_id``)
+    r_km: tuple[float, float] | None = None  # distance from the main lead, overriding the ring
+    angle_deg: float | None = None  # direction from the main lead (0 = east, 90 = north)
 
 
 @dataclass(frozen=True)
@@ -113,6 +121,18 @@ class Geometry:
     urban_r: tuple[float, float]
     min_village_to_lead: float
     max_urban_to_lead: float
+
+
+@dataclass(frozen=True)
+class ExtraLead:
+    """A second tier-2 lead hospital at a fixed position (km from the main lead)."""
+
+    fid: str
+    facility: dict[str, Any]  # without x_km / y_km
+    notes: dict[str, str]
+    x_km: float
+    y_km: float
+    note: str  # the comment line above it (where the name comes from)
 
 
 @dataclass
@@ -142,6 +162,8 @@ class Spec:
     lead_stem: tuple[str, str] = ("", "")
     #: urban neighbourhoods get a direct road to the lead hospital too.
     urban_road_to_lead: bool = True
+    #: further tier-2 leads (a district hospital beside a city hospital); members name theirs.
+    extra_leads: tuple[ExtraLead, ...] = ()
 
 
 COMMON_SOURCES = [
@@ -537,7 +559,379 @@ def qingbaijiang() -> Spec:
     )
 
 
-SPECS = {"taobei": taobei, "xianghe": xianghe, "qingbaijiang": qingbaijiang}
+def liuzhou() -> Spec:
+    t = "township"
+    district = "liubei_district"
+    seed_note = "seed 002 (柳州市中医医院 news 2020-06-29)"
+    assumed = "[ASSUMED] name not in seed 002 (a Liubei town); stays with the district hospital"
+    members = [
+        Member(
+            "t_huangcun",
+            "Huangcun Health Centre",
+            "黄村卫生院",
+            t,
+            8,
+            20000,
+            seed_note + ': handed to the TCM hospital from 2019 ("全院49名职工")',
+            lead=district,
+            r_km=(8.0, 11.0),
+            angle_deg=125.0,
+            village_stem="Huangcun village",
+            village_stem_zh="黄村片区",
+        ),
+        Member(
+            "t_bailu",
+            "Bailu Health Centre",
+            "白露卫生院",
+            t,
+            7,
+            22000,
+            seed_note + ": handed over from 2019; April 2020 outpatients 2,457, +27.57% y/y",
+            lead=district,
+            r_km=(5.0, 7.0),
+            angle_deg=55.0,
+            village_stem="Bailu village",
+            village_stem_zh="白露片区",
+        ),
+        Member(
+            "t_shibeiping",
+            "Shibeiping Town Health Centre",
+            "石碑坪镇卫生院",
+            t,
+            12,
+            26000,
+            seed_note + ": handed over from 2019; joined the city 120 network (54 runs, 75 patients in the trial)",
+            lead=district,
+            r_km=(26.0, 30.0),
+            angle_deg=80.0,
+        ),
+        Member("t_shatang", "Shatang Town Health Centre", "沙塘镇卫生院", t, 10, 24000, assumed, lead=district,
+               r_km=(14.0, 18.0), angle_deg=100.0),
+        Member("t_changtang", "Changtang Town Health Centre", "长塘镇卫生院", t, 9, 18000, assumed, lead=district,
+               r_km=(16.0, 22.0), angle_deg=35.0),
+        Member(
+            "c_queershan",
+            "Queershan Community Health Centre",
+            "雀儿山社区卫生服务中心",
+            "community",
+            4,
+            40000,
+            "[ASSUMED] name not in seed 002 (a Liubei urban sub-district); stays with the district hospital",
+            lead=district,
+            urban=True,
+            r_km=(3.0, 4.5),
+            angle_deg=150.0,
+            village_stem="Queershan neighbourhood",
+            village_stem_zh="雀儿山社区片区",
+        ),
+        Member(
+            "t_chuanshan",
+            "Chuanshan Town Central Health Centre",
+            "穿山镇中心卫生院",
+            t,
+            12,
+            36000,
+            seed_note + ": joined the 120 network (106 call-outs, 113 patients in the trial); "
+            "[ASSUMED] a direct member of the TCM hospital (the seed puts it inside its alliance)",
+            ct=True,
+            r_km=(22.0, 28.0),
+            angle_deg=225.0,
+        ),
+    ]
+    lead = dict(name="Liuzhou Traditional Chinese Medicine Hospital", name_zh="柳州市中医医院", **LEAD_TIER2)
+    lead.update(
+        doctors={
+            "general": 40,
+            "emergency": 6,
+            "ent": 3,
+            "eye": 3,
+            "ortho": 8,
+            "cardiology": 6,
+            "dental": 2,
+            "surgery": 10,
+            "obstetrics": 5,
+            "neurology": 4,
+            "rehab": 6,
+        },
+        night_doctors={"emergency": 3, "general": 2, "cardiology": 1, "surgery": 1, "obstetrics": 1, "neurology": 1},
+        beds=600,
+        equipment_units={"ct": 2, "xray": 4, "ecg": 4, "lab": 15, "cathlab": 1},
+        ambulances=4,
+    )
+    notes = dict(LEAD_NOTES_COMMON)
+    notes["doctors"] = (
+        "[ASSUMED] day-shift outpatient/consulting doctors of a grade-3A TCM hospital serving the modelled catchment "
+        "(TCM internal medicine counted as general; strong orthopaedics/骨伤 and acupuncture-rehab)"
+    )
+    notes["beds"] = "[ASSUMED] the share of the hospital's beds serving the modelled catchment (demand ~870 for both leads, header)"
+    notes["acquire"] = "[ASSUMED] a grade-3A hospital: cath lab and stroke CT"
+    dnotes = dict(LEAD_NOTES_COMMON)
+    dnotes["doctors"] = "[ASSUMED] day-shift outpatient/consulting doctors of a grade-2 district hospital"
+    dnotes["beds"] = "[ASSUMED] grade-2 district hospital"
+    dnotes["acquire"] = "[ASSUMED] no cath lab: STEMI goes to the TCM hospital; stroke CT"
+    dnotes["ambulances"] = "[ASSUMED] 120 ambulances stationed here"
+    district_lead = dict(
+        name="Liubei District Hospital",
+        name_zh="柳北区人民医院",
+        kind="lead",
+        tier=2,
+        doctors={
+            "general": 16,
+            "emergency": 3,
+            "ent": 1,
+            "eye": 1,
+            "ortho": 2,
+            "cardiology": 2,
+            "dental": 1,
+            "surgery": 4,
+            "obstetrics": 2,
+            "neurology": 1,
+            "rehab": 1,
+        },
+        night_doctors={"emergency": 2, "general": 1, "surgery": 1, "obstetrics": 1},
+        beds=300,
+        initial_bed_occupancy=0.8,
+        acquire=["ecg", "xray", "ct", "lab"],
+        read=["ecg", "xray", "ct", "lab"],
+        equipment_units={"ct": 1, "xray": 2, "ecg": 2, "lab": 8},
+        hours=dict(open_hour=8.0, close_hour=17.5, days=DAYS, weekend_share=0.6),
+        ambulances=2,
+    )
+    return Spec(
+        key="liuzhou",
+        seed=20200629,
+        title='Liubei district (柳北区), Liuzhou, Guangxi: the TCM hospital\'s "3-1" (三一) alliance',
+        header=[
+            "柳州市中医医院 (Liuzhou TCM Hospital, grade-3A) took over three Liubei township health centres",
+            '(黄村, 石碑坪, 白露卫生院) from 2019 at the district government\'s request ("从2019年起柳北区政府先后',
+            '将黄村、石碑坪、白露三个卫生院交给柳州市中医医院托管"; seed 002, 中国中医药报 via the hospital\'s',
+            'site, 2020-06-29): a tertiary hospital paired directly with grade-1 centres ("三一").  Before the',
+            "takeover they sat in the weak district-level \"二一\" alliance; the district lead is modelled as a",
+            "second tier-2 lead, 柳北区人民医院 (name [ASSUMED]), with two more towns and one urban community",
+            "centre ([ASSUMED] names).  The TCM hospital (a tertiary hospital) is modelled as a tier-2 lead so",
+            "that it can take members (restructure=liuzhou_takeover hands the three centres over).",
+            "石碑坪镇卫生院 and 穿山镇中心卫生院 (柳江区) joined the city 120 network (seed 002); 穿山 is modelled",
+            "as a direct member of the TCM hospital [ASSUMED].  The TCM hospital's own city-centre catchment is",
+            "5 urban neighbourhoods around it.  The \"三二\" partner 融水县中医医院 is not modelled.",
+            "Tier-3 node: 柳州市工人医院, the city's largest general tertiary hospital, standing for the other",
+            "tertiary hospitals patients leave the two leads for [ASSUMED]; ~15 min from the TCM hospital.",
+            "Both leads' beds share the catchment's demand (header total, [ASSUMED] split 600 / 300).",
+        ],
+        description=(
+            'Liubei district, Liuzhou (Guangxi): Liuzhou TCM Hospital (3-1 alliance) and the Liubei district '
+            "hospital, 6 township and 1 community centre; 3 centres handed to the TCM hospital by "
+            "restructure=liuzhou_takeover; ~250k people; synthetic positions."
+        ),
+        sources=[
+            "seed 002 (中国中医药报 via 柳州市中医医院, 2020-06-29): 黄村, 石碑坪, 白露卫生院 handed to 柳州市中医医院 from 2019 (三一 alliance)",
+            "seed 002: 石碑坪镇卫生院 (54 ambulance runs, 75 patients) and 穿山镇中心卫生院 (106 call-outs, 113 patients) joined the Liuzhou 120 network in a trial",
+            "seed 002: 黄村卫生院 49 staff; 白露卫生院 2,457 outpatients in April 2020 (+27.57%); 石碑坪 director drives 30 km",
+        ],
+        lead_id="liuzhou_tcm",
+        lead=lead,
+        lead_notes=notes,
+        members=members,
+        geometry=Geometry(
+            township_r=(8.0, 30.0),
+            community_r=(3.0, 4.5),
+            village_r=(1.5, 6.0),
+            urban_r=(0.6, 2.0),
+            min_village_to_lead=3.0,
+            max_urban_to_lead=7.0,
+        ),
+        tertiary_id="liuzhou_workers",
+        tertiary=dict(
+            name="Liuzhou Workers' Hospital (other city tertiary hospitals)",
+            name_zh="柳州市工人医院",
+            x_km=-3.5,
+            y_km=-2.0,
+            **TERTIARY,
+        ),
+        tertiary_minutes=15.0,
+        tertiary_note="[ASSUMED] across the city centre",
+        p_no_clinic=0.05,
+        p_urban_clinic=0.3,
+        lead_neighbourhoods=(5, 70000),
+        lead_stem=("Liuzhou city-centre neighbourhood", "柳州城区片区"),
+        extra_leads=(
+            ExtraLead(
+                district,
+                district_lead,
+                dnotes,
+                x_km=1.0,
+                y_km=5.5,
+                note="[ASSUMED] name and size: the district-level lead of the \"二一\" alliance before the takeover",
+            ),
+        ),
+    )
+
+
+def qingdao() -> Spec:
+    c, t = "community", "township"
+    seed_note = "seed 004 (青岛早报 2024)"
+    assumed_c = "[ASSUMED] name not in seed 004 (a Qingdao urban sub-district)"
+    assumed_t = "[ASSUMED] name not in seed 004 (a Qingdao-area town)"
+    urban = [
+        # fid, pinyin, zh, note, first neighbourhood names
+        ("c_fuan", "Fuan", "阜安", seed_note + ": workstation opened 2023-12-20 (respiratory head; plastic surgery, thyroid, cardiology, dermatology teams)", ()),
+        ("c_shuiqinggou", "Shuiqinggou", "水清沟", "[ASSUMED] centre above the seed's 小水清沟卫生服务站 (green-channel case, seed 004)",
+         (("Xiaoshuiqinggou", "小水清沟"),)),
+        ("c_liaoninglu", "Liaoninglu", "辽宁路", assumed_c, ()),
+        ("c_dengzhoulu", "Dengzhoulu", "登州路", assumed_c, ()),
+        ("c_dunhualu", "Dunhualu", "敦化路", assumed_c, ()),
+        ("c_licun", "Licun", "李村", assumed_c, ()),
+        ("c_xiangtanlu", "Xiangtanlu", "湘潭路", assumed_c, ()),
+        ("c_fushanxinqu", "Fushanxinqu", "浮山新区", assumed_c, ()),
+        ("c_zhonghan", "Zhonghan", "中韩", assumed_c, ()),
+        ("c_shazikou", "Shazikou", "沙子口", assumed_c, ()),
+    ]
+    angles_c = [40.0, 60.0, 80.0, 100.0, 120.0, 140.0, 30.0, 70.0, 110.0, 150.0]
+    members = [
+        Member(
+            fid,
+            f"{py} Sub-district Community Health Centre",
+            f"{zh}街道社区卫生服务中心",
+            c,
+            4,
+            24000,
+            note,
+            urban=True,
+            angle_deg=angles_c[i],
+            village_stem=f"{py} neighbourhood",
+            village_stem_zh=f"{zh}社区片区",
+            first_village_names=first,
+        )
+        for i, (fid, py, zh, note, first) in enumerate(urban)
+    ]
+    members.append(
+        Member(
+            "c_wanggezhuang",
+            "Wanggezhuang Sub-district Community Health Centre",
+            "王哥庄街道社区卫生服务中心",
+            c,
+            10,
+            30000,
+            seed_note + ": workstation opened 2023-12-23 (oncology and pain clinics); a rural sub-district of Laoshan",
+            r_km=(30.0, 36.0),
+            angle_deg=55.0,
+            village_stem="Wanggezhuang village",
+            village_stem_zh="王哥庄街道",
+        )
+    )
+    members.append(
+        Member(
+            "t_jiaolai",
+            "Jiaolai Central Health Centre",
+            "胶莱中心卫生院",
+            t,
+            12,
+            36000,
+            seed_note + ": workstation opened 2023-12-23 (thyroid, cardiology, plastic surgery teams)",
+            ct=True,
+            r_km=(60.0, 66.0),
+            angle_deg=135.0,
+            village_stem="Jiaolai village",
+            village_stem_zh="胶莱镇",
+        )
+    )
+    for fid, py, zh, n, pop, ang in [
+        ("t_ligezhuang", "Ligezhuang", "李哥庄", 9, 30000, 120.0),
+        ("t_puji", "Puji", "铺集", 9, 28000, 165.0),
+        ("t_nancun", "Nancun", "南村", 10, 32000, 110.0),
+        ("t_liaolan", "Liaolan", "蓼兰", 9, 28000, 95.0),
+        ("t_yifengdian", "Yifengdian", "移风店", 9, 28000, 80.0),
+        ("t_tianheng", "Tianheng", "田横", 9, 28000, 60.0),
+        ("t_liuwang", "Liuwang", "六汪", 9, 28000, 175.0),
+    ]:
+        members.append(Member(fid, f"{py} Town Health Centre", f"{zh}镇卫生院", t, n, pop, assumed_t, angle_deg=ang))
+    lead = dict(name="Qingdao Municipal Hospital", name_zh="青岛市市立医院", **LEAD_TIER2)
+    lead.update(
+        doctors={
+            "general": 70,
+            "emergency": 8,
+            "ent": 6,
+            "eye": 6,
+            "ortho": 8,
+            "cardiology": 12,
+            "dental": 5,
+            "surgery": 16,
+            "obstetrics": 8,
+            "neurology": 6,
+            "rehab": 4,
+        },
+        night_doctors={"emergency": 4, "general": 2, "cardiology": 1, "surgery": 2, "obstetrics": 1, "neurology": 1},
+        beds=2000,
+        equipment_units={"ct": 4, "xray": 10, "ecg": 6, "lab": 30, "cathlab": 2},
+        ambulances=8,
+    )
+    notes = dict(LEAD_NOTES_COMMON)
+    notes["doctors"] = (
+        "[ASSUMED] day-shift outpatient/consulting doctors of a grade-3A city hospital serving the modelled catchment"
+    )
+    notes["beds"] = "[ASSUMED] the share of the hospital's beds serving the modelled catchment (demand-based, header)"
+    notes["acquire"] = "[ASSUMED] heart centre (seed 004: 心脏中心) with cath lab; stroke CT"
+    return Spec(
+        key="qingdao",
+        seed=20240227,
+        title="Qingdao (青岛), Shandong: Qingdao Municipal Hospital's grassroots expert workstations",
+        header=[
+            "青岛市市立医院 (Qingdao Municipal Hospital, grade-3A city hospital) opened expert workstations at",
+            '19 grassroots sites in December 2023: "首批10家基层单位博士(科普)团工作站和9家基层单位巡诊工作站"',
+            "(seed 004, 青岛早报 2024).  Each is led by a hospital expert with an assistant; specialist teams",
+            "sit in and tour (levers=qingdao_workstations).  The seed names 3 sites (阜安社区卫生服务中心,",
+            "胶莱中心卫生院, 王哥庄街道社区卫生服务中心) and one station (小水清沟卫生服务站, the first",
+            "neighbourhood of 水清沟); the other 16 site names are [ASSUMED] real Qingdao sub-districts/towns.",
+            "The hospital is also the lead of the 市北区 medical-social community with a green-channel",
+            "up-referral; modelled as one tier-2 lead for all 19 sites.  Each site's catchment is scaled down",
+            "[ASSUMED] to keep the model near the other bundled networks in size; urban neighbourhoods have a",
+            "community health station (2 doctors) with probability 0.5 [ASSUMED].  The cross-region partners",
+            "(诸城市中医医院, 高密夷安医院) are not modelled.  Tier-3 node: 青岛大学附属医院, standing for the",
+            "city's other tertiary hospitals [ASSUMED]; positions are synthetic, sites north of the hospital.",
+        ],
+        description=(
+            "Qingdao (Shandong): Qingdao Municipal Hospital with expert workstations at 19 grassroots sites "
+            "(11 community and 8 township centres); ~550k people in the modelled catchments; synthetic positions."
+        ),
+        sources=[
+            "seed 004 (观海新闻/青岛早报 2024): 青岛市市立医院 workstations at 10 (博士科普团) + 9 (巡诊) grassroots sites, Dec 2023",
+            "seed 004: workstations at 阜安社区卫生服务中心, 胶莱中心卫生院, 王哥庄街道社区卫生服务中心; green channel from 小水清沟卫生服务站",
+        ],
+        lead_id="qingdao_municipal",
+        lead=lead,
+        lead_notes=notes,
+        members=members,
+        geometry=Geometry(
+            township_r=(35.0, 80.0),
+            community_r=(2.5, 12.0),
+            village_r=(2.0, 9.0),
+            urban_r=(0.6, 2.0),
+            min_village_to_lead=20.0,
+            max_urban_to_lead=14.5,
+        ),
+        tertiary_id="qingdao_university",
+        tertiary=dict(
+            name="Affiliated Hospital of Qingdao University (other city tertiary hospitals)",
+            name_zh="青岛大学附属医院",
+            x_km=3.0,
+            y_km=2.0,
+            **TERTIARY,
+        ),
+        tertiary_minutes=15.0,
+        tertiary_note="[ASSUMED] across the city centre",
+        p_no_clinic=0.05,
+        p_urban_clinic=0.5,
+        lead_neighbourhoods=(4, 50000),
+        lead_stem=("Shinan neighbourhood", "市南区片区"),
+    )
+
+
+SPECS = {
+    "taobei": taobei,
+    "xianghe": xianghe,
+    "qingbaijiang": qingbaijiang,
+    "liuzhou": liuzhou,
+    "qingdao": qingdao,
+}
 
 
 # ----------------------------------------------------------------------------- generation
@@ -595,6 +989,11 @@ def generate(spec: Spec) -> Net:
     lead_xy = (0.0, 0.0)
     facilities: dict[str, dict[str, Any]] = {spec.lead_id: dict(spec.lead, x_km=0.0, y_km=0.0)}
     taken: list[tuple[float, float]] = [lead_xy]
+    lead_pos: dict[str, tuple[float, float]] = {spec.lead_id: lead_xy}
+    for ex in spec.extra_leads:
+        facilities[ex.fid] = dict(ex.facility, x_km=ex.x_km, y_km=ex.y_km)
+        lead_pos[ex.fid] = (ex.x_km, ex.y_km)
+        taken.append(lead_pos[ex.fid])
 
     # tier-1 centres: townships on a ring 10-40 km out, communities on an inner ring
     positions: dict[str, tuple[float, float]] = {}
@@ -608,7 +1007,9 @@ def generate(spec: Spec) -> Net:
                 r_k = (r[0], mid - 2.0) if k % 2 == 0 else (mid + 2.0, r[1])
             else:
                 r_k = r
-            positions[m.fid] = _polar(rng, lead_xy, r_k, angle)
+            if m.angle_deg is not None:  # a member placed by hand (the ring's draws still happen)
+                angle = math.radians(m.angle_deg)
+            positions[m.fid] = _polar(rng, lead_xy, m.r_km or r_k, angle)
             taken.append(positions[m.fid])
 
     villages: dict[str, dict[str, Any]] = {}
@@ -665,7 +1066,7 @@ def generate(spec: Spec) -> Net:
             tier=1,
             x_km=positions[m.fid][0],
             y_km=positions[m.fid][1],
-            lead=spec.lead_id,
+            lead=m.lead or spec.lead_id,
             doctors={"general": doctors},
             night_doctors={"general": night},
             beds=beds,
@@ -696,7 +1097,7 @@ def generate(spec: Spec) -> Net:
         # a village nearer (straight line) to another centre or to the lead hospital than to
         # its own centre gets a road there too: patients use the nearest door (bypassing)
         xy = (villages[vid]["x_km"], villages[vid]["y_km"])
-        doors = [(_dist(xy, p), f) for f, p in positions.items()] + [(_dist(xy, lead_xy), spec.lead_id)]
+        doors = [(_dist(xy, p), f) for f, p in positions.items()] + [(_dist(xy, p), f) for f, p in lead_pos.items()]
         nearest = min(doors)[1]
         if nearest != home[vid]:
             road(vid, nearest)
@@ -708,8 +1109,12 @@ def generate(spec: Spec) -> Net:
         for j in np.argsort(d, kind="stable")[:k]:
             road(vid, vids[int(j)])
     t1 = [m.fid for m in spec.members]
-    for fid in t1:
-        road(fid, spec.lead_id)
+    for m in spec.members:
+        if m.lead and m.lead != spec.lead_id:
+            road(m.fid, m.lead)
+        road(m.fid, spec.lead_id)
+    for ex in spec.extra_leads:
+        road(ex.fid, spec.lead_id)
     for fid in t1:
         p = positions[fid]
         others = sorted((f for f in t1 if f != fid), key=lambda f: (_dist(p, positions[f]), f))
@@ -821,8 +1226,11 @@ def render(spec: Spec, net: Net) -> str:
             m = next(m for m in spec.members if m.fid == fid)
             cpop, nv = net.catchment[fid]
             w(f"    # name: {m.note}; catchment {cpop:,} people in {nv} villages; sizing [ASSUMED] rules below")
-        notes = spec.lead_notes if f["tier"] == 2 else {}
-        if f["tier"] == 2:
+        extra = {ex.fid: ex for ex in spec.extra_leads}
+        notes = (extra[fid].notes if fid in extra else spec.lead_notes) if f["tier"] == 2 else {}
+        if fid in extra:
+            w(f"    # {extra[fid].note}")
+        elif f["tier"] == 2:
             w("    # name: seed; staffing, beds and equipment [ASSUMED] as marked")
         if f["tier"] == 3:
             w("    # a sink: patients sent out of county are not simulated further")
