@@ -49,8 +49,9 @@ from __future__ import annotations
 
 import importlib
 import math
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -168,15 +169,23 @@ def compose(overrides: Sequence[str] = (), config_dir: str | Path | None = None,
         raise
     except Exception as exc:
         raise ConfigError(_hydra_message(exc)) from None
-    finally:
-        if GlobalHydra.instance().is_initialized():
-            GlobalHydra.instance().clear()
     return to_config(node)
 
 
 def _hydra_message(exc: BaseException) -> str:
-    msgs = []
+    # an omegaconf error in the chain names the full key: "run.horizon_days: Value 'abc' of
+    # type 'str' could not be converted to Float" says both where and what
     e: BaseException | None = exc
+    for _ in range(8):
+        if e is None:
+            break
+        key = getattr(e, "full_key", None)
+        text = str(e).strip().splitlines()
+        if key and text:
+            return f"{key}: {text[0]}"
+        e = e.__cause__ or e.__context__
+    msgs = []
+    e = exc
     while e is not None:
         text = str(e).strip().splitlines()
         if text:
@@ -229,7 +238,7 @@ def run(cfg: Config | Sequence[str], jobs: int | None = None, progress: bool = F
     Examples
     --------
     >>> result = run(["network=toy", "run=test", "run.horizon_days=3"])
-    >>> result.kpi("county_retention").between(0, 1).all()
+    >>> bool(result.kpi("county_retention").between(0, 1).all())
     True
     >>> sorted(result.summary.columns)
     ['ci_high', 'ci_low', 'group', 'mean', 'metric', 'n', 'scenario', 'sd']
@@ -501,8 +510,8 @@ def summarise(kpis: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     >>> k = pd.DataFrame({"scenario": "a", "replication": [0, 1, 2], "metric": "wait_mean_min",
     ...                   "group": "county", "value": [1.0, 2.0, 3.0]})
     >>> s = summarise(k)
-    >>> s[["n", "mean"]].iloc[0].tolist(), round(float(s["ci_low"].iloc[0]), 3)
-    ([3, 2.0], -0.484)
+    >>> int(s["n"].iloc[0]), float(s["mean"].iloc[0]), round(float(s["ci_low"].iloc[0]), 3)
+    (3, 2.0, -0.484)
     """
     return _summarise(kpis, level)
 
@@ -532,8 +541,8 @@ def paired_differences(kpis: pd.DataFrame, baseline: str, level: float = 0.95) -
     ...                   "metric": "wait_mean_min", "group": "county",
     ...                   "value": [10.0, 20.0, 30.0, 9.0, 18.0, 29.0]})
     >>> d = paired_differences(k, "base")
-    >>> d[["scenario", "mean_diff"]].iloc[0].tolist()
-    ['alt', -1.3333333333333333]
+    >>> str(d["scenario"].iloc[0]), round(float(d["mean_diff"].iloc[0]), 3)
+    ('alt', -1.333)
     >>> bool(d["paired_half_width"].iloc[0] < d["unpaired_half_width"].iloc[0])
     True
     """

@@ -124,22 +124,23 @@ def test_every_bundled_study_composes():
 @pytest.mark.slow
 def test_interrupted_study_resumes_to_the_uninterrupted_result(tmp_path):
     """Kill a study process after k finished replications, re-run it, compare."""
-    args = ["study=demo", "network=toy", "run.horizon_days=14", "run.warmup_days=2", "run.replications=4",
-            "run.jobs=1"]
-    full = run_study("demo", args, folder=tmp_path / "full", jobs=1, progress=False, brief=False)
+    args = ["study=remote_diagnosis", "network=toy", "run.horizon_days=14", "run.warmup_days=2",
+            "run.replications=3", "run.jobs=1"]
+    full = run_study("remote_diagnosis", args, folder=tmp_path / "full", jobs=1, progress=False, brief=False)
     out = tmp_path / "out"
     env = {**os.environ, "PYTHONHASHSEED": "3"}
     proc = subprocess.Popen([PY, "-m", "sim", *args, f"run.output_dir={out}"], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    reps = out / "studies" / "demo" / "replications"
+    reps = out / "studies" / "remote_diagnosis" / "replications"
     deadline = time.time() + 120
     while time.time() < deadline and len(list(reps.glob("*/r*/done.json"))) < 3:
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     k = len(list(reps.glob("*/r*/done.json")))
-    assert 3 <= k < 12, f"expected an interrupted study, found {k} finished replications"
-    resumed = run_study("demo", args, folder=out / "studies" / "demo", jobs=1, progress=False, brief=False)
+    assert 3 <= k < 15, f"expected an interrupted study, found {k} finished replications"
+    resumed = run_study("remote_diagnosis", args, folder=out / "studies" / "remote_diagnosis", jobs=1,
+                        progress=False, brief=False)
     pdt.assert_frame_equal(_kpis_sorted(full.kpis), _kpis_sorted(resumed.kpis), check_exact=True)
 
 
