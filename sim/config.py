@@ -556,8 +556,30 @@ def to_config(cfg: Any) -> Config:
             raise
         except Exception as exc:  # omegaconf errors carry the key in their message
             raise ConfigError(_omegaconf_message(exc)) from None
+    _reject_unknown_keys(out, "")
     validate(out)
     return out
+
+
+def _reject_unknown_keys(obj: Any, path: str) -> None:
+    """A key added outside the schema (e.g. a ``+network.facilities.t1.bedz=3`` override, which
+    Hydra force-adds to a typed node) ends up as a stray attribute: refuse it by name."""
+    import dataclasses
+
+    if dataclasses.is_dataclass(obj):
+        names = {f.name for f in dataclasses.fields(obj)}
+        for k in vars(obj):
+            if k not in names:
+                raise ConfigError(f"{path}{k}: unknown key (not in the schema of {type(obj).__name__})")
+        for name in names:
+            _reject_unknown_keys(getattr(obj, name), f"{path}{name}.")
+    elif isinstance(obj, dict):
+        for k, v in obj.items():
+            _reject_unknown_keys(v, f"{path}{k}.")
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            if dataclasses.is_dataclass(v):
+                _reject_unknown_keys(v, f"{path[:-1]}[{i}].")
 
 
 def _omegaconf_message(exc: Exception) -> str:

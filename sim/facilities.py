@@ -34,7 +34,7 @@ class Pool:
     __slots__ = ("env", "facility", "resource", "capacity", "in_use", "waiting", "_heap", "_seq",
                  "_last", "_day", "_day_end", "busy_area", "queue_area", "cap_area",
                  "day_busy", "day_queue", "day_cap", "_db", "_dq", "_dc", "requests",
-                 "served", "reneged")
+                 "served", "reneged", "t_in", "t_out")
 
     def __init__(self, env: simpy.Environment, capacity: int, facility: str = "", resource: str = ""):
         if capacity < 0:
@@ -60,6 +60,11 @@ class Pool:
         self.requests = 0
         self.served = 0
         self.reneged = 0
+        #: sums of the minutes at which requests entered and at which users left (release or
+        #: renege): with the users still inside at the end they give the total time spent in
+        #: the pool, which must equal busy_area + queue_area (Little's law, tests/validation).
+        self.t_in = 0.0
+        self.t_out = 0.0
 
     # ------------------------------------------------------------------ monitors
     def _touch(self) -> None:
@@ -102,6 +107,7 @@ class Pool:
         """An event that succeeds (value True) when a unit is granted."""
         ev = simpy.Event(self.env)
         self.requests += 1
+        self.t_in += self.env._now
         if self.waiting == 0 and self.in_use < self.capacity:
             self._touch()
             self.in_use += 1
@@ -125,6 +131,7 @@ class Pool:
             self.in_use += 1
             self.served += 1
             self.requests += 1
+            self.t_in += self.env._now
             return True
         return False
 
@@ -135,13 +142,30 @@ class Pool:
         self._touch()
         self.waiting -= 1
         self.reneged += 1
+        self.t_out += self.env._now
         ev._ok = True
         ev._value = False
         self.env.schedule(ev)
         return True
 
     def request_with_patience(self, priority: int, patience: float) -> simpy.Event:
-        """Like :meth:`request`, but the request reneges (value False) after ``patience`` minutes."""
+        """Like :meth:`request`, but the request reneges (value False) after ``patience`` minutes.
+
+        ``patience <= 0`` means no waiting at all (a loss system, e.g. ``bed_wait_max_hours: 0``):
+        a request that finds no free unit is refused at once and never joins the queue, so a
+        unit freed later at the same instant is not handed to it (nor does it hold up others).
+        """
+        if patience <= 0 and not (self.waiting == 0 and self.in_use < self.capacity):
+            ev = simpy.Event(self.env)
+            self.requests += 1
+            self.reneged += 1
+            now = self.env._now
+            self.t_in += now
+            self.t_out += now
+            ev._ok = True
+            ev._value = False
+            self.env.schedule(ev)
+            return ev
         ev = self.request(priority)
         if ev._value is PENDING and patience < math.inf:
             timer = self.env.timeout(patience)
@@ -151,6 +175,7 @@ class Pool:
     def release(self) -> None:
         self._touch()
         self.in_use -= 1
+        self.t_out += self.env._now
         self._grant()
 
     def set_capacity(self, capacity: int) -> None:

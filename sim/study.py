@@ -84,6 +84,9 @@ def load_study(name: str, config_dir: str | Path | None = None) -> StudyConfig:
 
 
 def _validate_study(study: StudyConfig) -> None:
+    # the study's name is a folder under <output_dir>/studies/: it must not leave it
+    if study.name and ("/" in study.name or "\\" in study.name or ".." in study.name):
+        raise ConfigError(f"study.name: must be a plain name (no '/', '\\' or '..'), got {study.name!r}")
     if not study.scenarios:
         raise ConfigError(f"study.scenarios: study {study.name!r} has no scenarios (an empty study)")
     if study.baseline not in study.scenarios:

@@ -208,7 +208,7 @@ def test_run_study_writes_both_briefs(tmp_path):
     """The real model: a two-replication toy study ends by writing brief.html and brief.zh.html."""
     from sim.study import run_study
 
-    res = run_study("demo", ["network=toy", "run=test", "run.replications=2", f"run.output_dir={tmp_path}"],
+    res = run_study("remote_diagnosis", ["network=toy", "run=test", "run.replications=2", f"run.output_dir={tmp_path}"],
                     jobs=1, progress=False)
     folder = res.folder
     for name in ("brief.html", "brief.zh.html"):

@@ -26,8 +26,21 @@ import pytest
 from scipy import stats
 
 import sim
-from sim.config import (Behaviour, CareConfig, ChoiceModel, Condition, Config, Facility, Hours, NetworkConfig,
-                        Profiles, Road, RunConfig, Village, validate)
+from sim.config import (
+    Behaviour,
+    CareConfig,
+    ChoiceModel,
+    Condition,
+    Config,
+    Facility,
+    Hours,
+    NetworkConfig,
+    Profiles,
+    Road,
+    RunConfig,
+    Village,
+    validate,
+)
 
 DAY = 1440.0
 
