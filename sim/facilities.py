@@ -32,7 +32,7 @@ class Pool:
     """A counted resource with priority queueing, reneging, variable capacity and monitors."""
 
     __slots__ = ("env", "facility", "resource", "capacity", "in_use", "waiting", "_heap", "_seq",
-                 "_last", "_day", "_day_end", "busy_area", "queue_area", "cap_area",
+                 "_last", "_day", "_day_end",
                  "day_busy", "day_queue", "day_cap", "_db", "_dq", "_dc", "requests",
                  "served", "reneged", "t_in", "t_out")
 
@@ -50,9 +50,6 @@ class Pool:
         self._last = env.now
         self._day = int(env.now // DAY)
         self._day_end = (self._day + 1) * DAY
-        self.busy_area = 0.0
-        self.queue_area = 0.0
-        self.cap_area = 0.0
         self.day_busy: list[float] = []
         self.day_queue: list[float] = []
         self.day_cap: list[float] = []
@@ -68,31 +65,45 @@ class Pool:
 
     # ------------------------------------------------------------------ monitors
     def _touch(self) -> None:
+        """Add the time since the last change to today's integrals (in use, queue, capacity)."""
         now = self.env._now
+        if now > self._day_end:
+            self._roll(now)
+        dt = now - self._last
+        if dt:
+            self._db += self.in_use * dt
+            self._dq += self.waiting * dt
+            self._dc += self.capacity * dt
+            self._last = now
+
+    def _roll(self, now: float) -> None:
+        """Close the days that ended before ``now``."""
         last = self._last
-        if now == last:
-            return
         u, q, c = self.in_use, self.waiting, self.capacity
         while now > self._day_end:
             dt = self._day_end - last
-            self._db += u * dt
-            self._dq += q * dt
-            self._dc += c * dt
-            self.day_busy.append(self._db)
-            self.day_queue.append(self._dq)
-            self.day_cap.append(self._dc)
+            self.day_busy.append(self._db + u * dt)
+            self.day_queue.append(self._dq + q * dt)
+            self.day_cap.append(self._dc + c * dt)
             self._db = self._dq = self._dc = 0.0
             last = self._day_end
             self._day_end += DAY
-        dt = now - last
-        self._db += u * dt
-        self._dq += q * dt
-        self._dc += c * dt
-        dt = now - self._last
-        self.busy_area += u * dt
-        self.queue_area += q * dt
-        self.cap_area += c * dt
-        self._last = now
+        self._last = last
+
+    @property
+    def busy_area(self) -> float:
+        """Integral of units in use over the run so far (unit-minutes)."""
+        return sum(self.day_busy) + self._db
+
+    @property
+    def queue_area(self) -> float:
+        """Integral of the queue length over the run so far."""
+        return sum(self.day_queue) + self._dq
+
+    @property
+    def cap_area(self) -> float:
+        """Integral of the capacity over the run so far."""
+        return sum(self.day_cap) + self._dc
 
     def close_monitors(self) -> None:
         """Bring the monitors up to ``env.now`` and flush the current (partial) day."""

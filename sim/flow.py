@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from simpy.events import Timeout
 
-from sim.facilities import next_opening_many
+from sim.facilities import DAY, next_opening_many
 
 from sim.levers import DEFER, DEFERRED_RETURN, EV, decide, defer, settle, tele_ecg
 from sim.patients import (A_ADMIT, A_AMB, A_CHOICE, A_CONSULT, A_DOWN, A_LOS, A_PATIENCE, A_PERC,
@@ -148,7 +148,9 @@ def care(w, pid, v, c, a, s, mode):
         if emergency and erow < 0:
             erow = log.emergency(pid, log.p_onset[pid], -1)
             log.e_fmc[erow] = now
-        if not emergency and not site.is_open(now):
+        day = int(now // DAY)
+        minute = now - day * DAY
+        if not emergency and ((day % 7) not in site.days or minute < site.open_min or minute >= site.close_min):
             if w.closed_wait:
                 yield env.timeout(site.next_opening(now) - now)
             else:
@@ -199,14 +201,14 @@ def care(w, pid, v, c, a, s, mode):
             s, mode = nxt, AFTER_RENEGE
             continue
         log.v_start[row] = env._now
-        yield env.timeout(w.consult[c][site.tier] * a[A_CONSULT])
+        yield Timeout(env, w.consult[c][site.tier] * a[A_CONSULT])
         pool.release()
         mask = 0
         for m in tests:
             eq = site.equipment[m]
             if not eq.try_acquire():
                 yield eq.request(prio)
-            yield env.timeout(w.test_minutes[m])
+            yield Timeout(env, w.test_minutes[m])
             eq.release()
             mask |= TEST_BIT[m]
         log.v_tests[row] = mask

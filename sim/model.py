@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import math
 import time
+from heapq import heappop
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -273,13 +274,34 @@ class World:
         gc_was_enabled = gc.isenabled()
         gc.disable()
         try:
-            self.env.run(until=self.horizon)
+            _run_until(self.env, self.horizon)
         finally:
             if gc_was_enabled:
                 gc.enable()
 
     def pools(self) -> list[Pool]:
         return [p for s in self.sites if s is not None for p in s.pools()] + self.lever_pools
+
+
+def _run_until(env: simpy.Environment, horizon: float) -> None:
+    """``env.run(until=horizon)`` as one tight loop over SimPy's event queue.
+
+    Same semantics as ``Environment.step`` repeated (every event scheduled before the horizon
+    is processed, in SimPy's order; a failed event that nobody handled raises), without a
+    method call and an exception frame per event; ~10% of a county run.
+    """
+    queue = env._queue
+    pop = heappop
+    while queue and queue[0][0] < horizon:
+        env._now, _, _, event = pop(queue)
+        callbacks, event.callbacks = event.callbacks, None
+        for callback in callbacks:
+            callback(event)
+        if not event._ok and not hasattr(event, "_defused"):
+            exc = type(event._value)(*event._value.args)
+            exc.__cause__ = event._value
+            raise exc
+    env._now = max(env._now, horizon)
 
 
 @dataclass
