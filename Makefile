@@ -30,6 +30,7 @@ test-fast: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_model.py
+	cd benchmarks && ../$(BIN)/python bench_sweep.py
 
 clean:
 	rm -rf $(VENV) outputs .pytest_cache
