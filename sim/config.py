@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 __all__ = [
     "ConfigError",
@@ -82,7 +82,7 @@ class Hours:
     open_hour: float = 8.0
     close_hour: float = 17.5
     #: days of the week with outpatient clinics, 0 = Monday.
-    days: List[int] = field(default_factory=lambda: [0, 1, 2, 3, 4, 5, 6])
+    days: list[int] = field(default_factory=lambda: [0, 1, 2, 3, 4, 5, 6])
     #: share of day doctors on duty on Saturday and Sunday (rounded, at least night staff).
     weekend_share: float = 1.0
 
@@ -98,20 +98,20 @@ class Facility:
     x_km: float = 0.0
     y_km: float = 0.0
     #: membership: the lead hospital (牵头医院) a tier-1 member belongs to.
-    lead: Optional[str] = None
+    lead: str | None = None
     #: doctors on the day shift by kind ("general" and, at tier 2, specialties).
-    doctors: Dict[str, int] = field(default_factory=lambda: {"general": 1})
+    doctors: dict[str, int] = field(default_factory=lambda: {"general": 1})
     #: doctors on duty outside outpatient hours (emergencies, inpatients); missing kind = 0.
-    night_doctors: Dict[str, int] = field(default_factory=dict)
+    night_doctors: dict[str, int] = field(default_factory=dict)
     beds: int = 0
     #: share of beds occupied at time 0 (warm start), with residual stays drawn at random.
     initial_bed_occupancy: float = 0.0
     #: modalities the site can acquire (has the machine and a technician).
-    acquire: List[str] = field(default_factory=list)
+    acquire: list[str] = field(default_factory=list)
     #: modalities the site can read (report) itself.
-    read: List[str] = field(default_factory=list)
+    read: list[str] = field(default_factory=list)
     #: units per acquired modality; a modality not listed has one unit.
-    equipment_units: Dict[str, int] = field(default_factory=dict)
+    equipment_units: dict[str, int] = field(default_factory=dict)
     hours: Hours = field(default_factory=Hours)
     #: 120 ambulances stationed here.
     ambulances: int = 0
@@ -139,7 +139,7 @@ class Road:
 
     a: str = ""
     b: str = ""
-    minutes: Optional[float] = None
+    minutes: float | None = None
 
 
 @dataclass
@@ -149,14 +149,14 @@ class NetworkConfig:
     name: str = "unnamed"
     description: str = ""
     #: where the figures come from (seed file, statistical bulletin) and what is assumed.
-    sources: List[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
     road_speed_kmh: float = 40.0
     detour_factor: float = 1.3
     #: minutes from a village's homes to its own clinic.
     clinic_access_minutes: float = 5.0
-    villages: Dict[str, Village] = field(default_factory=dict)
-    facilities: Dict[str, Facility] = field(default_factory=dict)
-    roads: List[Road] = field(default_factory=list)
+    villages: dict[str, Village] = field(default_factory=dict)
+    facilities: dict[str, Facility] = field(default_factory=dict)
+    roads: list[Road] = field(default_factory=list)
 
 
 @dataclass
@@ -171,9 +171,9 @@ class Condition:
     #: doctor kind that sees it at tier 2 (falls back to "general" where absent).
     specialty: str = "general"
     #: diagnostics it needs before treatment (from MODALITIES, not cathlab).
-    diagnostics: List[str] = field(default_factory=list)
+    diagnostics: list[str] = field(default_factory=list)
     #: mean consult minutes at tier 0, 1, 2, 3.
-    consult_minutes: List[float] = field(default_factory=lambda: [8.0, 10.0, 12.0, 15.0])
+    consult_minutes: list[float] = field(default_factory=lambda: [8.0, 10.0, 12.0, 15.0])
     consult_cv: float = 0.6
     consult_dist: str = "lognormal"
     admit_prob: float = 0.0
@@ -199,7 +199,7 @@ class ChoiceModel:
     expected out-of-pocket / 100 + beta_capable * [patient believes the site can manage].
     """
 
-    beta_tier: List[float] = field(default_factory=lambda: [0.6, 0.0, 0.6, -0.4])
+    beta_tier: list[float] = field(default_factory=lambda: [0.6, 0.0, 0.6, -0.4])
     beta_travel_per_hour: float = -2.5
     beta_cost_per_100: float = -0.17
     beta_capable: float = 1.5
@@ -215,7 +215,7 @@ class Behaviour:
     """Patience, reneging, closed clinics and bed waits."""
 
     #: mean patience in the doctor queue (hours) by priority 0, 1, 2 (exponential per patient).
-    patience_hours: List[float] = field(default_factory=lambda: [1000.0, 8.0, 4.0])
+    patience_hours: list[float] = field(default_factory=lambda: [1000.0, 8.0, 4.0])
     #: share of those who renege or balk who go up to the lead hospital (the rest go home).
     renege_go_up_prob: float = 0.5
     #: balk (leave on arrival) when this many are already waiting for the same doctors.
@@ -258,7 +258,7 @@ class Emergency:
     #: pharmaco-invasive STEMI care: a site of these tiers that has a diagnosed STEMI ECG gives
     #: thrombolysis when the expected time to PCI (ambulance to the site, transfer, ED,
     #: cath-lab activation) exceeds ``thrombolysis_threshold_minutes``; empty = never.
-    thrombolysis_tiers: List[int] = field(default_factory=lambda: [1])
+    thrombolysis_tiers: list[int] = field(default_factory=lambda: [1])
     thrombolysis_threshold_minutes: float = 120.0
     door_to_needle_minutes: float = 30.0
 
@@ -267,22 +267,22 @@ class Emergency:
 class Prices:
     """Prices (CNY) by tier 0..3, and reimbursement rates by tier (assumptions, see YAML)."""
 
-    consult: List[float] = field(default_factory=lambda: [7.0, 20.0, 58.0, 120.0])
-    bed_day: List[float] = field(default_factory=lambda: [0.0, 150.0, 450.0, 900.0])
-    tests: Dict[str, float] = field(default_factory=dict)
+    consult: list[float] = field(default_factory=lambda: [7.0, 20.0, 58.0, 120.0])
+    bed_day: list[float] = field(default_factory=lambda: [0.0, 150.0, 450.0, 900.0])
+    tests: dict[str, float] = field(default_factory=dict)
     ambulance_trip: float = 300.0
     travel_per_hour: float = 20.0
-    reimburse_outpatient: List[float] = field(default_factory=lambda: [0.6, 0.5, 0.4, 0.3])
-    reimburse_inpatient: List[float] = field(default_factory=lambda: [0.9, 0.8, 0.65, 0.5])
+    reimburse_outpatient: list[float] = field(default_factory=lambda: [0.6, 0.5, 0.4, 0.3])
+    reimburse_inpatient: list[float] = field(default_factory=lambda: [0.9, 0.8, 0.65, 0.5])
 
 
 @dataclass
 class Profiles:
     """Relative arrival intensity by hour of day (24 values) and day of week (7, Monday first)."""
 
-    outpatient_hourly: List[float] = field(default_factory=lambda: [1.0] * 24)
-    emergency_hourly: List[float] = field(default_factory=lambda: [1.0] * 24)
-    weekday: List[float] = field(default_factory=lambda: [1.0] * 7)
+    outpatient_hourly: list[float] = field(default_factory=lambda: [1.0] * 24)
+    emergency_hourly: list[float] = field(default_factory=lambda: [1.0] * 24)
+    weekday: list[float] = field(default_factory=lambda: [1.0] * 7)
 
 
 @dataclass
@@ -290,10 +290,10 @@ class CareConfig:
     """Case mix, patient behaviour, emergency pathways and prices."""
 
     name: str = "unnamed"
-    sources: List[str] = field(default_factory=list)
-    conditions: Dict[str, Condition] = field(default_factory=dict)
+    sources: list[str] = field(default_factory=list)
+    conditions: dict[str, Condition] = field(default_factory=dict)
     #: mean minutes a diagnostic study takes (acquisition + on-site report), fixed.
-    test_minutes: Dict[str, float] = field(
+    test_minutes: dict[str, float] = field(
         default_factory=lambda: {"ecg": 10.0, "xray": 15.0, "ct": 20.0, "lab": 30.0, "cathlab": 60.0})
     choice: ChoiceModel = field(default_factory=ChoiceModel)
     behaviour: Behaviour = field(default_factory=Behaviour)
@@ -349,16 +349,16 @@ class Operation:
     factor: float = 1.0
     n: int = 0
     kind: str = "general"
-    to: List[str] = field(default_factory=list)
+    to: list[str] = field(default_factory=list)
     lead: str = ""
-    sites: List[str] = field(default_factory=list)
+    sites: list[str] = field(default_factory=list)
 
 
 @dataclass
 class RestructureConfig:
     """Downsizing and restructuring: operations applied in order, and their money."""
 
-    operations: List[Operation] = field(default_factory=list)
+    operations: list[Operation] = field(default_factory=list)
     #: one-off capital saved (CNY), e.g. a closed centre's building sold or repurposed.
     capital_saved: float = 0.0
     #: yearly running cost per doctor and per bed (CNY) for the running-cost difference.
@@ -377,8 +377,8 @@ class StudyConfig:
     description: str = ""
     baseline: str = ""
     #: overrides applied to every scenario (before the scenario's own).
-    base_overrides: List[str] = field(default_factory=list)
-    scenarios: Dict[str, List[str]] = field(default_factory=dict)
+    base_overrides: list[str] = field(default_factory=list)
+    scenarios: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -407,12 +407,12 @@ class ExpertTeam:
 
     specialty: str = ""
     #: member sites visited; empty = every tier-1 member of ``lead``.
-    sites: List[str] = field(default_factory=list)
+    sites: list[str] = field(default_factory=list)
     #: the lead hospital the specialists come from; null = the (single) lead of the sites.
-    lead: Optional[str] = None
+    lead: str | None = None
     source: str = "lead"
-    every_days: Optional[float] = None
-    weekdays: List[str] = field(default_factory=list)
+    every_days: float | None = None
+    weekdays: list[str] = field(default_factory=list)
     first_day: int = 0
     stagger_days: int = 0
     rotate: bool = False
@@ -423,7 +423,7 @@ class ExpertTeam:
     start_hour: float = 8.5
     hours_on_site: float = 7.0
     #: condition ids covered; empty = every non-emergency condition of ``specialty``.
-    conditions: List[str] = field(default_factory=list)
+    conditions: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -444,7 +444,7 @@ class SkillCurve:
 @dataclass
 class ExpertConfig:
     enabled: bool = False
-    teams: List[ExpertTeam] = field(default_factory=list)
+    teams: list[ExpertTeam] = field(default_factory=list)
     skill: SkillCurve = field(default_factory=SkillCurve)
     #: mean days a non-urgent patient will wait for the next visit (exponential per patient).
     tolerance_days: float = 7.0
@@ -461,12 +461,12 @@ class RemoteConsult:
 
     enabled: bool = False
     #: condition ids it covers.
-    conditions: List[str] = field(default_factory=list)
+    conditions: list[str] = field(default_factory=list)
     #: simultaneous video/phone lines at each lead hospital.
     lines: int = 2
     consult_minutes: float = 15.0
     #: share of covered patients managed locally after the consult (per condition, else default).
-    avoid_prob: Dict[str, float] = field(default_factory=dict)
+    avoid_prob: dict[str, float] = field(default_factory=dict)
     default_avoid_prob: float = 0.4
     #: the patient waits at most this long for a line and the specialist, else is referred.
     max_wait_minutes: float = 120.0
@@ -478,16 +478,16 @@ class RemoteConfig:
 
     enabled: bool = False
     #: modalities read remotely (from MODALITIES, not cathlab).
-    modalities: List[str] = field(default_factory=list)
+    modalities: list[str] = field(default_factory=list)
     #: acquiring sites; empty = every tier-1 member.
-    sites: List[str] = field(default_factory=list)
+    sites: list[str] = field(default_factory=list)
     #: readers at each lead hospital's reading centre, by day (reader hours) and night.
     readers: int = 2
     night_readers: int = 1
     reader_open_hour: float = 8.0
     reader_close_hour: float = 17.5
     #: reading-time distribution per modality (minutes); missing modality: lognormal 10, cv 0.5.
-    read_minutes: Dict[str, Dist] = field(default_factory=dict)
+    read_minutes: dict[str, Dist] = field(default_factory=dict)
     transmit_minutes: float = 5.0
     failure_prob: float = 0.02
     #: on a failed study: "repeat" it (up to ``max_repeats``), or "refer" the patient.
@@ -497,8 +497,8 @@ class RemoteConfig:
     patient_max_wait_minutes: float = 240.0
     #: share of patients whose result lets the centre treat locally: per condition, else the
     #: lowest over the condition's remotely read modalities, else ``default_manageable``.
-    manageable: Dict[str, float] = field(default_factory=dict)
-    manageable_by_modality: Dict[str, float] = field(default_factory=dict)
+    manageable: dict[str, float] = field(default_factory=dict)
+    manageable_by_modality: dict[str, float] = field(default_factory=dict)
     default_manageable: float = 0.8
     #: tele-ECG for chest pain: a transmitted STEMI ECG pre-activates the cath lab.
     tele_ecg: bool = False
@@ -619,7 +619,7 @@ def _dist(d: Dist, key: str) -> None:
         _check(d.cv > 0, f"{key}.cv", f"must be > 0 for a {d.dist} distribution, got {d.cv!r}")
 
 
-def _tier_list(values: List[float], key: str, nonneg: bool = True) -> None:
+def _tier_list(values: list[float], key: str, nonneg: bool = True) -> None:
     _check(len(values) == 4, key, f"needs 4 values (tiers 0, 1, 2, 3), got {len(values)}")
     for i, v in enumerate(values):
         if nonneg:

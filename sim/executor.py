@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import os
 import traceback
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from sim.config import Config, ExecutorConfig
 

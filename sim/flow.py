@@ -10,10 +10,8 @@ import numpy as np
 from simpy.events import Timeout
 
 from sim.facilities import DAY, next_opening_many
-
 from sim.levers import DEFER, DEFERRED_RETURN, EV, decide, defer, settle, tele_ecg
-from sim.patients import (A_ADMIT, A_AMB, A_CHOICE, A_CONSULT, A_DOWN, A_LOS, A_PATIENCE, A_PERC,
-                          A_RENEGE)
+from sim.patients import A_ADMIT, A_AMB, A_CHOICE, A_CONSULT, A_DOWN, A_LOS, A_PATIENCE, A_PERC, A_RENEGE
 from sim.records import TEST_BIT
 
 __all__ = ["arrivals", "care", "Journey", "release_later"]
@@ -155,7 +153,7 @@ def care(w, pid, v, c, a, s, mode):
                 yield env.timeout(site.next_opening(now) - now)
             else:
                 alt = w.choice.choose_among(v, c, a[A_CHOICE], a[A_PERC] < w.perception_noise,
-                                            lambda o: o == w.tertiary or w.sites[o].is_open(now))
+                                            lambda o: o == w.tertiary or w.sites[o].is_open(now))  # noqa: B023 (called at once)
                 if alt is not None and alt != s:
                     log.v_end[row] = now
                     log.v_outcome[row] = CLOSED

@@ -43,9 +43,9 @@ import numpy as np
 import simpy
 from simpy.events import PENDING
 
-from sim.config import (MODALITIES, Config, ConfigError, Dist, _check, _dist, _finite_nonneg, _prob)
+from sim.config import MODALITIES, Config, ConfigError, Dist, _check, _dist, _finite_nonneg, _prob
 from sim.facilities import DAY, Pool, Site
-from sim.patients import A_ADMIT, A_MDT, A_RESULT, A_SKILL, A_SPREAD, A_TOLERANCE, dist_multipliers
+from sim.patients import A_MDT, A_RESULT, A_SKILL, A_SPREAD, A_TOLERANCE, dist_multipliers
 from sim.records import LEVER_EVENT, TEST_BIT
 from sim.rng import stream
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import gc
 import math
 import time
-from heapq import heappop
 from dataclasses import dataclass, field
+from heapq import heappop
 
 import numpy as np
 import pandas as pd
@@ -23,12 +23,11 @@ from sim.flow import arrivals, release_later
 from sim.levers import install as install_levers
 from sim.levers import levers_on
 from sim.network import County, build_county
-from sim.restructure import effective_network
 from sim.patients import Arrivals, Catalogue
 from sim.records import Log
+from sim.restructure import effective_network
 from sim.rng import stream
-from sim.routing import (ChoiceTable, SiteInfo, can_manage, doctor_kind, emergency_capable,
-                         referral_target)
+from sim.routing import ChoiceTable, SiteInfo, can_manage, doctor_kind, emergency_capable, referral_target
 
 __all__ = ["World", "ReplicationResult", "build_world", "run_replication", "site_ids"]
 
@@ -104,7 +103,7 @@ class World:
                 self.refer.append([]), self.em_capable.append([])
                 continue
             kinds, man, tests, ref, emc = [], [], [], [], []
-            for c, cond in enumerate(self.conds):
+            for cond in self.conds:
                 emergency = cond.pathway != "outpatient"
                 kinds.append(doctor_kind(info, cond.specialty, emergency))
                 ok = can_manage(info, cond.min_tier, cond.diagnostics)

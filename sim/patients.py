@@ -76,7 +76,7 @@ class Catalogue:
     hourly_weights: np.ndarray  # (C, 168): rate multiplier per hour of the week, mean 1
 
     @classmethod
-    def from_config(cls, care: CareConfig) -> "Catalogue":
+    def from_config(cls, care: CareConfig) -> Catalogue:
         ids = list(care.conditions)
         conds = [care.conditions[i] for i in ids]
         out_h = np.asarray(care.profiles.outpatient_hourly, dtype=float)

@@ -19,7 +19,7 @@ options change, each patient moves only as much as the probabilities do.
 from __future__ import annotations
 
 import bisect
-import math
+import math  # noqa: F401 (the doctests use it)
 from dataclasses import dataclass
 
 import numpy as np

@@ -10,7 +10,7 @@ import copy
 import os
 import subprocess
 import sys
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -23,7 +23,7 @@ NETWORKS = sorted(p.stem for p in (ROOT / "scenarios" / "network").glob("*.yaml"
 RUN_OPTIONS = sorted(p.stem for p in (ROOT / "scenarios" / "run").glob("*.yaml"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _composed(overrides: tuple[str, ...]) -> sim.Config:
     return sim.compose(list(overrides))
 

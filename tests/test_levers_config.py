@@ -7,7 +7,6 @@ import pytest
 import sim
 from sim.config import ConfigError, ExpertTeam, validate
 from sim.model import World
-
 from tests.conftest import compose
 
 

@@ -13,13 +13,12 @@ import numpy as np
 import pytest
 
 import sim
-from sim.config import Dist, ExpertTeam, Facility, NetworkConfig, Road, Village
+from sim.config import Dist, ExpertTeam, NetworkConfig, Road, Village
 from sim.experiment import replicate
 from sim.facilities import DAY
 from sim.flow import SELF, Journey, care
 from sim.model import World
-from sim.patients import ATTRS, A_CONSULT
-
+from sim.patients import A_CONSULT, ATTRS
 from tests.conftest import compose
 
 LADDER = ["none", "expert_monthly", "expert_biweekly", "expert_weekly", "expert_twice_weekly"]

@@ -8,8 +8,17 @@ import numpy as np
 import pytest
 
 import sim
-from sim.config import (CareConfig, Condition, Config, ConfigError, Facility, NetworkConfig, Operation,
-                        RestructureConfig, Road, RunConfig, Village)
+from sim.config import (
+    Config,
+    ConfigError,
+    Facility,
+    NetworkConfig,
+    Operation,
+    RestructureConfig,
+    Road,
+    RunConfig,
+    Village,
+)
 from sim.network import build_county
 from sim.restructure import apply_operations, effective_network, network_diff, running_cost
 

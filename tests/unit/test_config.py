@@ -12,7 +12,6 @@ from sim.config import Road, Village, validate
 from sim.network import build_county
 from tests.conftest import NETWORKS, ROOT, RUN_OPTIONS, compose, run_cli
 
-
 # ---------------------------------------------------------------------------- every option composes
 
 #: every option of every config group except ``network`` (composed and built below) and the

@@ -12,8 +12,7 @@ from sim.facilities import DAY, Site, is_open, next_opening
 from sim.network import build_county
 from sim.patients import Catalogue
 from sim.rng import stream
-from sim.routing import (ChoiceTable, SiteInfo, can_manage, doctor_kind, emergency_capable, logit,
-                         referral_target)
+from sim.routing import ChoiceTable, SiteInfo, can_manage, doctor_kind, emergency_capable, logit, referral_target
 from tests.conftest import compose
 
 ALL_DAYS = frozenset(range(7))

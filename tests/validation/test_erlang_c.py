@@ -19,11 +19,8 @@ was not tuned.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
-from scipy import stats
 
 import sim
 from sim.config import (
@@ -41,18 +38,7 @@ from sim.config import (
     Village,
     validate,
 )
-
-DAY = 1440.0
-
-
-def erlang_c(c: int, lam: float, mu: float) -> tuple[float, float]:
-    """(P(wait > 0), mean wait in queue) of an M/M/c queue, from the textbook formulas."""
-    a = lam / mu
-    rho = a / c
-    assert rho < 1
-    top = a ** c / math.factorial(c) / (1 - rho)
-    p_wait = top / (sum(a ** k / math.factorial(k) for k in range(c)) + top)
-    return p_wait, p_wait / (c * mu - lam)
+from tests.validation.reduction import DAY, erlang_c, t_ci
 
 
 def test_erlang_c_formula_known_values():
@@ -98,12 +84,6 @@ def mmc_config(c: int, rho: float, service_min: float, horizon_days: float, warm
                                replications=replications, seed=seed, jobs=1))
     validate(cfg)
     return cfg
-
-
-def t_ci(x: np.ndarray, level: float = 0.95) -> tuple[float, float]:
-    m = float(np.mean(x))
-    h = float(stats.t.ppf(0.5 + level / 2, len(x) - 1)) * float(np.std(x, ddof=1)) / math.sqrt(len(x))
-    return m - h, m + h
 
 
 def replication_means(result: sim.RunResult, cfg: Config) -> tuple[np.ndarray, np.ndarray]:
