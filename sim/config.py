@@ -106,6 +106,10 @@ class Facility:
     beds: int = 0
     #: share of beds occupied at time 0 (warm start), with residual stays drawn at random.
     initial_bed_occupancy: float = 0.0
+    #: outpatients already waiting at time 0 (warm start of the queues): patients of the
+    #: commonest outpatient condition this site manages, from its nearest village, who join
+    #: the general doctors' queue when it opens.  They count as arrivals (before any warm-up).
+    initial_queue: int = 0
     #: modalities the site can acquire (has the machine and a technician).
     acquire: list[str] = field(default_factory=list)
     #: modalities the site can read (report) itself.
@@ -678,6 +682,7 @@ def validate(cfg: Config) -> None:
             _check(count is not None and count >= 0, f"{key}.doctors.{kind}", f"must be >= 0, got {count}")
         _check(f.beds >= 0, f"{key}.beds", f"must be >= 0, got {f.beds}")
         _prob(f.initial_bed_occupancy, f"{key}.initial_bed_occupancy")
+        _check(f.initial_queue >= 0, f"{key}.initial_queue", f"must be >= 0, got {f.initial_queue}")
         _check(f.ambulances >= 0, f"{key}.ambulances", f"must be >= 0, got {f.ambulances}")
         for m in f.acquire + f.read + list(f.equipment_units):
             _check(m in MODALITIES, f"{key}", f"unknown modality {m!r} (known: {', '.join(MODALITIES)})")

@@ -19,11 +19,11 @@ import simpy
 
 from sim.config import Config
 from sim.facilities import DAY, Pool, Site
-from sim.flow import arrivals, release_later
+from sim.flow import Journey, arrivals, care, release_later
 from sim.levers import install as install_levers
 from sim.levers import levers_on
 from sim.network import County, build_county
-from sim.patients import Arrivals, Catalogue
+from sim.patients import ATTRS, Arrivals, Catalogue
 from sim.records import Log
 from sim.restructure import effective_network
 from sim.rng import stream
@@ -262,6 +262,32 @@ class World:
             site.beds.served += n
             for d in residual.tolist():
                 release_later(self.env, site.beds, d)
+        self._warm_queues()
+
+    def _warm_queues(self) -> None:
+        """Outpatients waiting at time 0 (``initial_queue``): real patients with onset 0, drawn
+        from ``warmstart_queue/<facility>``, who start their visit at the site at time 0."""
+        outpatient = [c for c, cond in enumerate(self.conds) if cond.pathway == "outpatient"]
+        by_volume = sorted(outpatient, key=lambda c: -self.conds[c].incidence_per_1000)
+        for f, fid in enumerate(self.county.facility_ids):
+            n = self.net.facilities[fid].initial_queue
+            site = self.sites[f]
+            if n <= 0 or site is None:
+                continue
+            managed = [c for c in by_volume if self.manage[f][c]]
+            if not managed:
+                continue
+            c = managed[0]
+            v = int(np.argmin(self.county.travel[:, f]))
+            rng = stream(self.cfg.run.seed, self.replication, f"warmstart_queue/{fid}")
+            cond = np.full(n, c, dtype=np.int64)
+            att = self.arrivals._attributes(rng, cond)
+            if att.shape[1] < len(ATTRS):
+                att = np.concatenate([att, Arrivals._lever_attributes(rng, n)], axis=1)
+            pid0 = self.log.new_patients(np.full(n, v), cond, np.zeros(n), np.full(n, f), np.zeros(n))
+            self.n_arrived += n
+            for i, a in enumerate(att.tolist()):
+                Journey(self.env, care(self, pid0 + i, v, c, a, f, 0), 0.0)
 
     def run(self) -> None:
         """Run to the horizon.
