@@ -187,7 +187,8 @@ class Pool:
         self._touch()
         self.in_use -= 1
         self.t_out += self.env._now
-        self._grant()
+        if self.waiting:
+            self._grant()
 
     def set_capacity(self, capacity: int) -> None:
         """Change capacity now.  Units above the new capacity finish their current user first."""

@@ -7,7 +7,7 @@ computes a KPI; everything is appended to ``world.log``.
 from __future__ import annotations
 
 import numpy as np
-from simpy.events import Timeout
+from simpy.events import NORMAL, Timeout
 
 from sim.facilities import DAY, next_opening_many
 from sim.levers import DEFER, DEFERRED_RETURN, EV, decide, defer, settle, tele_ecg
@@ -32,6 +32,19 @@ SELF, REFERRAL, AMBULANCE, DOWN_REFERRAL, AFTER_RENEGE = 0, 1, 2, 3, 4
 ARRIVAL_TICK = 60.0
 
 
+class Wake:
+    """A timeout for patient journeys: what ``simpy.Timeout`` does for a :class:`Journey`,
+    as a slotted object (no instance dict), since a county run creates ~2 per patient."""
+
+    __slots__ = ("callbacks", "_value", "_ok")
+
+    def __init__(self, env, delay: float):
+        self.callbacks = []
+        self._value = None
+        self._ok = True
+        env.schedule(self, NORMAL, delay)
+
+
 class Journey:
     """A light process: drives a patient generator on SimPy events.
 
@@ -44,7 +57,7 @@ class Journey:
 
     def __init__(self, env, gen, delay: float):
         self.gen = gen
-        t = Timeout(env, delay)
+        t = Wake(env, delay)
         t.callbacks.append(self._resume)
 
     def _resume(self, event) -> None:
@@ -199,17 +212,18 @@ def care(w, pid, v, c, a, s, mode):
             s, mode = nxt, AFTER_RENEGE
             continue
         log.v_start[row] = env._now
-        yield Timeout(env, w.consult[c][site.tier] * a[A_CONSULT])
+        yield Wake(env, w.consult[c][site.tier] * a[A_CONSULT])
         pool.release()
         mask = 0
         for m in tests:
             eq = site.equipment[m]
             if not eq.try_acquire():
                 yield eq.request(prio)
-            yield Timeout(env, w.test_minutes[m])
+            yield Wake(env, w.test_minutes[m])
             eq.release()
             mask |= TEST_BIT[m]
-        log.v_tests[row] = mask
+        if mask:
+            log.v_tests[row] = mask
         if emergency:
             # first contact at a site that cannot give definitive care: ECG, maybe
             # thrombolysis, stabilise, then transfer
