@@ -7,7 +7,7 @@ computes a KPI; everything is appended to ``world.log``.
 from __future__ import annotations
 
 import numpy as np
-from simpy.events import NORMAL, Timeout
+from simpy.events import NORMAL
 
 from sim.facilities import DAY, next_opening_many
 from sim.levers import DEFER, DEFERRED_RETURN, EV, decide, defer, settle, tele_ecg
