@@ -167,22 +167,81 @@ def compose(overrides: Sequence[str] = (), config_dir: str | Path | None = None,
             node = hydra_compose(config_name=config_name, overrides=[str(o) for o in overrides])
     except ConfigError:
         raise
+    except RecursionError:
+        raise ConfigError("overrides: a value is nested far more deeply than any key of the schema") from None
     except Exception as exc:
-        raise ConfigError(_hydra_message(exc)) from None
+        raise ConfigError(_hydra_message(exc, overrides)) from None
     return to_config(node)
 
 
-def _hydra_message(exc: BaseException) -> str:
+def _missing_option(text: str, overrides: Sequence[str]) -> str | None:
+    """Hydra's "Could not find 'network/nosuch'" with its list of options, as one line."""
+    import re
+
+    m = re.search(r"Could not find '([^']+)/([^'/]+)'", text)
+    if not m:
+        return None
+    group, option = m.group(1), m.group(2)
+    options: list[str] = []
+    lines = text.splitlines()
+    for i, ln in enumerate(lines):
+        if ln.startswith("Available options in"):
+            for opt in lines[i + 1:]:
+                if not opt.startswith("\t") or "provider=" in opt:
+                    break
+                options.append(opt.strip())
+    if not options:
+        folder = SCENARIOS_DIR / group
+        options = sorted(p.stem for p in folder.glob("*.yaml")) if folder.is_dir() else []
+    avail = f"; available: {', '.join(options)}" if options else ""
+    if len(option) > 40:
+        option = option[:30] + "..."
+    return f"{group}={option}: no such {group} config{avail}"
+
+
+def _full_key_message(msg: str, overrides: Sequence[str]) -> str:
+    """OmegaConf names a key inside a list element only by its leaf (``first_day: ...``): put
+    the override's key and the element's index in front (``levers.expert.teams[0].first_day``)."""
+    key, _, rest = msg.partition(": ")
+    if not rest or "." in key or "[" in key:
+        return msg
+    try:
+        from hydra.core.override_parser.overrides_parser import OverridesParser
+
+        parsed = OverridesParser.create().parse_overrides([str(o) for o in overrides])
+    except Exception:
+        return msg
+    for ov in parsed:
+        try:
+            value = ov.value()
+        except Exception:
+            continue
+        if isinstance(value, list):
+            for i, item in enumerate(value):
+                if isinstance(item, dict) and key in item:
+                    return f"{ov.key_or_group}[{i}].{key}: {rest}"
+        elif isinstance(value, dict) and key in value:
+            return f"{ov.key_or_group}.{key}: {rest}"
+    return msg
+
+
+def _hydra_message(exc: BaseException, overrides: Sequence[str] = ()) -> str:
+    from sim.config import _omegaconf_message, yaml_error_message
+
+    msg = yaml_error_message(exc)
+    if msg:
+        return msg
+    missing = _missing_option(str(exc), overrides)
+    if missing:
+        return missing
     # an omegaconf error in the chain names the full key: "run.horizon_days: Value 'abc' of
     # type 'str' could not be converted to Float" says both where and what
     e: BaseException | None = exc
     for _ in range(8):
         if e is None:
             break
-        key = getattr(e, "full_key", None)
-        text = str(e).strip().splitlines()
-        if key and text:
-            return f"{key}: {text[0]}"
+        if getattr(e, "full_key", None) and str(e).strip():
+            return _full_key_message(_omegaconf_message(e), overrides)
         e = e.__cause__ or e.__context__
     msgs = []
     e = exc

@@ -18,6 +18,7 @@ import hydra
 from omegaconf import DictConfig
 
 from sim.config import ConfigError, register_configs, to_config
+from sim.experiment import default_jobs
 
 __all__ = ["main", "format_kpis"]
 
@@ -107,17 +108,174 @@ def _study(cfg, overrides: list[str]) -> None:
         sys.exit(1)
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Validate the overrides with one clear line on error, then hand over to Hydra."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if not any(a.startswith("-") for a in argv) and not any("," in a for a in argv):
-        from sim import compose
+#: Hydra's own command-line flags: name -> (short form, takes a value).
+_FLAGS = {
+    "--help": ("-h", False), "--hydra-help": ("", False), "--version": ("", False),
+    "--cfg": ("-c", True), "--resolve": ("", False), "--package": ("-p", True), "--run": ("-r", False),
+    "--multirun": ("-m", False), "--shell-completion": ("-sc", False), "--config-path": ("-cp", True),
+    "--config-name": ("-cn", True), "--config-dir": ("-cd", True), "--experimental-rerun": ("", True),
+    "--info": ("-i", False),
+}
+_SHORT = {short: long for long, (short, _) in _FLAGS.items() if short}
+#: flags after which no config is composed (they print something about Hydra itself).
+_NO_COMPOSE = ("--hydra-help", "--version", "--shell-completion", "--info", "--experimental-rerun")
+#: at most this many combinations of a sweep are composed to validate it before any job runs.
+MAX_VALIDATED_JOBS = 64
 
+
+def _split_argv(argv: list[str]) -> tuple[dict[str, str | None], list[str]]:
+    """Hydra flags (long names, with their values) and the overrides; an unknown flag is a
+    :class:`ConfigError`."""
+    flags: dict[str, str | None] = {}
+    overrides: list[str] = []
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if a.startswith("-") and not a.startswith("--") and a not in _SHORT and len(a) > 1 and "=" not in a:
+            raise ConfigError(f"{a}: unknown option (see python -m sim --help)")
+        if a.startswith("-"):
+            name, eq, value = a.partition("=")
+            name = _SHORT.get(name, name)
+            if name not in _FLAGS:
+                raise ConfigError(f"{name}: unknown option (see python -m sim --help)")
+            takes = _FLAGS[name][1]
+            if takes and not eq:
+                if name == "--cfg" and (i + 1 >= len(argv) or argv[i + 1] not in ("job", "hydra", "all")):
+                    raise ConfigError("--cfg: needs one of job, hydra, all (e.g. --cfg job)")
+                if i + 1 >= len(argv):
+                    raise ConfigError(f"{name}: needs a value")
+                value = argv[i + 1]
+                i += 1
+            flags[name] = value if takes else None
+        else:
+            overrides.append(a)
+        i += 1
+    return flags, overrides
+
+
+def _expand(overrides: list[str]) -> tuple[list[list[str]], bool]:
+    """Parse the overrides as Hydra does; a sweep (``a=1,2``, ``range(..)``, ``choice(..)``)
+    becomes its combinations.  Returns (combinations, whether any override was a sweep)."""
+    import itertools
+
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    parser = OverridesParser.create()
+    parsed = []
+    for o in overrides:
         try:
-            compose(argv)
-        except ConfigError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            sys.exit(2)
+            parsed.extend(parser.parse_overrides([o]))
+        except Exception as exc:
+            problem = " ".join(str(exc).split()).split(" See https://", 1)[0]
+            raise ConfigError(f"{o}: not a valid override ({problem}); write key=value, "
+                              "quoting values with spaces or brackets") from None
+    choices: list[list[str]] = []
+    sweep = False
+    for ov in parsed:
+        if ov.is_sweep_override():
+            sweep = True
+            try:
+                values = list(ov.sweep_string_iterator())
+            except Exception:  # e.g. a glob over a config group: Hydra expands it itself
+                choices.append([ov.input_line])
+                continue
+            prefix = ov.get_key_element()
+            choices.append([f"{prefix}={v}" for v in values])
+        else:
+            choices.append([ov.input_line])
+    combos = [list(c) for c in itertools.islice(itertools.product(*choices), MAX_VALIDATED_JOBS)]
+    return combos or [[]], sweep
+
+
+def _validate_cli(flags: dict[str, str | None], overrides: list[str]) -> None:
+    """Compose every job the command line asks for, so that any mistake is one clear line
+    before Hydra starts (and before any job of a sweep runs)."""
+    from sim import SCENARIOS_DIR, compose
+
+    if any(f in flags for f in _NO_COMPOSE):
+        return
+    extra: list[str] = []
+    config_dir: Path | None = None
+    if "--config-dir" in flags:
+        d = Path(str(flags["--config-dir"])).expanduser()
+        if not d.is_dir():
+            raise ConfigError(f"--config-dir: {d} is not a folder")
+        extra.append(f"hydra.searchpath=[file://{d.resolve()}]")
+    if "--config-path" in flags:
+        config_dir = Path(str(flags["--config-path"])).expanduser()
+        if not config_dir.is_absolute():
+            config_dir = (Path(__file__).resolve().parent / config_dir).resolve()
+        if not config_dir.is_dir():
+            raise ConfigError(f"--config-path: {config_dir} is not a folder")
+    config_name = str(flags.get("--config-name") or "config")
+    if not (config_dir or SCENARIOS_DIR).joinpath(f"{config_name}.yaml").exists() and "--config-name" in flags:
+        raise ConfigError(f"--config-name: no {config_name}.yaml in {config_dir or SCENARIOS_DIR}")
+    combos, sweep = _expand(overrides)
+    if sweep and "--multirun" not in flags:
+        first = next(o for o in overrides if "," in o or "(" in o)
+        raise ConfigError(f"{first}: several values are a sweep; add --multirun to run each of them")
+    for combo in combos:
+        cfg = compose([*combo, *extra], config_dir=config_dir, config_name=config_name)
+        if "--cfg" not in flags:
+            from sim.sizing import check_fits
+
+            check_fits(cfg, jobs=cfg.run.jobs or default_jobs(),
+                       keep_in_memory=False if cfg.study.scenarios else None,
+                       scenarios=max(1, len(cfg.study.scenarios)))
+
+
+def usage() -> str:
+    """The short ``--help`` page: what to run, the config groups and their options, examples."""
+    from sim import SCENARIOS_DIR
+
+    groups = sorted(p for p in SCENARIOS_DIR.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+    width = max(len(g.name) for g in groups)
+    import textwrap
+
+    rows = []
+    for g in groups:
+        options = ", ".join(sorted(q.stem for q in g.glob("*.yaml")))
+        rows.extend(textwrap.wrap(options, 96, initial_indent=f"  {g.name:<{width}}  ",
+                                  subsequent_indent=" " * (width + 4)))
+    return "\n".join([
+        "usage: python -m sim [group=option ...] [key=value ...] [--multirun] [--cfg job]",
+        "",
+        "Simulates patient flow in a county medical community (县域医共体) and writes a run folder",
+        "(or, with study=<name>, a study folder with the comparison and the policy brief).",
+        "",
+        "Config groups and their options (files under scenarios/<group>/):",
+        *rows,
+        "",
+        "Every key of the schema can be set on the command line; the schema, with the meaning of",
+        "each key, is sim/config.py, and docs/model.md describes the model.",
+        "",
+        "Examples:",
+        "  python -m sim network=xianghe run.replications=5 run.horizon_days=90",
+        "  python -m sim study=demo run.replications=8          # baseline vs alternatives, with a brief",
+        "  python -m sim --multirun network=toy,xianghe run.seed=1,2",
+        "",
+        "Other options:",
+        "  --cfg job       print the composed config and exit (--cfg all: with Hydra's own settings)",
+        "  --multirun, -m  run a sweep (comma-separated values, range(...), choice(...))",
+        "  --config-dir D  add a folder of your own configs (e.g. D/network/mycounty.yaml)",
+        "  --hydra-help    Hydra's own help",
+        "",
+        "A mistake in a config prints one line naming the key and exits with code 2.",
+    ])
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Validate the command line with one clear line on error, then hand over to Hydra."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        flags, overrides = _split_argv(argv)
+        if "--help" in flags:
+            print(usage())
+            return
+        _validate_cli(flags, overrides)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
     sys.argv = [sys.argv[0], *argv]
     _app()
 

@@ -46,12 +46,19 @@ __all__ = [
     "Config",
     "TIERS",
     "MODALITIES",
+    "SPECIALTIES",
+    "warn",
     "register_configs",
     "to_config",
     "validate",
 ]
 
 TIERS = (0, 1, 2, 3)
+#: Doctor kinds (``Facility.doctors`` keys, ``Condition.specialty``, expert teams' specialty):
+#: general practice, the emergency department, and the lead hospitals' specialties.  A name
+#: outside this list is a typo, refused when the config is composed.
+SPECIALTIES = ("general", "emergency", "cardiology", "neurology", "surgery", "ortho", "obstetrics",
+               "paediatrics", "oncology", "rehab", "ent", "eye", "dental", "tcm")
 #: Diagnostic modalities a site may acquire and/or read.  ``cathlab`` is the PCI suite of
 #: a chest-pain centre (胸痛中心); ``ct`` is also the stroke centre's scanner.
 MODALITIES = ("ecg", "xray", "ct", "lab", "cathlab")
@@ -59,8 +66,49 @@ FACILITY_KINDS = ("township", "community", "lead", "tertiary")
 DISTRIBUTIONS = ("lognormal", "exponential", "gamma", "fixed")
 
 
+#: longest message a :class:`ConfigError` carries; longer values inside it are shortened.
+_MAX_MESSAGE = 400
+_MAX_TOKEN = 60
+
+
+def shorten(text: str, limit: int = _MAX_MESSAGE) -> str:
+    """One line of at most ``limit`` characters: newlines folded, over-long tokens cut.
+
+    >>> shorten("a: " + "x" * 500)[:12], len(shorten("a: " + "x" * 500)) < 100
+    ('a: xxxxxxxxx', True)
+    """
+    words = " ".join(str(text).split()).split(" ")
+    out = []
+    for w in words:
+        if len(w) > _MAX_TOKEN and not (w.startswith("/") and len(w) <= 250):  # keep file paths
+            w = f"{w[:_MAX_TOKEN - 20]}...({len(w)} chars)"
+        out.append(w)
+    line = " ".join(out)
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
 class ConfigError(ValueError):
-    """A user mistake in a config: one line naming the key and what is wrong."""
+    """A user mistake in a config: one line naming the key and what is wrong.
+
+    The message is folded to one line and long values in it are shortened, so that an error
+    never echoes a value thousands of characters long.
+    """
+
+    def __init__(self, message: object = "") -> None:
+        super().__init__(shorten(str(message)))
+
+
+_WARNED: set[str] = set()
+
+
+def warn(key: str, message: str) -> None:
+    """One line on stderr about a value that is unusual but not wrong (once per process)."""
+    import sys
+
+    line = shorten(f"warning: {key}: {message}")
+    if line not in _WARNED:
+        _WARNED.add(line)
+        print(line, file=sys.stderr)
 
 
 @dataclass
@@ -182,8 +230,8 @@ class Condition:
     consult_dist: str = "lognormal"
     admit_prob: float = 0.0
     los_days: Dist = field(default_factory=lambda: Dist("lognormal", 7.0, 0.7))
-    emergency: bool = False
-    #: queue priority, 0 = most urgent.
+    #: queue priority, 0 = most urgent (an emergency: seen first, never balks, and referred up
+    #: by 120 ambulance when the first site cannot manage it).
     priority: int = 2
     #: share of episodes that call 120 (the rest present themselves).
     ambulance_prob: float = 0.0
@@ -558,11 +606,148 @@ def to_config(cfg: Any) -> Config:
             out = OmegaConf.to_object(cfg)
         except ConfigError:
             raise
+        except RecursionError:
+            raise ConfigError(f"{_deep_key(cfg)}: nested far more deeply than any key of the schema") from None
         except Exception as exc:  # omegaconf errors carry the key in their message
-            raise ConfigError(_omegaconf_message(exc)) from None
+            msg = _omegaconf_message(exc)
+            leaf, _, rest = msg.partition(": ")
+            if rest and "." not in leaf and "[" not in leaf and leaf not in _type_hints(Config):
+                # OmegaConf names a key inside a list element by its leaf only
+                found = _locate_leaf(Config, _plain(cfg), "", leaf)
+                if found:
+                    msg = f"{found.rstrip('?')}: {rest}"
+            if not getattr(exc, "full_key", None) and ":" not in msg.split(" ", 1)[0]:
+                where = _shape_mismatch(Config, _plain(cfg), "")
+                if where:
+                    msg = f"{where[0]}: {where[1]} ({msg})"
+            raise ConfigError(msg) from None
     _reject_unknown_keys(out, "")
     validate(out)
     return out
+
+
+def _plain(node: Any) -> Any:
+    from omegaconf import OmegaConf
+
+    try:
+        return OmegaConf.to_container(node) if OmegaConf.is_config(node) else node
+    except Exception:
+        return None
+
+
+def _locate_leaf(hint: Any, value: Any, path: str, leaf: str, in_list: bool = False) -> str | None:
+    """The full key of field ``leaf`` inside a list element of the schema whose value does not
+    have the declared kind (else the first such field)."""
+    import dataclasses
+    import types
+    import typing
+
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        hint, origin = (args[0], typing.get_origin(args[0])) if args else (hint, origin)
+    first: str | None = None
+    if dataclasses.is_dataclass(hint) and isinstance(value, dict):
+        hints = _type_hints(hint)  # type: ignore[arg-type]
+        if in_list and leaf in value and leaf in hints:
+            want = hints[leaf]
+            v = value[leaf]
+            kinds = {int: (int,), float: (int, float), str: (str,), bool: (bool,)}.get(want)
+            if kinds is not None and (not isinstance(v, kinds) or (want is not bool and isinstance(v, bool))):
+                return f"{path}.{leaf}"
+            first = f"{path}.{leaf}"
+        for k, v in value.items():
+            if k in hints:
+                found = _locate_leaf(hints[k], v, f"{path}.{k}" if path else str(k), leaf, False)
+                if found and not found.endswith("?"):
+                    return found
+                first = first or (found[:-1] if found else None)
+    elif origin is list and isinstance(value, list):
+        (item,) = typing.get_args(hint)
+        for i, v in enumerate(value):
+            found = _locate_leaf(item, v, f"{path}[{i}]", leaf, True)
+            if found and not found.endswith("?"):
+                return found
+            first = first or (found[:-1] if found else None)
+    elif origin is dict and isinstance(value, dict):
+        _, item = typing.get_args(hint)
+        for k, v in value.items():
+            found = _locate_leaf(item, v, f"{path}.{k}", leaf, False)
+            if found and not found.endswith("?"):
+                return found
+            first = first or (found[:-1] if found else None)
+    return f"{first}?" if first else None
+
+
+def _shape_mismatch(hint: Any, value: Any, path: str) -> tuple[str, str] | None:
+    """The first key where a mapping stands for a list or a list for a mapping (OmegaConf's
+    merge names no key for that), with what was expected."""
+    import dataclasses
+    import types
+    import typing
+
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        if value is None or not args:
+            return None
+        hint, origin = args[0], typing.get_origin(args[0])
+    key = path or "config"
+    if dataclasses.is_dataclass(hint):
+        if not isinstance(value, dict):
+            return (key, f"must be a mapping of {hint.__name__} keys, got {type(value).__name__}")
+        hints = _type_hints(hint)  # type: ignore[arg-type]
+        for k, v in value.items():
+            if k in hints:
+                found = _shape_mismatch(hints[k], v, f"{path}.{k}" if path else str(k))
+                if found:
+                    return found
+        return None
+    if origin is list:
+        if not isinstance(value, list):
+            return (key, f"must be a list, got {type(value).__name__}")
+        (item,) = typing.get_args(hint)
+        for i, v in enumerate(value):
+            found = _shape_mismatch(item, v, f"{key}[{i}]")
+            if found:
+                return found
+        return None
+    if origin is dict:
+        if not isinstance(value, dict):
+            return (key, f"must be a mapping, got {type(value).__name__}")
+        _, item = typing.get_args(hint)
+        for k, v in value.items():
+            found = _shape_mismatch(item, v, f"{key}.{k}")
+            if found:
+                return found
+        return None
+    if isinstance(value, (dict, list)):
+        return (key, f"must be a single value, got a {'mapping' if isinstance(value, dict) else 'list'}")
+    return None
+
+
+def _deep_key(node: Any, limit: int = 12) -> str:
+    """The first key path of ``node`` that goes deeper than ``limit`` levels (iteratively: the
+    node may be too deep for recursion), shortened."""
+    from omegaconf import DictConfig, ListConfig
+
+    stack: list[tuple[Any, list[str]]] = [(node, [])]
+    while stack:
+        cur, path = stack.pop()
+        if len(path) > limit:
+            return ".".join(path[:limit]) + "..."
+        try:
+            if isinstance(cur, (dict, DictConfig)):
+                items = [(str(k), cur._get_node(k) if isinstance(cur, DictConfig) else cur[k]) for k in cur.keys()]
+            elif isinstance(cur, (list, ListConfig)):
+                items = [(f"[{i}]", cur._get_node(i) if isinstance(cur, ListConfig) else v) for i, v in enumerate(cur)]
+            else:
+                continue
+        except Exception:
+            continue
+        for k, v in items:
+            stack.append((v, [*path, k]))
+    return "config"
 
 
 def _reject_unknown_keys(obj: Any, path: str) -> None:
@@ -586,13 +771,76 @@ def _reject_unknown_keys(obj: Any, path: str) -> None:
                 _reject_unknown_keys(v, f"{path[:-1]}[{i}].")
 
 
-def _omegaconf_message(exc: Exception) -> str:
-    msg = str(exc).strip().splitlines()
-    first = msg[0] if msg else type(exc).__name__
-    key = getattr(exc, "full_key", None)
-    if key and key not in first:
+def _omegaconf_message(exc: BaseException) -> str:
+    """One line from an OmegaConf error: the full dotted key, then the first line of the
+    problem.  OmegaConf reports keys inside lists of structured nodes (``teams[0]``) relative
+    to the list element; its message then carries the full key on a ``full_key:`` line."""
+    lines = [ln.strip() for ln in str(exc).strip().splitlines() if ln.strip()]
+    first = lines[0] if lines else type(exc).__name__
+    key = getattr(exc, "full_key", None) or ""
+    for ln in lines[1:]:
+        if ln.startswith("full_key:"):
+            full = ln.split(":", 1)[1].strip()
+            if len(full) > len(key):
+                key = full
+    if key:
+        # OmegaConf writes a leaf's key first ("first_day: Value 'x' ..."): keep the full key only
+        leaf = key.rsplit(".", 1)[-1].split("[", 1)[0]
+        for prefix in (f"{key}:", f"{leaf}:"):
+            if first.startswith(prefix):
+                first = first[len(prefix):].strip()
+                break
         first = f"{key}: {first}"
     return first
+
+
+def yaml_error_message(exc: BaseException) -> str | None:
+    """One line for a YAML error in the chain of ``exc``: the file, the line and the problem
+    (a duplicate key names the key), or None when the chain holds no YAML error.
+
+    >>> import yaml
+    >>> try:
+    ...     yaml.safe_load("a: 1\\nb: [1, 2\\n")
+    ... except yaml.YAMLError as exc:
+    ...     print(yaml_error_message(exc))
+    <text>, line 3: expected ',' or ']', but got '<stream end>' (in the flow sequence at line 2)
+    """
+    import os
+
+    import yaml
+
+    e: BaseException | None = exc
+    for _ in range(10):
+        if e is None:
+            return None
+        if isinstance(e, yaml.MarkedYAMLError):
+            break
+        e = e.__cause__ or e.__context__
+    else:
+        return None
+    assert isinstance(e, yaml.MarkedYAMLError)
+    mark = e.problem_mark or e.context_mark
+    name = getattr(mark, "name", "") or "<text>"
+    if name.startswith("<"):
+        name = "<text>"
+    else:
+        try:
+            rel = os.path.relpath(name)
+            name = rel if not rel.startswith("..") else name
+        except ValueError:  # pragma: no cover - another drive on Windows
+            pass
+    line = mark.line + 1 if mark is not None else 0
+    problem = (e.problem or "").strip()
+    if problem.startswith("found duplicate key"):
+        dup = problem[len("found duplicate key"):].strip()
+        problem = f"duplicate key {dup!r}"
+    context = (e.context or "").strip()
+    where = ""
+    if e.context_mark is not None and context:
+        thing = context.replace("while parsing ", "").replace("while constructing ", "").replace("while scanning ", "")
+        thing = thing.replace("a ", "the ", 1) if thing.startswith("a ") else thing
+        where = f" (in {thing} at line {e.context_mark.line + 1})"
+    return f"{name}, line {line}: {problem or context or type(e).__name__}{where}"
 
 
 # --------------------------------------------------------------------------- validation
@@ -632,12 +880,162 @@ def _tier_list(values: list[float], key: str, nonneg: bool = True) -> None:
             _check(not math.isnan(v) and not math.isinf(v), f"{key}[{i}]", f"must be finite, got {v!r}")
 
 
+#: Ranges of numbers, declared once per schema field: (class, field) -> (low, high, why).
+#: For a list or dict field the range applies to every element.  Every other number only has
+#: to be finite (see :func:`check_numbers`); the semantic checks below add what a range cannot.
+BOUNDS: dict[tuple[str, str], tuple[float, float, str]] = {
+    ("Village", "population"): (0, 10_000_000, "more people than any village or subdistrict"),
+    ("Village", "clinic_doctors"): (0, 1_000, "more doctors than any village clinic"),
+    ("Village", "x_km"): (-5_000, 5_000, "km from the map origin: China spans about 5,000 km"),
+    ("Village", "y_km"): (-5_000, 5_000, "km from the map origin: China spans about 5,000 km"),
+    ("Facility", "x_km"): (-5_000, 5_000, "km from the map origin: China spans about 5,000 km"),
+    ("Facility", "y_km"): (-5_000, 5_000, "km from the map origin: China spans about 5,000 km"),
+    ("Facility", "doctors"): (0, 100_000, "more doctors than any hospital"),
+    ("Facility", "night_doctors"): (0, 100_000, "more doctors than any hospital"),
+    ("Facility", "beds"): (0, 100_000, "more beds than any hospital"),
+    ("Facility", "initial_queue"): (0, 100_000, "more patients waiting than any clinic"),
+    ("Facility", "ambulances"): (0, 10_000, "more ambulances than any city"),
+    ("Facility", "equipment_units"): (0, 10_000, "more units than any hospital"),
+    ("NetworkConfig", "road_speed_kmh"): (0, 300, "faster than any road"),
+    ("NetworkConfig", "detour_factor"): (1, 100, "road distance / straight-line distance"),
+    ("NetworkConfig", "clinic_access_minutes"): (0, 24 * 60, "minutes"),
+    ("Road", "minutes"): (0, 7 * 24 * 60, "a road of more than a week"),
+    ("Condition", "incidence_per_1000"): (0, 100_000, "episodes per 1,000 people per year (100 per person)"),
+    ("Condition", "consult_minutes"): (0, 24 * 60, "a consultation of more than a day"),
+    ("Dist", "mean"): (0, 1_000_000, "far longer than any stay or service"),
+    ("Dist", "cv"): (0, 100, "coefficient of variation"),
+    ("Behaviour", "balk_queue"): (0, 1_000_000, "patients"),
+    ("RunConfig", "horizon_days"): (0, 36_500, "days (100 years)"),
+    ("RunConfig", "warmup_days"): (0, 36_500, "days (100 years)"),
+    ("RunConfig", "replications"): (1, 100_000, "replications"),
+    ("RunConfig", "jobs"): (0, 4_096, "worker processes"),
+    ("RunConfig", "seed"): (0, 2**63 - 1, "a seed"),
+    ("RestructureConfig", "capital_saved"): (0, 1e12, "CNY"),
+    ("RestructureConfig", "cost_per_doctor_year"): (0, 1e9, "CNY a year"),
+    ("RestructureConfig", "cost_per_bed_year"): (0, 1e9, "CNY a year"),
+    ("Prices", "tests"): (0, 1e9, "CNY"),
+    ("Prices", "ambulance_trip"): (0, 1e9, "CNY"),
+    ("Prices", "travel_per_hour"): (0, 1e9, "CNY"),
+}
+#: names that become folder names (scenarios, studies): plain and short.
+NAME_MAX = 100
+_TEXT_MAX = 20_000
+_INT_MAX = 2**63 - 1
+
+
+def check_name(name: object, key: str) -> None:
+    """A scenario or study name: it becomes a folder, so plain, short and printable.
+
+    >>> check_name("weekly_experts", "scenario")
+    >>> check_name("a" * 300, "scenario")
+    Traceback (most recent call last):
+    ...
+    sim.config.ConfigError: scenario: must be at most 100 characters, got 300
+    """
+    _check(isinstance(name, str) and bool(name), key, f"must be a non-empty name, got {name!r}")
+    assert isinstance(name, str)
+    _check(len(name) <= NAME_MAX, key, f"must be at most {NAME_MAX} characters, got {len(name)}")
+    _check("/" not in name and "\\" not in name and ".." not in name, key,
+           f"must be a plain name (no '/', '\\' or '..'), got {name!r}")
+    _check(name.isprintable() and name.strip() == name, key,
+           f"must be printable with no leading or trailing space, got {name!r}")
+
+
+def _type_hints(cls: type) -> dict[str, Any]:
+    import typing
+
+    hints = _HINTS.get(cls)
+    if hints is None:
+        hints = _HINTS[cls] = typing.get_type_hints(cls)
+    return hints
+
+
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
+def _check_value(value: Any, hint: Any, key: str, bound: tuple[float, float, str] | None) -> None:
+    """``value`` against its declared type ``hint``: the right kind, finite, within ``bound``."""
+    import dataclasses
+    import types
+    import typing
+
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        args = typing.get_args(hint)
+        if value is None and type(None) in args:
+            return
+        hint = next(a for a in args if a is not type(None))
+        origin = typing.get_origin(hint)
+    if dataclasses.is_dataclass(hint):
+        _check(dataclasses.is_dataclass(value), key, f"must be a mapping of {hint.__name__} keys, "
+               f"got {type(value).__name__}")
+        check_numbers(value, key)
+        return
+    if origin is list:
+        _check(isinstance(value, list), key, f"must be a list, got {type(value).__name__}")
+        (item,) = typing.get_args(hint)
+        for i, v in enumerate(value):
+            _check_value(v, item, f"{key}[{i}]", bound)
+        return
+    if origin is dict:
+        _check(isinstance(value, dict), key, f"must be a mapping, got {type(value).__name__}")
+        _, item = typing.get_args(hint)
+        for k, v in value.items():
+            _check(isinstance(k, str) and 0 < len(k) <= NAME_MAX and k.isprintable(), f"{key}",
+                   f"has a key that is not a short printable name: {str(k)!r}")
+            _check_value(v, item, f"{key}.{k}", bound)
+        return
+    if hint is bool:
+        _check(isinstance(value, bool), key, f"must be true or false, got {value!r}")
+        return
+    if hint is str:
+        _check(isinstance(value, str), key, f"must be text, got {type(value).__name__}")
+        _check(len(value) <= _TEXT_MAX, key, f"is {len(value)} characters long (at most {_TEXT_MAX:,})")
+        return
+    if hint in (int, float):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        _check(ok, key, f"must be a number, got {type(value).__name__} {value!r}")
+        if hint is int:
+            _check(isinstance(value, int), key, f"must be a whole number, got {value!r}")
+        _check(math.isfinite(value), key, f"must be a finite number, got {value!r}")
+        if bound is None and hint is int:
+            _check(abs(value) <= _INT_MAX, key, f"is too large ({value:.3g})")
+        if bound is not None:
+            lo, hi, why = bound
+            shown = repr(value) if abs(value) < 1e6 else f"{value:.3g}"
+            _check(value >= lo, key, f"must be >= {lo:g}, got {shown}")
+            top = f"{hi:,.0f}" if float(hi).is_integer() and hi < 1e13 else f"{hi:.3g}"
+            _check(value <= hi, key, f"must be <= {top} ({why}), got {shown}")
+
+
+def check_numbers(obj: Any, path: str = "") -> None:
+    """One rule for every value of the schema: each has its declared kind, every number is
+    finite, and numbers with a declared range (:data:`BOUNDS`) are inside it.
+
+    Runs before the semantic checks, so that those can rely on finite numbers of the right
+    kind.  Raises :class:`ConfigError` naming the full dotted key.
+
+    >>> check_numbers(Village(population=10**20), "network.villages.v1")
+    Traceback (most recent call last):
+    ...
+    sim.config.ConfigError: network.villages.v1.population: must be <= 10,000,000 (more people than any village or subdistrict), got 1e+20
+    """
+    import dataclasses
+
+    cls = type(obj)
+    hints = _type_hints(cls)
+    for f in dataclasses.fields(obj):
+        key = f"{path}.{f.name}" if path else f.name
+        _check_value(getattr(obj, f.name), hints[f.name], key, BOUNDS.get((cls.__name__, f.name)))
+
+
 def validate(cfg: Config) -> None:
     """Semantic checks that a type system cannot express.  Raises :class:`ConfigError`.
 
     The network's graph-level checks (every village reaches a tier-1 and a tier-2 site, ...)
     run when the graph is built, in :func:`sim.network.build_graph`.
     """
+    check_numbers(cfg)
     r = cfg.run
     _check(r.horizon_days > 0 and math.isfinite(r.horizon_days), "run.horizon_days",
            f"must be > 0, got {r.horizon_days!r}")
@@ -647,8 +1045,7 @@ def validate(cfg: Config) -> None:
     _check(r.replications >= 1, "run.replications", f"must be >= 1, got {r.replications}")
     _check(r.seed >= 0, "run.seed", f"must be >= 0, got {r.seed}")
     _check(r.jobs >= 0, "run.jobs", f"must be >= 0 (0 = all cores), got {r.jobs}")
-    _check(bool(cfg.scenario) and "/" not in cfg.scenario and ".." not in cfg.scenario,
-           "scenario", f"must be a plain name (no '/' or '..'), got {cfg.scenario!r}")
+    check_name(cfg.scenario, "scenario")
 
     _check(cfg.executor.kind in ("local", "dask"), "executor.kind",
            f"must be local or dask, got {cfg.executor.kind!r}")
@@ -657,8 +1054,9 @@ def validate(cfg: Config) -> None:
         _check(st.baseline in st.scenarios, "study.baseline",
                f"names {st.baseline!r}, which is not one of study.scenarios ({', '.join(st.scenarios)})")
         for name in st.scenarios:
-            _check(bool(name) and "/" not in name and ".." not in name, f"study.scenarios.{name}",
-                   "a scenario name must be a plain name (no '/' or '..')")
+            check_name(name, f"study.scenarios.{name}")
+        if st.name:
+            check_name(st.name, "study.name")
     elif st.name:
         raise ConfigError("study.scenarios: the study has no scenarios (an empty study)")
 
@@ -678,8 +1076,15 @@ def validate(cfg: Config) -> None:
         _check(f.tier in (1, 2, 3), f"{key}.tier", f"must be 1, 2 or 3, got {f.tier}")
         expected = {"township": 1, "community": 1, "lead": 2, "tertiary": 3}[f.kind]
         _check(f.tier == expected, f"{key}.tier", f"a {f.kind} is tier {expected}, got {f.tier}")
-        for kind, count in list(f.doctors.items()) + list(f.night_doctors.items()):
-            _check(count is not None and count >= 0, f"{key}.doctors.{kind}", f"must be >= 0, got {count}")
+        for field_name in ("doctors", "night_doctors"):
+            for kind in getattr(f, field_name):
+                _check(kind in SPECIALTIES, f"{key}.{field_name}.{kind}",
+                       f"unknown doctor kind (known: {', '.join(SPECIALTIES)})")
+        day_doctors = sum(f.doctors.values())
+        if f.tier == 2 and not f.closed:
+            _check(day_doctors > 0, f"{key}.doctors", "a lead hospital with no doctors at all cannot run")
+        elif f.tier == 1 and not f.closed and day_doctors == 0:
+            warn(f"{key}.doctors", "an open centre with no day doctors: it will refer or turn away every patient")
         _check(f.beds >= 0, f"{key}.beds", f"must be >= 0, got {f.beds}")
         _prob(f.initial_bed_occupancy, f"{key}.initial_bed_occupancy")
         _check(f.initial_queue >= 0, f"{key}.initial_queue", f"must be >= 0, got {f.initial_queue}")
@@ -718,6 +1123,8 @@ def validate(cfg: Config) -> None:
         key = f"care.conditions.{cid}"
         _finite_nonneg(cond.incidence_per_1000, f"{key}.incidence_per_1000")
         _check(cond.min_tier in TIERS, f"{key}.min_tier", f"must be 0, 1, 2 or 3, got {cond.min_tier}")
+        _check(cond.specialty in SPECIALTIES, f"{key}.specialty",
+               f"unknown doctor kind {cond.specialty!r} (known: {', '.join(SPECIALTIES)})")
         for m in cond.diagnostics:
             _check(m in MODALITIES and m != "cathlab", f"{key}.diagnostics",
                    f"unknown diagnostic {m!r} (known: ecg, xray, ct, lab)")

@@ -43,7 +43,7 @@ import numpy as np
 import simpy
 from simpy.events import PENDING
 
-from sim.config import MODALITIES, Config, ConfigError, Dist, _check, _dist, _finite_nonneg, _prob
+from sim.config import MODALITIES, SPECIALTIES, Config, ConfigError, Dist, _check, _dist, _finite_nonneg, _prob
 from sim.facilities import DAY, Pool, Site
 from sim.patients import A_MDT, A_RESULT, A_SKILL, A_SPREAD, A_TOLERANCE, dist_multipliers
 from sim.records import LEVER_EVENT, TEST_BIT
@@ -157,13 +157,16 @@ def validate_levers(cfg: Config) -> None:
                 _check(any(c.specialty == t.specialty and c.pathway == "outpatient" for c in conds.values()),
                        f"{key}.specialty", f"no outpatient condition has specialty {t.specialty!r}; "
                        "list the covered conditions in conditions")
+    for i, t in enumerate(ex.teams):  # names are checked even while the lever is off
+        _check(t.specialty in SPECIALTIES or not t.specialty, f"levers.expert.teams[{i}].specialty",
+               f"unknown doctor kind {t.specialty!r} (known: {', '.join(SPECIALTIES)})")
     rm = lv.remote
+    for i, m in enumerate(rm.modalities):
+        _check(m in REMOTE_MODALITIES, f"levers.remote.modalities[{i}]",
+               f"unknown modality {m!r} (known: {', '.join(REMOTE_MODALITIES)})")
     if rm.enabled:
         _check(len(rm.modalities) > 0 or rm.consult.enabled, "levers.remote.modalities",
                "remote diagnosis is enabled but no modality is read remotely and remote consultation is off")
-        for m in rm.modalities:
-            _check(m in REMOTE_MODALITIES, "levers.remote.modalities",
-                   f"unknown modality {m!r} (known: {', '.join(REMOTE_MODALITIES)})")
         for s in rm.sites:
             _check(s in facs and facs[s].tier == 1, "levers.remote.sites", f"{s!r} is not a tier-1 member")
         _check(rm.readers >= 0, "levers.remote.readers", f"must be >= 0, got {rm.readers}")

@@ -14,8 +14,18 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 import sim
+
+# Property-based tests: deterministic under CI (derandomized, a fixed number of examples, no
+# example database), random locally; ``HYPOTHESIS_PROFILE=explore`` (or pytest's
+# ``--hypothesis-profile=explore``) runs ten times as many random examples by hand.
+_COMMON = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large]}
+settings.register_profile("ci", derandomize=True, database=None, max_examples=40, print_blob=True, **_COMMON)
+settings.register_profile("dev", max_examples=40, **_COMMON)
+settings.register_profile("explore", max_examples=400, **_COMMON)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
