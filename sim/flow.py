@@ -460,16 +460,20 @@ def ambulance_call(w, pid, v, c, a):
 
 
 def ambulance_transfer(w, src, dest):
-    """Inter-facility emergency transfer by the ambulance of the station nearest ``src``."""
+    """Inter-facility emergency transfer by the ambulance of the station nearest ``src``.
+
+    ``src`` may be a village clinic (site ``F + v``): it is at village ``v``'s node, so the
+    ambulance drives station -> village and village -> ``dest`` (``World.transfer_legs``)."""
     env = w.env
     st = w.stations_of_site[src]
+    to_src, leg = w.transfer_legs(src, st, dest)
     if st < 0:  # no ambulance anywhere: self transport
-        yield env.timeout(w.ftravel[src][dest])
+        yield env.timeout(leg)
         return
     pool = w.sites[st].ambulances
     yield pool.request(0)
-    yield env.timeout(w.dispatch + w.ftravel[st][src] + w.handover)
-    yield env.timeout(w.ftravel[src][dest])
+    yield env.timeout(w.dispatch + to_src + w.handover)
+    yield env.timeout(leg)
     release_later(env, pool, w.handover + w.ftravel[dest][st])
 
 

@@ -17,14 +17,14 @@ H24 = Hours(open_hour=0.0, close_hour=24.0, weekend_share=1.0)
 DAY = 1440.0
 
 
-def tiny(t1_beds: int = 1, lead_beds: int = 1) -> World:
+def tiny(t1_beds: int = 1, lead_beds: int = 1, clinic_doctors: int = 0) -> World:
     lead = Facility(kind="lead", tier=2, hours=H24, beds=lead_beds,
                     doctors={"general": 2, "emergency": 2, "cardiology": 1},
                     night_doctors={"general": 2, "emergency": 2, "cardiology": 1},
                     acquire=["ecg", "xray", "lab", "cathlab"], read=["ecg", "xray", "lab", "cathlab"], ambulances=2)
     t1 = Facility(kind="township", tier=1, lead="lead", hours=H24, doctors={"general": 2},
                   night_doctors={"general": 2}, beds=t1_beds, acquire=["xray", "lab"], read=["xray", "lab"])
-    net = NetworkConfig(name="tiny", villages={"v": Village(population=1000)},
+    net = NetworkConfig(name="tiny", villages={"v": Village(population=1000, clinic_doctors=clinic_doctors)},
                         facilities={"t1": t1, "lead": lead, "city": Facility(kind="tertiary", tier=3)},
                         roads=[Road("v", "t1", 10.0), Road("t1", "lead", 20.0), Road("lead", "city", 60.0)])
     base = sim.compose(["network=toy", "run=test"])
