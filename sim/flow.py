@@ -302,6 +302,10 @@ def admit(w, pid, c, a, s, v=-1):
     A tier-1 inpatient may deteriorate and move up to the lead hospital, holding the tier-1
     bed until a lead bed is free; a hospital inpatient referred down for a tier-1 bed keeps the
     hospital bed until that bed is free (blocking after service).
+
+    Every bed request has its admission row, opened at the request; ``admit`` is the grant,
+    from which the bed is held (for a transfer: through the journey to it), and ``discharge``
+    the release, so the rows cover exactly the bed-minutes the bed pools integrate.
     """
     env = w.env
     log = w.log
@@ -320,12 +324,12 @@ def admit(w, pid, c, a, s, v=-1):
         # a seen inpatient never reneged, so the renege uniform is free to decide deterioration
         yield env.timeout(stay / 2)
         lead = w.county.lead_of[s]
-        got = yield from wait_bed_holding(w, pid, s, lead, 1, w.max_up_wait)
+        lrow = yield from wait_bed_holding(w, pid, s, lead, 1, w.max_up_wait)
         site.beds.release()
         log.a_discharge[row] = env._now
         log.a_outcome[row] = 1
         log.p_up[pid] += 1
-        if not got:
+        if lrow < 0:
             log.lever_event(pid, s, env._now, EV["deterioration_out"])
             yield from ambulance_transfer(w, s, w.tertiary)
             vrow = log.visit(pid, w.tertiary, env._now, AMBULANCE)
@@ -338,9 +342,6 @@ def admit(w, pid, c, a, s, v=-1):
         vrow = log.visit(pid, lead, env._now, AMBULANCE)
         log.v_start[vrow] = log.v_end[vrow] = env._now
         log.v_outcome[vrow] = ADMITTED
-        lrow = log.admission(pid, lead, env._now)
-        log.a_admit[lrow] = env._now
-        log.a_outcome[lrow] = 0
         yield env.timeout(stay)
         w.sites[lead].beds.release()
         log.a_discharge[lrow] = env._now
@@ -353,12 +354,12 @@ def admit(w, pid, c, a, s, v=-1):
         hsite = w.sites[home]
         if hsite is not None and hsite.beds is not None:
             t0 = env._now
-            got = yield from wait_bed_holding(w, pid, s, home, 2, w.max_block)
+            drow = yield from wait_bed_holding(w, pid, s, home, 2, w.max_block)
             log.a_blocked[row] = env._now - t0
             site.beds.release()
             log.a_discharge[row] = env._now
             log.a_outcome[row] = 1
-            if not got:
+            if drow < 0:
                 log.lever_event(pid, s, env._now, EV["down_bed_timeout"])
                 return True  # home, with the outpatient follow-up of after_discharge
             yield from go(w, pid, home, w.site_travel(s, home, v), True)
@@ -366,9 +367,6 @@ def admit(w, pid, c, a, s, v=-1):
             vrow = log.visit(pid, home, env._now, DOWN_REFERRAL)
             log.v_start[vrow] = log.v_end[vrow] = env._now
             log.v_outcome[vrow] = ADMITTED
-            drow = log.admission(pid, home, env._now)
-            log.a_admit[drow] = env._now
-            log.a_outcome[drow] = 0
             yield env.timeout(w.down_los)
             hsite.beds.release()
             log.a_discharge[drow] = env._now
@@ -383,18 +381,29 @@ def admit(w, pid, c, a, s, v=-1):
 def wait_bed_holding(w, pid, hold, want, prio, patience):
     """Wait (at most ``patience``) for a bed at ``want`` while holding one at ``hold``.
 
+    The request opens an admission row at ``want`` (``request`` now); the row's ``admit`` is
+    the grant, since the bed is held from then on, through the transfer.  Returns the row, or
+    -1 when no bed came in time (the row's outcome is then ``no_bed``).
+
     Records a circular wait when someone holding a bed at ``want`` is at that moment waiting
     for a bed at ``hold``: the bounded waits resolve it (outward transfer or discharge home).
     """
+    log = w.log
     key = (hold, want)
     waits = w.bed_waits
     waits[key] = waits.get(key, 0) + 1
     if waits.get((want, hold), 0) > 0:
-        w.log.lever_event(pid, hold, w.env._now, EV["circular_wait"], float(want))
+        log.lever_event(pid, hold, w.env._now, EV["circular_wait"], float(want))
     beds = w.sites[want].beds
+    row = log.admission(pid, want, w.env._now)
     got = beds.try_acquire() or (yield beds.request_with_patience(prio, patience))
     waits[key] -= 1
-    return got
+    if not got:
+        log.a_outcome[row] = 2
+        return -1
+    log.a_admit[row] = w.env._now
+    log.a_outcome[row] = 0
+    return row
 
 
 def after_discharge(w, pid, v, c, a, s):
@@ -460,16 +469,20 @@ def ambulance_call(w, pid, v, c, a):
 
 
 def ambulance_transfer(w, src, dest):
-    """Inter-facility emergency transfer by the ambulance of the station nearest ``src``."""
+    """Inter-facility emergency transfer by the ambulance of the station nearest ``src``.
+
+    ``src`` may be a village clinic (site ``F + v``): it is at village ``v``'s node, so the
+    ambulance drives station -> village and village -> ``dest`` (``World.transfer_legs``)."""
     env = w.env
     st = w.stations_of_site[src]
+    to_src, leg = w.transfer_legs(src, st, dest)
     if st < 0:  # no ambulance anywhere: self transport
-        yield env.timeout(w.ftravel[src][dest])
+        yield env.timeout(leg)
         return
     pool = w.sites[st].ambulances
     yield pool.request(0)
-    yield env.timeout(w.dispatch + w.ftravel[st][src] + w.handover)
-    yield env.timeout(w.ftravel[src][dest])
+    yield env.timeout(w.dispatch + to_src + w.handover)
+    yield env.timeout(leg)
     release_later(env, pool, w.handover + w.ftravel[dest][st])
 
 

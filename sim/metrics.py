@@ -131,7 +131,9 @@ def price(tables: dict[str, pd.DataFrame], sites: pd.DataFrame, conditions: pd.D
     """Cost of every visit and admission, in CNY, from the records (re-pricing needs no re-run).
 
     Returns ``visits`` with ``medical, oop, insurer`` columns (outpatient part, incl. tests and
-    ambulance) and ``admissions`` with ``bed_days, medical, oop, insurer``.  A visit to the
+    ambulance) and ``admissions`` with ``bed_days, medical, oop, insurer`` (bed-days from the
+    grant of the bed, ``admit``, to ``discharge`` or the horizon: the bed-minutes the bed pools
+    integrate, transfers between sites included).  A visit to the
     out-of-county node is priced at a tier-3 consult plus the *expected* tier-3 stay for its
     condition (``admit_prob x mean stay x bed-day``): the model does not simulate care there.
     """

@@ -136,8 +136,9 @@ class World:
             return min(cands, key=lambda f: (dist_row[f], f))
 
         self.em_dest_from_village = [[nearest_capable(self.travel[v], c) for c in range(C)] for v in range(V)]
-        self.em_dest_from_site = [[nearest_capable(self.ftravel[s], c) for c in range(C)] if s < F else []
-                                  for s in range(F + V)]
+        # a village clinic (site F + v) is at its village's node: the village's destinations
+        self.em_dest_from_site = [[nearest_capable(self.ftravel[s], c) for c in range(C)] if s < F
+                                  else self.em_dest_from_village[s - F] for s in range(F + V)]
         stations = [f for f in range(F) if self.sites[f] is not None and self.sites[f].ambulances is not None]
         self.stations_of_village = [sorted(stations, key=lambda f: (self.travel[v][f], f)) for v in range(V)]
         self.stations_of_site = [min(stations, key=lambda f: (self.ftravel[s][f], f)) if stations and s < F else
@@ -227,8 +228,18 @@ class World:
         every resource free (the rule a chest-pain network uses to choose thrombolysis)."""
         dest = self.em_dest_from_site[s][c]
         st = self.stations_of_site[s]
-        to_site = self.dispatch + (self.ftravel[st][s] if st >= 0 else 0.0)
-        return to_site + self.ftravel[s][dest] + self.ed_minutes + self.cathlab_activation
+        to_site, leg = self.transfer_legs(s, st, dest)
+        return self.dispatch + (to_site if st >= 0 else 0.0) + leg + self.ed_minutes + self.cathlab_activation
+
+    def transfer_legs(self, src: int, st: int, dest: int) -> tuple[float, float]:
+        """Minutes of an inter-facility transfer from site ``src`` to facility ``dest``: station
+        ``st`` -> ``src`` (``nan`` when ``st < 0``), then ``src`` -> ``dest``.  A village clinic
+        (``src >= F``) is at its village's node, so it uses the village's road times."""
+        if src < self.F:
+            row = self.ftravel
+            return (row[st][src] if st >= 0 else math.nan), row[src][dest]
+        row = self.travel[src - self.F]
+        return (row[st] if st >= 0 else math.nan), row[dest]
 
     def refer_up(self, s: int, village: int, needed_tier: int) -> int:
         return referral_target(self.county, s, village, needed_tier)

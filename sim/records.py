@@ -11,7 +11,16 @@ patients    one row per episode: home village, condition, onset, exit kind and t
             120 call), up/down-referral counts.
 visits      one row per facility visit: arrival, start of consult, end, outcome, how the patient
             came, tests done there (bitmask over MODALITIES).
-admissions  one row per bed request: facility, request, admission, discharge, outcome.
+admissions  one row per bed request: facility, request, admission, discharge, delayed-discharge
+            minutes (``blocked_min``), outcome.  ``request`` is when the bed was asked for,
+            ``admit`` when it was granted and ``discharge`` when it was released: the bed is
+            held from ``admit`` to ``discharge``, so the rows' bed-minutes are exactly those of
+            the bed pools (warm-started occupants, who have no row, aside).  For a bed transfer
+            (a deteriorating tier-1 inpatient moving up to the lead hospital, a down-referred
+            inpatient moving to a tier-1 bed) the new bed is requested while the patient still
+            holds the old one (its row stays open until then) and held from the grant through
+            the journey: the arrival on the ward is the matching visit's ``arrive``.  A
+            transfer wait that times out leaves a ``no_bed`` row at the wanted site.
 emergency   one row per 120 / emergency episode: call (onset for self-presenters), first medical
             contact (FMC), first ECG, door of the definitive-care site, reperfusion (balloon or
             needle) and how, ambulance station.

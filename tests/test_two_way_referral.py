@@ -17,14 +17,14 @@ H24 = Hours(open_hour=0.0, close_hour=24.0, weekend_share=1.0)
 DAY = 1440.0
 
 
-def tiny(t1_beds: int = 1, lead_beds: int = 1) -> World:
+def tiny(t1_beds: int = 1, lead_beds: int = 1, clinic_doctors: int = 0) -> World:
     lead = Facility(kind="lead", tier=2, hours=H24, beds=lead_beds,
                     doctors={"general": 2, "emergency": 2, "cardiology": 1},
                     night_doctors={"general": 2, "emergency": 2, "cardiology": 1},
                     acquire=["ecg", "xray", "lab", "cathlab"], read=["ecg", "xray", "lab", "cathlab"], ambulances=2)
     t1 = Facility(kind="township", tier=1, lead="lead", hours=H24, doctors={"general": 2},
                   night_doctors={"general": 2}, beds=t1_beds, acquire=["xray", "lab"], read=["xray", "lab"])
-    net = NetworkConfig(name="tiny", villages={"v": Village(population=1000)},
+    net = NetworkConfig(name="tiny", villages={"v": Village(population=1000, clinic_doctors=clinic_doctors)},
                         facilities={"t1": t1, "lead": lead, "city": Facility(kind="tertiary", tier=3)},
                         roads=[Road("v", "t1", 10.0), Road("t1", "lead", 20.0), Road("lead", "city", 60.0)])
     base = sim.compose(["network=toy", "run=test"])
@@ -78,6 +78,14 @@ def test_circular_wait_is_detected_resolved_and_never_freezes_the_run():
     b_t1 = adm[(adm["patient"] == b) & (adm["facility"].astype(str) == "t1")]
     assert len(b_t1) == 1 and b_t1["admit"].iloc[0] >= a_t1["discharge"]
     assert t["patients"].set_index("patient").loc[b, "down_referrals"] == 1
+    # every bed request has its row: B asked for the tier-1 bed when its lead stay ended and
+    # got it the moment A freed it; A asked for the lead bed and got none (no_bed)
+    b_row = b_t1.iloc[0]
+    assert b_row["request"] == pytest.approx(b_lead["discharge"] - b_lead["blocked_min"], abs=1e-3)
+    assert b_row["admit"] == a_t1["discharge"]
+    a_lead = adm[(adm["patient"] == a) & (adm["facility"].astype(str) == "lead")]
+    assert len(a_lead) == 1 and a_lead["outcome"].iloc[0] == "no_bed" and a_lead["admit"].isna().all()
+    assert a_lead["request"].iloc[0] < a_t1["discharge"]
 
 
 def test_down_referral_takes_a_free_tier1_bed_at_once():
@@ -88,8 +96,12 @@ def test_down_referral_takes_a_free_tier1_bed_at_once():
     lead = adm[(adm["patient"] == b) & (adm["facility"].astype(str) == "lead")].iloc[0]
     assert lead["blocked_min"] == 0.0
     down = adm[(adm["patient"] == b) & (adm["facility"].astype(str) == "t1")].iloc[0]
-    assert down["admit"] == pytest.approx(lead["discharge"] + 20.0)  # travel lead -> t1
-    assert down["discharge"] - down["admit"] == pytest.approx(w.down_los)
+    # the tier-1 bed is granted (and held) when the lead bed is left, before the road trip
+    assert down["request"] == down["admit"] == lead["discharge"]
+    v = tables(w)["visits"]
+    arrive = v[(v["patient"] == b) & (v["facility"].astype(str) == "t1")]["arrive"].iloc[0]
+    assert arrive == pytest.approx(down["admit"] + 20.0)  # travel lead -> t1
+    assert down["discharge"] - arrive == pytest.approx(w.down_los)
 
 
 def test_deterioration_moves_up_when_the_lead_has_a_bed():
@@ -101,6 +113,17 @@ def test_deterioration_moves_up_when_the_lead_has_a_bed():
     adm = t["admissions"]
     assert set(adm[adm["patient"] == a]["facility"].astype(str)) == {"t1", "lead"}
     assert (t["lever_events"]["event"].astype(str) == "deterioration_up").sum() == 1
+    # the lead bed is requested half-way through the tier-1 stay, granted at once and held
+    # from then on, through the ambulance transfer: the lead row starts at the grant
+    t1 = adm[(adm["patient"] == a) & (adm["facility"].astype(str) == "t1")].iloc[0]
+    lead = adm[(adm["patient"] == a) & (adm["facility"].astype(str) == "lead")].iloc[0]
+    assert lead["request"] == lead["admit"] == t1["discharge"]
+    assert t1["discharge"] - t1["admit"] == pytest.approx(1.0 * DAY)
+    v = t["visits"]
+    arrive = v[(v["patient"] == a) & (v["facility"].astype(str) == "lead")]["arrive"].iloc[0]
+    # the lead's ambulance: dispatch, lead -> t1, handover, t1 -> lead
+    assert arrive - lead["admit"] == pytest.approx(w.dispatch + 20.0 + w.handover + 20.0)
+    assert lead["discharge"] - arrive == pytest.approx(2.0 * DAY)
 
 
 def test_pressure_kpis_are_reported():

@@ -11,10 +11,14 @@ only: it fails if any path through the model changes ``in_use``/``waiting`` with
 matching request, release or renege (a leaked or doubly released unit, a lost reneger).
 
 A second check ties the monitors to the per-patient records: with no warm-started beds, the
-time-average beds in use at each facility equals the admissions table's bed-minutes (admit to
-discharge, or to T) over T, and its request count bounds the rows of the table (with the bed
-transfers of deteriorating and down-referred inpatients off: their bed is held from the grant,
-through the transfer, while the admission row starts on arrival).
+beds in use integrated over [0, T] at each facility equal the admissions table's bed-minutes
+(admit to discharge, or to T), and the bed-days :func:`sim.metrics.price` charges for; the
+table has exactly one row per bed request and one admission per grant.  The identity is
+exact (floating-point tolerance) with the bed transfers on as well as off: a deteriorating
+tier-1 inpatient's lead bed and a down-referred inpatient's tier-1 bed are held from the
+grant, through the ambulance or road transfer, and their admission rows start at the grant
+(``admit``), with ``request`` when the wait for that bed began while the patient still held
+the bed they were leaving.
 """
 
 from __future__ import annotations
@@ -22,7 +26,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from sim.experiment import conditions_table, sites_table
 from sim.facilities import DAY
+from sim.metrics import price
 from sim.model import World, occupancy_table
 from tests.conftest import compose
 
@@ -74,20 +80,35 @@ def test_littles_law_on_every_pool(overrides):
         assert area[(p.facility, p.resource)] == pytest.approx(p.busy_area + p.queue_area, rel=1e-9, abs=1e-6)
 
 
+#: bed transfers at meaningful rates: a fifth of tier-1 inpatients deteriorate and move up to
+#: the lead (holding the tier-1 bed while they wait for a lead bed), and every down-referred
+#: hospital inpatient needs a tier-1 bed (holding the hospital bed while waiting for it)
+TRANSFERS_ON = ("care.behaviour.deterioration_prob=0.2", "care.behaviour.down_bed_share=1.0",
+                "care.behaviour.max_up_wait_hours=4", "care.behaviour.max_block_hours=12")
+DOWN_REFER_PROB = 0.5
+
+
 @pytest.mark.slow
-def test_bed_monitors_agree_with_the_admissions_records():
-    cfg = compose("network=toy", "run=test", "run.horizon_days=14")
+@pytest.mark.parametrize("transfers", [False, True], ids=["transfers-off", "transfers-on"])
+def test_bed_monitors_agree_with_the_admissions_records(transfers):
+    cfg = compose("network=toy", "run=test", "run.horizon_days=14", *(TRANSFERS_ON if transfers else ()))
     for f in cfg.network.facilities.values():
         f.initial_bed_occupancy = 0.0
-    # a bed granted to a deteriorating tier-1 inpatient or a down-referred one is held from the
-    # grant, through the ambulance/road transfer, while its admission row starts on arrival:
-    # switch those two transfers off so that the records cover every bed-minute
-    cfg.care.behaviour.deterioration_prob = 0.0
-    cfg.care.behaviour.down_bed_share = 0.0
+    if transfers:
+        for c in cfg.care.conditions.values():
+            if c.admit_prob > 0:
+                c.down_refer_prob = max(c.down_refer_prob, DOWN_REFER_PROB)
+    else:
+        cfg.care.behaviour.deterioration_prob = 0.0
+        cfg.care.behaviour.down_bed_share = 0.0
     w = run_world(cfg=cfg)
     T = w.horizon
     tables = w.log.tables(w.site_ids, w.county.village_ids, w.cat.ids, w.specialties)
     ad = tables["admissions"]
+    # bed-days as sim.metrics prices them (admit to discharge, or to T, per row)
+    county = w.county
+    priced = price(tables, sites_table(county), conditions_table(cfg), cfg.care.prices, T)["admissions"]
+    bed_days = priced.groupby(ad["facility"].astype(str).to_numpy())["bed_days"].sum()
     seen = 0
     for site in w.sites:
         if site is None or site.beds is None:
@@ -98,7 +119,20 @@ def test_bed_monitors_agree_with_the_admissions_records():
         admitted = rows[rows["admit"].notna()]
         bed_minutes = (admitted["discharge"].fillna(T).clip(upper=T) - admitted["admit"]).sum()
         assert p.busy_area == pytest.approx(bed_minutes, rel=1e-9, abs=1e-6), site.fid
-        assert len(admitted) == p.served
-        assert len(rows) <= p.requests
+        assert p.busy_area / DAY == pytest.approx(bed_days.get(site.fid, 0.0), rel=1e-9, abs=1e-9), site.fid
+        # one row per bed request (granted, refused or still waiting), one admission per grant
+        assert len(admitted) == p.served, site.fid
+        assert len(rows) == p.requests, site.fid
+        assert (rows["outcome"].astype(str) == "waiting").sum() == p.waiting, site.fid
+        assert (admitted["discharge"].isna()).sum() == p.in_use, site.fid
         seen += len(admitted) > 0
     assert seen >= 2
+    if transfers:
+        # the transfers did happen, so the identity is tested on them
+        ev = tables["lever_events"]["event"].astype(str)
+        assert (ev == "deterioration_up").sum() >= 3
+        tier = dict(zip(w.site_ids, w.tier, strict=True))
+        down = tables["visits"][tables["visits"]["mode"].astype(str) == "down_referral"]
+        to_bed = down[down["outcome"].astype(str) == "admitted"]
+        assert len(to_bed) >= 3 and {tier[f] for f in to_bed["facility"].astype(str)} == {1}
+        assert (ev == "deterioration_out").sum() + (ev == "down_bed_timeout").sum() >= 1
