@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 from simpy.events import NORMAL
 
+from sim.codes import Admission, Exit, Mode, Outcome, Reperfusion
 from sim.facilities import DAY, next_opening_many
 from sim.levers import DEFER, DEFERRED_RETURN, EV, decide, defer, settle, tele_ecg
 from sim.patients import A_ADMIT, A_AMB, A_CHOICE, A_CONSULT, A_DOWN, A_LOS, A_PATIENCE, A_PERC, A_RENEGE
@@ -16,15 +17,16 @@ from sim.records import TEST_BIT
 
 __all__ = ["arrivals", "care", "Journey", "release_later"]
 
-# exit kinds
-COMPLETED, TRANSFERRED_OUT, LEFT = 1, 2, 3
-# visit outcomes
-TREATED, ADMITTED, REFERRED, RENEGED, BALKED, OUT_OF_COUNTY, DOWN, CLOSED = 1, 2, 3, 4, 5, 6, 7, 8
-# reperfusion kinds (records.REPERFUSION)
-PCI, LYSIS, STROKE_NEEDLE = 1, 2, 3
+# the record codes (sim.codes) as plain ints on the hot path
+COMPLETED, TRANSFERRED_OUT, LEFT = int(Exit.COMPLETED), int(Exit.TRANSFERRED_OUT), int(Exit.LEFT_UNTREATED)
+TREATED, ADMITTED, REFERRED, RENEGED, BALKED, OUT_OF_COUNTY, DOWN, CLOSED = (
+    int(Outcome.TREATED), int(Outcome.ADMITTED), int(Outcome.REFERRED_UP), int(Outcome.RENEGED),
+    int(Outcome.BALKED), int(Outcome.OUT_OF_COUNTY), int(Outcome.DOWN_REFERRAL), int(Outcome.CLOSED_ELSEWHERE))
+PCI, LYSIS, STROKE_NEEDLE = int(Reperfusion.PCI), int(Reperfusion.THROMBOLYSIS), int(Reperfusion.STROKE_THROMBOLYSIS)
 ECG_BIT = TEST_BIT["ecg"]
-# modes (DEFERRED_RETURN = 5: back for an expert visit, see sim.levers)
-SELF, REFERRAL, AMBULANCE, DOWN_REFERRAL, AFTER_RENEGE = 0, 1, 2, 3, 4
+SELF, REFERRAL, AMBULANCE, DOWN_REFERRAL, AFTER_RENEGE = (
+    int(Mode.SELF), int(Mode.REFERRAL), int(Mode.AMBULANCE), int(Mode.DOWN_REFERRAL), int(Mode.AFTER_RENEGE))
+IN_BED, DISCHARGED, NO_BED = int(Admission.IN_BED), int(Admission.DISCHARGED), int(Admission.NO_BED)
 
 
 #: the arrival process wakes at most this often (minutes) and schedules the journeys that
@@ -314,10 +316,10 @@ def admit(w, pid, c, a, s, v=-1):
     prio = w.conds[c].priority
     ok = site.beds.try_acquire() or (yield site.beds.request_with_patience(prio, w.bed_wait_max))
     if not ok:
-        log.a_outcome[row] = 2
+        log.a_outcome[row] = NO_BED
         return False
     log.a_admit[row] = env._now
-    log.a_outcome[row] = 0
+    log.a_outcome[row] = IN_BED
     stay = w.los[c] * a[A_LOS]
     tier = w.tier[s]
     if tier == 1 and w.deterioration > 0 and a[A_RENEGE] < w.deterioration:
@@ -327,7 +329,7 @@ def admit(w, pid, c, a, s, v=-1):
         lrow = yield from wait_bed_holding(w, pid, s, lead, 1, w.max_up_wait)
         site.beds.release()
         log.a_discharge[row] = env._now
-        log.a_outcome[row] = 1
+        log.a_outcome[row] = DISCHARGED
         log.p_up[pid] += 1
         if lrow < 0:
             log.lever_event(pid, s, env._now, EV["deterioration_out"])
@@ -345,7 +347,7 @@ def admit(w, pid, c, a, s, v=-1):
         yield env.timeout(stay)
         w.sites[lead].beds.release()
         log.a_discharge[lrow] = env._now
-        log.a_outcome[lrow] = 1
+        log.a_outcome[lrow] = DISCHARGED
         return True
     yield env.timeout(stay)
     if tier >= 2 and v >= 0 and a[A_DOWN] < w.conds[c].down_refer_prob \
@@ -358,7 +360,7 @@ def admit(w, pid, c, a, s, v=-1):
             log.a_blocked[row] = env._now - t0
             site.beds.release()
             log.a_discharge[row] = env._now
-            log.a_outcome[row] = 1
+            log.a_outcome[row] = DISCHARGED
             if drow < 0:
                 log.lever_event(pid, s, env._now, EV["down_bed_timeout"])
                 return True  # home, with the outpatient follow-up of after_discharge
@@ -370,11 +372,11 @@ def admit(w, pid, c, a, s, v=-1):
             yield env.timeout(w.down_los)
             hsite.beds.release()
             log.a_discharge[drow] = env._now
-            log.a_outcome[drow] = 1
+            log.a_outcome[drow] = DISCHARGED
             return True
     site.beds.release()
     log.a_discharge[row] = env._now
-    log.a_outcome[row] = 1
+    log.a_outcome[row] = DISCHARGED
     return True
 
 
@@ -399,10 +401,10 @@ def wait_bed_holding(w, pid, hold, want, prio, patience):
     got = beds.try_acquire() or (yield beds.request_with_patience(prio, patience))
     waits[key] -= 1
     if not got:
-        log.a_outcome[row] = 2
+        log.a_outcome[row] = NO_BED
         return -1
     log.a_admit[row] = w.env._now
-    log.a_outcome[row] = 0
+    log.a_outcome[row] = IN_BED
     return row
 
 

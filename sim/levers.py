@@ -43,6 +43,7 @@ import numpy as np
 import simpy
 from simpy.events import PENDING
 
+from sim.codes import Mode, Outcome, StudyStatus
 from sim.config import MODALITIES, SPECIALTIES, Config, ConfigError, Dist, _check, _dist, _finite_nonneg, _prob
 from sim.facilities import DAY, Pool, Site
 from sim.patients import A_MDT, A_RESULT, A_SKILL, A_SPREAD, A_TOLERANCE, dist_multipliers
@@ -56,7 +57,8 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 EV = {v: k for k, v in LEVER_EVENT.items()}
 # decisions before the queue
 DEFAULT, EXPERT, SKILL, DEFER = 0, 1, 2, 3
-DEFERRED_RETURN = 5  # visit mode (records.MODE)
+DEFERRED_RETURN = int(Mode.DEFERRED_RETURN)  # visit mode
+_DEFERRED, _REPORTED, _FAILED = int(Outcome.DEFERRED), int(StudyStatus.REPORTED), int(StudyStatus.FAILED)
 REMOTE_MODALITIES = tuple(m for m in MODALITIES if m != "cathlab")
 DEFAULT_READ = Dist("lognormal", 10.0, 0.5)
 
@@ -682,7 +684,7 @@ def defer(w, r: Rule, pid: int, v: int, a, s: int, row: int):
     back = sl.starts[i] + a[A_SPREAD] * r.spread * (sl.ends[i] - sl.starts[i])
     trip = w.travel[v][s]
     log.v_end[row] = now
-    log.v_outcome[row] = 9  # deferred
+    log.v_outcome[row] = _DEFERRED
     log.lever_event(pid, s, now, EV["deferred"], (back - now) / DAY)
     log.p_travel[pid] += 2 * trip
     yield env.timeout(back - now)
@@ -786,7 +788,7 @@ def read_study(w, centre: ReadingCentre, pid: int, s: int, m: str, prio: int, do
     pool.release()
     log.r_report[row] = env._now
     failed = centre.fail_rng.random() < centre.fail_p
-    log.r_status[row] = 2 if failed else 1
+    log.r_status[row] = _FAILED if failed else _REPORTED
     if done is not None:
         done.succeed(not failed)
     if tele is not None and not failed and not tele.cancelled:

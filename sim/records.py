@@ -43,30 +43,24 @@ from array import array
 import numpy as np
 import pandas as pd
 
+from sim.codes import Admission, Exit, LeverEvent, Mode, Outcome, Reperfusion, StudyStatus, labels
 from sim.config import MODALITIES
 
 __all__ = ["Log", "EXIT", "OUTCOME", "MODE", "ADMISSION", "TEST_BIT", "decode_tests", "LEVER_EVENT",
            "STUDY_STATUS"]
 
-#: patient exit kinds (every arriving patient ends in exactly one).
-EXIT = {0: "in_system", 1: "completed", 2: "transferred_out", 3: "left_untreated"}
-#: visit outcomes.
-OUTCOME = {0: "in_progress", 1: "treated", 2: "admitted", 3: "referred_up", 4: "reneged", 5: "balked",
-           6: "out_of_county", 7: "down_referral", 8: "closed_elsewhere", 9: "deferred"}
-#: how the patient came to a visit.
-MODE = {0: "self", 1: "referral", 2: "ambulance", 3: "down_referral", 4: "after_renege", 5: "deferred_return"}
-#: admission outcomes.
-ADMISSION = {0: "in_bed", 1: "discharged", 2: "no_bed", 3: "waiting"}
+#: the codes of the record columns as ``{code: name}`` (defined once, in :mod:`sim.codes`).
+EXIT = labels(Exit)
+OUTCOME = labels(Outcome)
+MODE = labels(Mode)
+ADMISSION = labels(Admission)
 TEST_BIT = {m: 1 << i for i, m in enumerate(MODALITIES)}
-#: how an emergency patient was reperfused.
-REPERFUSION = {0: "none", 1: "pci", 2: "thrombolysis", 3: "stroke_thrombolysis"}
-#: lever decisions about a patient (``avoided`` = managed locally instead of referred up).
-LEVER_EVENT = {0: "expert_seen", 1: "expert_avoided", 2: "skill_local", 3: "deferred", 4: "remote_local",
-               5: "remote_referred", 6: "remote_timeout", 7: "remote_failed", 8: "mdt_local",
-               9: "mdt_referred", 10: "mdt_timeout", 11: "tele_ecg_sent", 12: "tele_ecg_bypass",
-               13: "circular_wait", 14: "down_bed_timeout", 15: "deterioration_up", 16: "deterioration_out"}
-#: remote study status.
-STUDY_STATUS = {0: "pending", 1: "reported", 2: "failed"}
+REPERFUSION = labels(Reperfusion)
+LEVER_EVENT = labels(LeverEvent)
+STUDY_STATUS = labels(StudyStatus)
+# plain ints for the appends on the model's hot path
+_IN_SYSTEM, _IN_PROGRESS, _WAITING = int(Exit.IN_SYSTEM), int(Outcome.IN_PROGRESS), int(Admission.WAITING)
+_NO_REPERFUSION, _PENDING = int(Reperfusion.NONE), int(StudyStatus.PENDING)
 
 _NAN = float("nan")
 _DTYPES = {"d": np.float64, "f": np.float32, "H": np.uint16, "h": np.int16, "I": np.uint32,
@@ -159,7 +153,7 @@ class Log:
         self.p_village.append(village)
         self.p_condition.append(condition)
         self.p_onset.append(onset)
-        self.p_exit.append(0)
+        self.p_exit.append(_IN_SYSTEM)
         self.p_exit_time.append(_NAN)
         self.p_first.append(-1)
         self.p_travel.append(0.0)
@@ -214,7 +208,7 @@ class Log:
         self.v_arrive.append(arrive)
         self.v_start.append(_NAN)
         self.v_end.append(_NAN)
-        self.v_outcome.append(0)
+        self.v_outcome.append(_IN_PROGRESS)
         self.v_mode.append(mode)
         self.v_tests.append(0)
         return row
@@ -228,7 +222,7 @@ class Log:
         self.a_admit.append(_NAN)
         self.a_discharge.append(_NAN)
         self.a_blocked.append(0.0)
-        self.a_outcome.append(3)
+        self.a_outcome.append(_WAITING)
         return row
 
     # ----------------------------------------------------------------- emergency
@@ -240,7 +234,7 @@ class Log:
         self.e_door.append(_NAN)
         self.e_reperfusion.append(_NAN)
         self.e_ecg.append(_NAN)
-        self.e_kind.append(0)
+        self.e_kind.append(_NO_REPERFUSION)
         self.e_station.append(station)
         self.e_dest.append(-1)
         return row
@@ -271,7 +265,7 @@ class Log:
         self.r_sent.append(sent)
         self.r_start.append(_NAN)
         self.r_report.append(_NAN)
-        self.r_status.append(0)
+        self.r_status.append(_PENDING)
         return row
 
     def lever_event(self, pid: int, site: int, t: float, event: int, value: float = 0.0) -> None:
