@@ -143,7 +143,8 @@ def validate_levers(cfg: Config) -> None:
                 if t.source == "lead":
                     _check(f.tier == 1, f"{key}.sites", f"{s!r} is not a tier-1 member (lead specialists visit members)")
                     lead = t.lead or f.lead
-                    _check(f.lead == lead, f"{key}.sites", f"{s!r} is not a member of lead {lead!r}")
+                    if lead is None or f.lead != lead:  # None: a member without a lead (an unvalidated network)
+                        raise ConfigError(f"{key}.sites: {s!r} is not a member of lead {lead!r}")
                     _check(facs[lead].doctors.get(t.specialty, 0) >= t.doctors, f"{key}.specialty",
                            f"lead {lead!r} has {facs[lead].doctors.get(t.specialty, 0)} day doctors of kind "
                            f"{t.specialty!r}, fewer than doctors={t.doctors}")
@@ -177,9 +178,9 @@ def validate_levers(cfg: Config) -> None:
                "the reading centre has no readers by day or night")
         _check(0 <= rm.reader_open_hour < rm.reader_close_hour <= 24, "levers.remote.reader_open_hour",
                f"needs 0 <= reader_open_hour < reader_close_hour <= 24, got {rm.reader_open_hour}-{rm.reader_close_hour}")
-        for m, d in rm.read_minutes.items():
+        for m, read in rm.read_minutes.items():
             _check(m in REMOTE_MODALITIES, f"levers.remote.read_minutes.{m}", "unknown modality")
-            _dist(d, f"levers.remote.read_minutes.{m}")
+            _dist(read, f"levers.remote.read_minutes.{m}")
         _finite_nonneg(rm.transmit_minutes, "levers.remote.transmit_minutes")
         _prob(rm.failure_prob, "levers.remote.failure_prob")
         _check(rm.failure_prob < 1, "levers.remote.failure_prob", "must be < 1 (every study would fail)")
