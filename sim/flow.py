@@ -193,7 +193,7 @@ def care(w, pid, v, c, a, s, mode):
         else:
             how, kind, manage, tests = decide(w, rule, a, env._now, mode)
             if how == DEFER:
-                yield from defer(w, rule, pid, v, a, s, row)
+                yield from defer(w, rule, rule.slot, pid, v, a, s, row)
                 mode = DEFERRED_RETURN
                 continue
             pool = site.doctors[kind]
