@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import cast
 
 import hydra
 from omegaconf import DictConfig, OmegaConf
@@ -29,7 +30,8 @@ def _app(node: DictConfig) -> None:
 
     try:
         out = Path(HydraConfig.get().runtime.output_dir)
-        settings = Settings.from_mapping(OmegaConf.to_container(node, resolve=True))
+        # a DictConfig's container is a dict (OmegaConf's return type covers every node kind)
+        settings = Settings.from_mapping(cast(dict, OmegaConf.to_container(node, resolve=True)))
         result = fit(settings)
         paths = write_outputs(result, out)
     except ConfigError as exc:

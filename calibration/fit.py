@@ -126,7 +126,7 @@ class Evaluation:
             return np.array([np.nanmean(c) if np.isfinite(c).any() else math.nan for c in self.sims.T])
 
 
-def loss_of(means: Sequence[float], targets: Sequence[Target]) -> tuple[float, list[float]]:
+def loss_of(means: Sequence[float | None] | np.ndarray, targets: Sequence[Target]) -> tuple[float, list[float]]:
     """The weighted squared loss and each target's contribution."""
     parts = []
     for m, t in zip(means, targets, strict=False):

@@ -37,13 +37,15 @@ def _fmt(v: float) -> str:
 
 def care_yaml(result: FitResult) -> str:
     """The base care option's YAML with the fitted values substituted, and a header."""
-    from omegaconf import OmegaConf
+    from omegaconf import DictConfig, OmegaConf
 
     import sim
 
     s = result.settings
     src = sim.SCENARIOS_DIR / "care" / f"{s.care}.yaml"
     node = OmegaConf.load(src)
+    if not isinstance(node, DictConfig):
+        raise CalibrationError(f"{src}: a care option must be a mapping, got a list")
     cfg = result.base
     outside = []
     for prm, v in zip(result.space, result.best.values, strict=False):
@@ -100,7 +102,7 @@ def _set_node(node, toks: list, value, schema_obj) -> None:
         if isinstance(cur, DictConfig) and tok not in cur:
             import dataclasses
 
-            plain = dataclasses.asdict(obj) if dataclasses.is_dataclass(obj) else obj
+            plain = dataclasses.asdict(obj) if dataclasses.is_dataclass(obj) and not isinstance(obj, type) else obj
             cur[tok] = OmegaConf.create(plain) if isinstance(plain, (dict, list)) else plain
         cur = cur[tok]
     cur[toks[-1]] = value

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 __all__ = [
     "ConfigError",
@@ -603,7 +603,7 @@ def to_config(cfg: Any) -> Config:
                 cfg = OmegaConf.merge(OmegaConf.structured(Config), cfg)
             elif OmegaConf.get_type(cfg) is not Config:
                 cfg = OmegaConf.merge(OmegaConf.structured(Config), cfg)
-            out = OmegaConf.to_object(cfg)
+            out = cast(Config, OmegaConf.to_object(cfg))  # merged onto the Config schema above
         except ConfigError:
             raise
         except RecursionError:
@@ -695,7 +695,7 @@ def _shape_mismatch(hint: Any, value: Any, path: str) -> tuple[str, str] | None:
     key = path or "config"
     if dataclasses.is_dataclass(hint):
         if not isinstance(value, dict):
-            return (key, f"must be a mapping of {hint.__name__} keys, got {type(value).__name__}")
+            return (key, f"must be a mapping of {cast(type, hint).__name__} keys, got {type(value).__name__}")
         hints = _type_hints(hint)  # type: ignore[arg-type]
         for k, v in value.items():
             if k in hints:
@@ -967,7 +967,7 @@ def _check_value(value: Any, hint: Any, key: str, bound: tuple[float, float, str
         hint = next(a for a in args if a is not type(None))
         origin = typing.get_origin(hint)
     if dataclasses.is_dataclass(hint):
-        _check(dataclasses.is_dataclass(value), key, f"must be a mapping of {hint.__name__} keys, "
+        _check(dataclasses.is_dataclass(value), key, f"must be a mapping of {cast(type, hint).__name__} keys, "
                f"got {type(value).__name__}")
         check_numbers(value, key)
         return
@@ -1065,10 +1065,10 @@ def validate(cfg: Config) -> None:
     _check(n.detour_factor >= 1, "network.detour_factor", f"must be >= 1, got {n.detour_factor}")
     _finite_nonneg(n.clinic_access_minutes, "network.clinic_access_minutes")
     _check(len(n.villages) > 0, "network.villages", "the network has no villages")
-    for vid, v in n.villages.items():
+    for vid, village in n.villages.items():
         key = f"network.villages.{vid}"
-        _check(v.population >= 0, f"{key}.population", f"must be >= 0, got {v.population}")
-        _check(v.clinic_doctors >= 0, f"{key}.clinic_doctors", f"must be >= 0, got {v.clinic_doctors}")
+        _check(village.population >= 0, f"{key}.population", f"must be >= 0, got {village.population}")
+        _check(village.clinic_doctors >= 0, f"{key}.clinic_doctors", f"must be >= 0, got {village.clinic_doctors}")
         _check(vid not in n.facilities, key, "a village and a facility share this id")
     for fid, f in n.facilities.items():
         key = f"network.facilities.{fid}"

@@ -121,7 +121,7 @@ def replications_needed(cfg: Config, metric: str, group: str = "county", rel_pre
         if n >= max_replications:
             return ReplicationsChoice(n, False, pd.DataFrame(rows, columns=["n", "mean", "half_width",
                                                                             "relative_precision"]))
-        batch = []
+        batch: list[int] = []
         while len(batch) < max(1, min(jobs, max_replications - n)):
             if n_next not in values:
                 batch.append(n_next)

@@ -180,7 +180,13 @@ class Pool:
         ev = self.request(priority)
         if ev._value is PENDING and patience < math.inf:
             timer = self.env.timeout(patience)
-            timer.callbacks.append(lambda _t, ev=ev: self.renege(ev))
+
+            # a def, not a lambda, so the callback returns None as SimPy's type says; left
+            # unannotated since annotations would be built anew each time a patient queues
+            def on_timeout(_timer, ev=ev):
+                self.renege(ev)
+
+            timer.callbacks.append(on_timeout)
         return ev
 
     def release(self) -> None:

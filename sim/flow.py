@@ -6,6 +6,8 @@ computes a KPI; everything is appended to ``world.log``.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from simpy.events import NORMAL
 
@@ -14,6 +16,9 @@ from sim.facilities import DAY, next_opening_many
 from sim.levers import DEFER, DEFERRED_RETURN, EV, decide, defer, settle, tele_ecg
 from sim.patients import A_ADMIT, A_AMB, A_CHOICE, A_CONSULT, A_DOWN, A_LOS, A_PATIENCE, A_PERC, A_RENEGE
 from sim.records import TEST_BIT
+
+if TYPE_CHECKING:
+    from simpy.events import EventCallbacks
 
 __all__ = ["arrivals", "care", "Journey", "release_later"]
 
@@ -41,7 +46,7 @@ class Wake:
     __slots__ = ("callbacks", "_value", "_ok")
 
     def __init__(self, env, delay: float):
-        self.callbacks = []
+        self.callbacks: EventCallbacks = []
         self._value = None
         self._ok = True
         env.schedule(self, NORMAL, delay)
@@ -188,7 +193,7 @@ def care(w, pid, v, c, a, s, mode):
         else:
             how, kind, manage, tests = decide(w, rule, a, env._now, mode)
             if how == DEFER:
-                yield from defer(w, rule, pid, v, a, s, row)
+                yield from defer(w, rule, rule.slot, pid, v, a, s, row)
                 mode = DEFERRED_RETURN
                 continue
             pool = site.doctors[kind]

@@ -143,7 +143,8 @@ def validate_levers(cfg: Config) -> None:
                 if t.source == "lead":
                     _check(f.tier == 1, f"{key}.sites", f"{s!r} is not a tier-1 member (lead specialists visit members)")
                     lead = t.lead or f.lead
-                    _check(f.lead == lead, f"{key}.sites", f"{s!r} is not a member of lead {lead!r}")
+                    if lead is None or f.lead != lead:  # None: a member without a lead (an unvalidated network)
+                        raise ConfigError(f"{key}.sites: {s!r} is not a member of lead {lead!r}")
                     _check(facs[lead].doctors.get(t.specialty, 0) >= t.doctors, f"{key}.specialty",
                            f"lead {lead!r} has {facs[lead].doctors.get(t.specialty, 0)} day doctors of kind "
                            f"{t.specialty!r}, fewer than doctors={t.doctors}")
@@ -177,9 +178,9 @@ def validate_levers(cfg: Config) -> None:
                "the reading centre has no readers by day or night")
         _check(0 <= rm.reader_open_hour < rm.reader_close_hour <= 24, "levers.remote.reader_open_hour",
                f"needs 0 <= reader_open_hour < reader_close_hour <= 24, got {rm.reader_open_hour}-{rm.reader_close_hour}")
-        for m, d in rm.read_minutes.items():
+        for m, read in rm.read_minutes.items():
             _check(m in REMOTE_MODALITIES, f"levers.remote.read_minutes.{m}", "unknown modality")
-            _dist(d, f"levers.remote.read_minutes.{m}")
+            _dist(read, f"levers.remote.read_minutes.{m}")
         _finite_nonneg(rm.transmit_minutes, "levers.remote.transmit_minutes")
         _prob(rm.failure_prob, "levers.remote.failure_prob")
         _check(rm.failure_prob < 1, "levers.remote.failure_prob", "must be < 1 (every study would fail)")
@@ -373,20 +374,23 @@ class Rule:
                  "tier_ok", "diag_local", "remote_mods", "remote_ok", "centre", "manageable", "mdt",
                  "tele_ecg", "tele_dest", "defer_ok", "tolerance", "spread")
 
-    def __init__(self):
-        self.slot = None
-        self.expert_kind = None
-        self.expert_tests = ()
+    #: the lead's reading centre: set by :func:`install` together with ``remote_mods`` or
+    #: ``tele_ecg``, the only cases in which it is read (unset, not None, otherwise)
+    centre: ReadingCentre
+
+    def __init__(self) -> None:
+        self.slot: Slot | None = None
+        self.expert_kind: str | None = None
+        self.expert_tests: tuple[str, ...] = ()
         self.base_kind = "general"
         self.static_manage = False
-        self.local_tests = ()
+        self.local_tests: tuple[str, ...] = ()
         self.tier_ok = False
         self.diag_local = False
-        self.remote_mods = ()
+        self.remote_mods: tuple[str, ...] = ()
         self.remote_ok = False
-        self.centre = None
         self.manageable = 1.0
-        self.mdt = None
+        self.mdt: Mdt | None = None
         self.tele_ecg = False
         self.tele_dest = -1
         self.defer_ok = False
@@ -401,7 +405,7 @@ class Tele:
 
     def __init__(self, dest: int):
         self.dest = dest
-        self.ready = None
+        self.ready: simpy.Event | None = None
         self.cancelled = False
 
 
@@ -420,12 +424,13 @@ def install(w) -> None:
     conds = w.conds
     cids = w.cat.ids
     cindex = {c: i for i, c in enumerate(cids)}
-    rules: list[list | None] = [None] * len(w.sites)
+    rules: list[list[Rule | None] | None] = [None] * len(w.sites)
 
     def rule(s: int, c: int) -> Rule:
-        if rules[s] is None:
-            rules[s] = [None] * len(conds)
-        r = rules[s][c]
+        of_site = rules[s]
+        if of_site is None:
+            of_site = rules[s] = [None] * len(conds)
+        r = of_site[c]
         if r is None:
             r = Rule()
             info = w.infos[s]
@@ -435,7 +440,7 @@ def install(w) -> None:
             r.local_tests = w.local_tests[s][c]
             r.tier_ok = info.tier >= cond.min_tier
             r.diag_local = all(d in info.acquire and d in info.read for d in cond.diagnostics)
-            rules[s][c] = r
+            of_site[c] = r
         return r
 
     # ---- expert visits
@@ -510,12 +515,12 @@ def install(w) -> None:
         centres: dict[int, ReadingCentre] = {}
         mdts: dict[tuple[int, str], Mdt] = {}
         lines: dict[int, Pool] = {}
-        sites = [fidx[s] for s in rm.sites] if rm.sites else [f for f in range(F) if w.tier[f] == 1
-                                                              and w.sites[f] is not None]
+        remote_sites = [fidx[s] for s in rm.sites] if rm.sites else [f for f in range(F) if w.tier[f] == 1
+                                                                     and w.sites[f] is not None]
         mods = set(rm.modalities)
         mc = rm.consult
         mdt_conds = {cindex[c] for c in mc.conditions} if mc.enabled else set()
-        for s in sites:
+        for s in remote_sites:
             info = w.infos[s]
             lead = county.lead_of[s]
             for c, cond in enumerate(conds):
@@ -674,12 +679,12 @@ def decide(w, r: Rule, a, now: float, mode: int):
     return DEFAULT, r.base_kind, r.static_manage, r.local_tests
 
 
-def defer(w, r: Rule, pid: int, v: int, a, s: int, row: int):
-    """Process body: the patient goes home and comes back for the next visit."""
+def defer(w, r: Rule, sl: Slot, pid: int, v: int, a, s: int, row: int):
+    """Process body: the patient goes home and comes back for the next visit of ``sl``
+    (``r.slot``, never None when :func:`decide` says DEFER)."""
     env = w.env
     log = w.log
     now = env._now
-    sl = r.slot
     i = sl.next_visit(now)
     back = sl.starts[i] + a[A_SPREAD] * r.spread * (sl.ends[i] - sl.starts[i])
     trip = w.travel[v][s]
@@ -719,8 +724,9 @@ def settle(w, r: Rule, how: int, pid: int, c: int, a, s: int, row: int, manage: 
         return False
     if tier_ok:  # diagnostics read locally, skill managed: nothing else stood in the way
         return True
-    if r.mdt is not None:
-        return (yield from remote_consult(w, r, pid, c, a, s, prio))
+    mdt = r.mdt
+    if mdt is not None:
+        return (yield from remote_consult(w, mdt, pid, c, a, s, prio))
     return False
 
 
@@ -792,17 +798,18 @@ def read_study(w, centre: ReadingCentre, pid: int, s: int, m: str, prio: int, do
     if done is not None:
         done.succeed(not failed)
     if tele is not None and not failed and not tele.cancelled:
-        tele.ready = simpy.Event(env)
-        yield from _preactivate(w, tele)
+        tele.ready = ready = simpy.Event(env)
+        yield from _preactivate(w, tele.dest, ready)
 
 
-def _preactivate(w, tele: Tele):
-    """The chest-pain centre activates its cath lab on the tele-ECG report."""
+def _preactivate(w, dest: int, ready: simpy.Event):
+    """The chest-pain centre ``dest`` activates its cath lab on the tele-ECG report, then
+    triggers ``ready`` (the :class:`Tele`'s)."""
     env = w.env
-    lab = w.sites[tele.dest].equipment["cathlab"]
+    lab = w.sites[dest].equipment["cathlab"]
     yield lab.request(0)
     yield env.timeout(w.cathlab_activation)
-    tele.ready.succeed()
+    ready.succeed()
 
 
 def tele_ecg(w, r: Rule, pid: int, s: int):
@@ -826,11 +833,11 @@ def tele_ecg(w, r: Rule, pid: int, s: int):
     return TEST_BIT["ecg"]
 
 
-def remote_consult(w, r: Rule, pid: int, c: int, a, s: int, prio: int):
-    """Video/phone consultation with the lead's specialist: a line, then the specialist."""
+def remote_consult(w, m: Mdt, pid: int, c: int, a, s: int, prio: int):
+    """Video/phone consultation with the lead's specialist (``m``, the rule's MDT): a line, then
+    the specialist."""
     env = w.env
     log = w.log
-    m = r.mdt
     t0 = env._now
     line = m.lines
     if not (line.try_acquire() or (yield line.request_with_patience(prio, m.max_wait))):

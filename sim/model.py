@@ -99,8 +99,11 @@ class World:
         self.em_capable: list[list[bool]] = []
         for s, info in enumerate(infos):
             if info is None or self.sites[s] is None:
-                self.kind.append([]), self.manage.append([]), self.local_tests.append([])
-                self.refer.append([]), self.em_capable.append([])
+                self.kind.append([])
+                self.manage.append([])
+                self.local_tests.append([])
+                self.refer.append([])
+                self.em_capable.append([])
                 continue
             kinds, man, tests, ref, emc = [], [], [], [], []
             for cond in self.conds:
@@ -123,9 +126,13 @@ class World:
                 v = s - F
                 self.refer[s] = [referral_target(county, s, v, cond.min_tier if self.manage[s][c]
                                                  else max(cond.min_tier, 1)) for c, cond in enumerate(self.conds)]
-        self.down_kind = {s: ("rehab" if "rehab" in (infos[s].doctors if infos[s] else ()) else
-                              doctor_kind(infos[s], "general", False))
-                          for s in range(F) if self.sites[s] is not None and self.tier[s] == 1}
+        self.down_kind: dict[int, str] = {}
+        for s in range(F):
+            info = infos[s]
+            if self.sites[s] is None or self.tier[s] != 1:
+                continue
+            assert info is not None, "every facility has a SiteInfo (only clinics' may be None)"
+            self.down_kind[s] = "rehab" if "rehab" in info.doctors else doctor_kind(info, "general", False)
 
         # ---- emergency destinations and 120 stations
         def nearest_capable(dist_row: list[float], c: int) -> int:
@@ -139,7 +146,7 @@ class World:
         # a village clinic (site F + v) is at its village's node: the village's destinations
         self.em_dest_from_site = [[nearest_capable(self.ftravel[s], c) for c in range(C)] if s < F
                                   else self.em_dest_from_village[s - F] for s in range(F + V)]
-        stations = [f for f in range(F) if self.sites[f] is not None and self.sites[f].ambulances is not None]
+        stations = [f for f, fac in enumerate(self.sites[:F]) if fac is not None and fac.ambulances is not None]
         self.stations_of_village = [sorted(stations, key=lambda f: (self.travel[v][f], f)) for v in range(V)]
         self.stations_of_site = [min(stations, key=lambda f: (self.ftravel[s][f], f)) if stations and s < F else
                                  (min(stations, key=lambda f: (self.travel[s - F][f], f)) if stations else -1)
@@ -185,11 +192,11 @@ class World:
         self.site_open = np.zeros(S)
         self.site_close = np.full(S, DAY)
         self.site_days = np.ones((S, 7), dtype=bool)
-        for i, site in enumerate(self.sites):
-            if site is not None:
-                self.site_open[i] = site.open_min
-                self.site_close[i] = site.close_min
-                self.site_days[i] = [d in site.days for d in range(7)]
+        for i, maybe_site in enumerate(self.sites):
+            if maybe_site is not None:
+                self.site_open[i] = maybe_site.open_min
+                self.site_close[i] = maybe_site.close_min
+                self.site_days[i] = [d in maybe_site.days for d in range(7)]
 
         horizon = cfg.run.horizon_days * DAY
         self.horizon = horizon
@@ -205,9 +212,9 @@ class World:
         if on:
             install_levers(self)
         self._warm_start()
-        for site in self.sites:
-            if site is not None:
-                env.process(site.shifts(env))
+        for maybe_site in self.sites:
+            if maybe_site is not None:
+                env.process(maybe_site.shifts(env))
         env.process(arrivals(self))
 
     # ------------------------------------------------------------------ helpers used by flow
@@ -330,7 +337,8 @@ def _run_until(env: simpy.Environment, horizon: float) -> None:
     pop = heappop
     while queue and queue[0][0] < horizon:
         env._now, _, _, event = pop(queue)
-        callbacks, event.callbacks = event.callbacks, None
+        # SimPy marks a processed event by callbacks = None, which its own annotation (a list) omits
+        callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]
         for callback in callbacks:
             callback(event)
         if not event._ok and not hasattr(event, "_defused"):

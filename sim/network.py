@@ -90,7 +90,7 @@ class County:
     tertiary: int
     clinic_access_minutes: float
     graph: nx.Graph = field(repr=False)
-    is_open: np.ndarray = field(default=None, repr=False)  # per facility: not closed
+    is_open: np.ndarray = field(repr=False)  # per facility: not closed
 
     @property
     def n_villages(self) -> int:

@@ -147,11 +147,11 @@ class Arrivals:
             if not ts:
                 continue
             t = np.concatenate(ts)
-            v = np.concatenate(vs)
+            vil = np.concatenate(vs)
             c = np.concatenate(cs)
             a = np.concatenate(atts)
-            order = np.lexsort((c, v, t))
-            yield t[order], v[order], c[order], a[order]
+            order = np.lexsort((c, vil, t))
+            yield t[order], vil[order], c[order], a[order]
 
     @staticmethod
     def _lever_attributes(rng: np.random.Generator, n: int) -> np.ndarray:

@@ -187,10 +187,10 @@ def network_diff(before: NetworkConfig, after: NetworkConfig) -> pd.DataFrame:
             if a.get(k) != b.get(k):
                 rows.append((fid, k, a.get(k), b.get(k)))
     for vid in sorted(set(before.villages) | set(after.villages)):
-        a = before.villages.get(vid)
-        b = after.villages.get(vid)
-        if a is not None and b is not None and a.clinic_doctors != b.clinic_doctors:
-            rows.append((vid, "clinic_doctors", a.clinic_doctors, b.clinic_doctors))
+        va = before.villages.get(vid)
+        vb = after.villages.get(vid)
+        if va is not None and vb is not None and va.clinic_doctors != vb.clinic_doctors:
+            rows.append((vid, "clinic_doctors", va.clinic_doctors, vb.clinic_doctors))
     return pd.DataFrame(rows, columns=["site", "attribute", "before", "after"]).astype(
         {"before": "string", "after": "string"})
 
