@@ -5,6 +5,9 @@ each finishes, in completion order.  ``output`` is what :func:`sim.experiment.re
 returns, or ``{"error": <traceback text>}`` when the replication raised: one failure never
 stops the others.  Results do not depend on the executor (each replication is a pure
 function of its config and index).
+
+An output is handed over once: the executors keep no reference to what they yielded (no
+finished future is held), so a caller that writes each output and drops it holds one at a time.
 """
 
 from __future__ import annotations
@@ -54,7 +57,10 @@ def iter_results(tasks: Iterable[Task], jobs: int, executor: ExecutorConfig | No
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         futures = {pool.submit(safe_replicate, cfg, r): key for key, cfg, r in tasks}
         for fut in as_completed(futures):
-            yield futures[fut], fut.result()
+            key, out = futures.pop(fut), fut.result()
+            del fut  # as_completed and the dict no longer hold it: the output lives only with the caller
+            yield key, out
+            del out
 
 
 def _dask(tasks: list[Task], jobs: int, executor: ExecutorConfig) -> Iterator[tuple[Any, dict]]:
@@ -75,7 +81,11 @@ def _dask(tasks: list[Task], jobs: int, executor: ExecutorConfig) -> Iterator[tu
             fut = client.submit(safe_replicate, cfg, r, pure=False)
             futures[fut] = key
         for fut in dask_completed(list(futures)):
-            yield futures[fut], fut.result()
+            key, out = futures.pop(fut), fut.result()
+            fut.release()  # let the cluster forget the result
+            del fut
+            yield key, out
+            del out
     finally:
         client.close()
         if cluster is not None:

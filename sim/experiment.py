@@ -18,6 +18,7 @@ from importlib import metadata
 import numpy as np
 import pandas as pd
 
+from sim import record_schema
 from sim.config import Config
 from sim.metrics import kpis as compute_kpis
 from sim.metrics import summarise
@@ -25,10 +26,11 @@ from sim.model import run_replication, site_ids
 from sim.network import County, build_county
 from sim.restructure import effective_network
 
-__all__ = ["RunResult", "run", "replicate", "sites_table", "villages_table", "conditions_table",
+__all__ = ["RunResult", "Deferred", "run", "replicate", "sites_table", "villages_table", "conditions_table",
            "config_hash", "versions", "default_jobs"]
 
-TABLES = ("patients", "visits", "admissions", "emergency", "expert_visits", "remote_studies", "lever_events")
+#: the per-patient record tables (declared with their columns in :mod:`sim.record_schema`).
+TABLES = record_schema.RECORD_TABLES
 
 
 def default_jobs() -> int:
@@ -102,24 +104,72 @@ def versions() -> dict[str, str]:
     return out
 
 
+class Deferred:
+    """A table of a :class:`RunResult` still in its run folder: read (and coerced to the record
+    schema) on first access."""
+
+    __slots__ = ("path",)
+
+    def __init__(self, path) -> None:
+        self.path = path
+
+    def __repr__(self) -> str:
+        return f"Deferred({str(self.path)!r})"
+
+
+def _read_deferred(result: RunResult, name: str, value: Deferred) -> pd.DataFrame:
+    cats = record_schema.categories(result.sites, result.villages, result.conditions, result.config)
+    return record_schema.read_table(value.path, name, cats)
+
+
+class _Table:
+    """A table field of :class:`RunResult`: a DataFrame, ``None``, or a :class:`Deferred` loaded
+    from disk on first access (and then kept)."""
+
+    def __init__(self, optional: bool = True) -> None:
+        self.optional = optional
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.name = name
+        self.key = f"_{name}"
+
+    def __get__(self, obj, objtype=None):
+        if obj is None:
+            if self.optional:
+                return None  # the dataclass field's default
+            raise AttributeError(self.name)  # a field without default
+        value = obj.__dict__.get(self.key)
+        if isinstance(value, Deferred):
+            value = obj.__dict__[self.key] = _read_deferred(obj, self.name, value)
+        return value
+
+    def __set__(self, obj, value) -> None:
+        obj.__dict__[self.key] = value
+
+
 @dataclass
 class RunResult:
-    """The tidy tables of one scenario's replications."""
+    """The tidy tables of one scenario's replications.
+
+    The per-patient tables and ``occupancy`` of a result loaded from a run folder (a study's
+    ``runs[name]``, :func:`sim.io.load_run` with ``lazy=True``) are read on first access; a
+    pickled result carries them all (it does not depend on the folder).
+    """
 
     config: Config
     kpis: pd.DataFrame
     summary: pd.DataFrame
-    occupancy: pd.DataFrame
+    occupancy: pd.DataFrame = _Table(optional=False)
     sites: pd.DataFrame
     villages: pd.DataFrame
     conditions: pd.DataFrame
-    patients: pd.DataFrame | None = None
-    visits: pd.DataFrame | None = None
-    admissions: pd.DataFrame | None = None
-    emergency: pd.DataFrame | None = None
-    expert_visits: pd.DataFrame | None = None
-    remote_studies: pd.DataFrame | None = None
-    lever_events: pd.DataFrame | None = None
+    patients: pd.DataFrame | None = _Table()
+    visits: pd.DataFrame | None = _Table()
+    admissions: pd.DataFrame | None = _Table()
+    emergency: pd.DataFrame | None = _Table()
+    expert_visits: pd.DataFrame | None = _Table()
+    remote_studies: pd.DataFrame | None = _Table()
+    lever_events: pd.DataFrame | None = _Table()
     meta: dict = field(default_factory=dict)
 
     @property
@@ -131,9 +181,24 @@ class RunResult:
         k = self.kpis[(self.kpis["metric"] == metric) & (self.kpis["group"] == group)]
         return k.set_index("replication")["value"]
 
+    def deferred(self) -> list[str]:
+        """The tables not read from the run folder yet."""
+        return [k[1:] for k, v in self.__dict__.items() if isinstance(v, Deferred)]
+
+    def __getstate__(self) -> dict:
+        # a pickle is self-contained: it carries what is still on disk (this result stays lazy)
+        return {k: _read_deferred(self, k[1:], v) if isinstance(v, Deferred) else v for k, v in self.__dict__.items()}
+
+    def __setstate__(self, state: dict) -> None:
+        for k, v in state.items():  # pickles made before the tables were loadable on demand
+            self.__dict__[f"_{k}" if k in _TABLE_FIELDS else k] = v
+
     def __repr__(self) -> str:
         n = self.kpis["replication"].nunique() if len(self.kpis) else 0
         return f"RunResult(scenario={self.scenario!r}, replications={n})"
+
+
+_TABLE_FIELDS = frozenset(n for n, v in vars(RunResult).items() if isinstance(v, _Table))
 
 
 def replicate(cfg: Config, replication: int) -> dict:
@@ -187,17 +252,33 @@ def run(cfg: Config, replications: list[int] | None = None, jobs: int | None = N
 
 
 def collect(cfg: Config, outs: list[dict], county: County | None = None, wall: float = 0.0) -> RunResult:
-    """Assemble replication outputs into one :class:`RunResult` (in replication order)."""
+    """Assemble replication outputs into one :class:`RunResult` (in replication order), every
+    table coerced to its record schema (:mod:`sim.record_schema`).
+
+    This concatenates in memory: a study builds its run folders by streaming instead
+    (:func:`sim.io.assemble_run`)."""
     county = county or build_county(effective_network(cfg))
     outs = sorted(outs, key=lambda o: o["replication"])
-    k = pd.concat([o["kpis"] for o in outs], ignore_index=True)
-    occ = pd.concat([o["occupancy"] for o in outs], ignore_index=True)
+    sites, villages, conds = sites_table(county), villages_table(county), conditions_table(cfg)
+    cats = record_schema.categories(sites, villages, conds, cfg)
+
+    def cat(frames: list[pd.DataFrame], table: str) -> pd.DataFrame:
+        frames = [record_schema.coerce(f, table, cats) for f in frames]
+        return record_schema.coerce(pd.concat(frames, ignore_index=True), table, cats)
+
+    k = cat([o["kpis"] for o in outs], "kpis")
+    occ = cat([o["occupancy"] for o in outs], "occupancy")
     tables: dict[str, pd.DataFrame | None] = {t: None for t in TABLES}
     if all(o["tables"] is not None for o in outs):
         for t in TABLES:
-            tables[t] = pd.concat([o["tables"][t] for o in outs], ignore_index=True)
-    meta = {"scenario": cfg.scenario, "seed": cfg.run.seed, "replications": [o["replication"] for o in outs],
+            tables[t] = cat([o["tables"][t] for o in outs], t)
+    meta = run_meta(cfg, [o["replication"] for o in outs], {o["replication"]: o["info"] for o in outs}, wall)
+    return RunResult(config=cfg, kpis=k, summary=summarise(k), occupancy=occ, sites=sites, villages=villages,
+                     conditions=conds, meta=meta, **tables)
+
+
+def run_meta(cfg: Config, replications: list[int], info: dict[int, dict], wall: float) -> dict:
+    """A run folder's ``meta.json``: seed, replications, config hash, versions, wall time."""
+    return {"scenario": cfg.scenario, "seed": cfg.run.seed, "replications": list(replications),
             "config_hash": config_hash(cfg), "versions": versions(), "wall_s": wall,
-            "replication_info": {str(o["replication"]): o["info"] for o in outs}}
-    return RunResult(config=cfg, kpis=k, summary=summarise(k), occupancy=occ, sites=sites_table(county),
-                     villages=villages_table(county), conditions=conditions_table(cfg), meta=meta, **tables)
+            "replication_info": {str(r): info[r] for r in replications}}

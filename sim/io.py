@@ -3,22 +3,29 @@
 A run folder holds ``config.yaml`` (the resolved scenario), ``kpis.parquet``,
 ``summary.csv``, ``occupancy.parquet``, ``sites.parquet``, ``villages.parquet``,
 ``conditions.parquet``, the per-patient tables when kept (``patients``, ``visits``,
-``admissions``, ``emergency`` as parquet) and ``meta.json`` (versions, seed, wall time,
-config hash).
+``admissions``, ``emergency`` and the lever tables as parquet) and ``meta.json`` (versions,
+seed, wall time, config hash).
+
+``kpis``, ``occupancy`` and the per-patient tables are written and read back with the columns
+and dtypes of :mod:`sim.record_schema` (categorical ids included, empty tables too), however
+they were produced.  :func:`assemble_run` builds a study scenario's run folder from its
+replication folders one replication at a time, so its memory does not grow with replications.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
+from sim import record_schema
 from sim.config import Config
-from sim.experiment import TABLES, RunResult
+from sim.experiment import TABLES, Deferred, RunResult
 
-__all__ = ["write_run", "load_run", "atomic_write_bytes", "safe_child"]
+__all__ = ["write_run", "load_run", "assemble_run", "atomic_write_bytes", "safe_child"]
 
 
 def safe_child(root: Path, name: str) -> Path:
@@ -39,10 +46,58 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+def _tmp(path: Path) -> Path:
+    return path.with_name(f".{path.name}.tmp-{os.getpid()}")
+
+
 def _write_parquet(df: pd.DataFrame, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp = _tmp(path)
     df.to_parquet(tmp, index=isinstance(df.index, pd.Index) and df.index.name is not None)
     os.replace(tmp, path)
+
+
+def write_table(df: pd.DataFrame, path: Path, table: str, cats: record_schema.Categories) -> None:
+    """Write a record table with its declared schema, atomically."""
+    tmp = _tmp(path)
+    record_schema.write_table(df, tmp, table, cats)
+    os.replace(tmp, path)
+
+
+def stream_tables(sources: Sequence[Path], path: Path, table: str, cats: record_schema.Categories) -> None:
+    """Concatenate parquet files of one record table into ``path``, one file at a time (one row
+    group or more per non-empty source, in order), each coerced to the declared schema."""
+    import pyarrow.parquet as pq
+    import pyarrow.types as pat
+
+    schema = record_schema.arrow_schema(table, cats)
+    dicts = {f.name: record_schema.arrow_dictionary(table, f.name, cats) for f in schema if pat.is_dictionary(f.type)}
+    tmp = _tmp(path)
+    with pq.ParquetWriter(tmp, schema) as writer:
+        for src in sources:
+            t = pq.read_table(src)
+            if t.num_rows == 0:  # nothing to add (an empty table keeps the declared schema)
+                continue
+            if not _conforms(t, schema, dicts):  # e.g. a checkpoint written before the schema was declared
+                t = record_schema.to_arrow(t.to_pandas(), table, cats, schema)
+            writer.write_table(t)
+            del t
+    os.replace(tmp, path)
+
+
+def _conforms(t, schema, dicts: dict) -> bool:
+    """A table read back that already has the declared schema, dictionaries included (then it is
+    written as read: one copy of one replication in memory)."""
+    if not t.schema.equals(schema, check_metadata=False):
+        return False
+    for name, expected in dicts.items():
+        for chunk in t.column(name).chunks:
+            if not chunk.dictionary.equals(expected):
+                return False
+    return True
+
+
+def _categories(result: RunResult) -> record_schema.Categories:
+    return record_schema.categories(result.sites, result.villages, result.conditions, result.config)
 
 
 def config_yaml(cfg: Config) -> str:
@@ -55,35 +110,90 @@ def write_run(result: RunResult, folder: str | Path) -> Path:
     """Write every table of a run to ``folder`` (created if needed)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(folder / "config.yaml", config_yaml(result.config).encode())
-    _write_parquet(result.kpis, folder / "kpis.parquet")
-    atomic_write_bytes(folder / "summary.csv", result.summary.to_csv(index=False).encode())
-    _write_parquet(result.occupancy, folder / "occupancy.parquet")
-    _write_parquet(result.sites, folder / "sites.parquet")
-    _write_parquet(result.villages, folder / "villages.parquet")
-    _write_parquet(result.conditions, folder / "conditions.parquet")
+    cats = _categories(result)
+    _write_header(result.config, result.kpis, result.summary, result.sites, result.villages, result.conditions,
+                  folder, cats)
+    write_table(result.occupancy, folder / "occupancy.parquet", "occupancy", cats)
     for t in TABLES:
         df = getattr(result, t)
         if df is not None:
-            _write_parquet(df, folder / f"{t}.parquet")
+            write_table(df, folder / f"{t}.parquet", t, cats)
     atomic_write_bytes(folder / "meta.json", json.dumps(result.meta, indent=2, default=str).encode())
     return folder
 
 
-def load_run(folder: str | Path) -> RunResult:
-    """Load a run folder back into a :class:`RunResult` (no model needed)."""
+def _write_header(cfg: Config, kpis: pd.DataFrame, summary: pd.DataFrame, sites: pd.DataFrame,
+                  villages: pd.DataFrame, conditions: pd.DataFrame, folder: Path,
+                  cats: record_schema.Categories) -> None:
+    atomic_write_bytes(folder / "config.yaml", config_yaml(cfg).encode())
+    write_table(kpis, folder / "kpis.parquet", "kpis", cats)
+    atomic_write_bytes(folder / "summary.csv", summary.to_csv(index=False).encode())
+    _write_parquet(sites, folder / "sites.parquet")
+    _write_parquet(villages, folder / "villages.parquet")
+    _write_parquet(conditions, folder / "conditions.parquet")
+
+
+def assemble_run(cfg: Config, sites: pd.DataFrame, villages: pd.DataFrame, conditions: pd.DataFrame,
+                 replications: Sequence[Path], folder: str | Path, meta: dict) -> RunResult:
+    """Build a run folder from replication folders (each with ``kpis.parquet``,
+    ``occupancy.parquet`` and, when kept, the per-patient tables) without holding more than one
+    replication's table in memory; returns the folder's :class:`RunResult`, whose occupancy and
+    per-patient tables are read on first access.
+
+    The tables are concatenated in the order of ``replications``; KPIs (small) are read whole.
+    """
+    from sim.metrics import summarise
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    reps = [Path(r) for r in replications]
+    cats = record_schema.categories(sites, villages, conditions, cfg)
+    kpis = record_schema.coerce(
+        pd.concat([record_schema.read_table(r / "kpis.parquet", "kpis", cats) for r in reps], ignore_index=True),
+        "kpis", cats)
+    summary = summarise(kpis)
+    _write_header(cfg, kpis, summary, sites, villages, conditions, folder, cats)
+    stream_tables([r / "occupancy.parquet" for r in reps], folder / "occupancy.parquet", "occupancy", cats)
+    tables: dict[str, Deferred | None] = {}
+    keep = all((r / f"{t}.parquet").exists() for r in reps for t in TABLES)
+    for t in TABLES:
+        target = folder / f"{t}.parquet"
+        if keep:
+            stream_tables([r / f"{t}.parquet" for r in reps], target, t, cats)
+            tables[t] = Deferred(target)
+        else:
+            if target.exists():  # a run folder of the same scenario that kept them: not these replications
+                target.unlink()
+            tables[t] = None
+    atomic_write_bytes(folder / "meta.json", json.dumps(meta, indent=2, default=str).encode())
+    return RunResult(config=cfg, kpis=kpis, summary=summary, occupancy=Deferred(folder / "occupancy.parquet"),
+                     sites=sites, villages=villages, conditions=conditions, meta=meta, **tables)
+
+
+def load_run(folder: str | Path, lazy: bool = False) -> RunResult:
+    """Load a run folder back into a :class:`RunResult` (no model needed).
+
+    With ``lazy=True`` the occupancy and per-patient tables are read on first access.
+    """
     from omegaconf import OmegaConf
 
     from sim.config import to_config
 
     folder = Path(folder)
     cfg = to_config(OmegaConf.load(folder / "config.yaml"))
-    tables = {t: pd.read_parquet(folder / f"{t}.parquet") if (folder / f"{t}.parquet").exists() else None
-              for t in TABLES}
-    return RunResult(
-        config=cfg, kpis=pd.read_parquet(folder / "kpis.parquet"), summary=pd.read_csv(folder / "summary.csv"),
-        occupancy=pd.read_parquet(folder / "occupancy.parquet"), sites=pd.read_parquet(folder / "sites.parquet"),
-        villages=pd.read_parquet(folder / "villages.parquet"),
-        conditions=pd.read_parquet(folder / "conditions.parquet"),
-        meta=json.loads((folder / "meta.json").read_text()), **tables)
+    sites = pd.read_parquet(folder / "sites.parquet")
+    villages = pd.read_parquet(folder / "villages.parquet")
+    conditions = pd.read_parquet(folder / "conditions.parquet")
+    cats = record_schema.categories(sites, villages, conditions, cfg)
 
+    def table(name: str):
+        path = folder / f"{name}.parquet"
+        if not path.exists():
+            return None
+        return Deferred(path) if lazy else record_schema.read_table(path, name, cats)
+
+    return RunResult(
+        config=cfg, kpis=record_schema.read_table(folder / "kpis.parquet", "kpis", cats),
+        summary=pd.read_csv(folder / "summary.csv"), occupancy=table("occupancy"), sites=sites,
+        villages=villages, conditions=conditions, meta=json.loads((folder / "meta.json").read_text()),
+        **{t: table(t) for t in TABLES})

@@ -16,29 +16,68 @@ Study folder (``<run.output_dir>/studies/<name>/`` unless given)::
     differences.csv         paired differences against the baseline, with the paired and the
                             unpaired CI half-widths (the variance reduction of CRN)
     meta.json               seeds, config hashes, versions, wall time, failures
+    brief.html, brief.zh.html   the policy brief (:mod:`sim.brief`)
+    stale-<UTC time>/       study-level outputs of an earlier run with other config hashes
+
+Every scenario is composed, restructured and its county graph built before the first
+replication starts, so a bad override or restructuring operation in any scenario is refused at
+once (a :class:`ConfigError` naming the scenario and the key) and nothing is written.
+
+Each finished replication is written to its folder as it completes and its per-patient tables
+are dropped from memory at once; the scenario run folders are then streamed from the
+replication folders one replication at a time (:func:`sim.io.assemble_run`), and the study
+tables come from the KPI tables only, so a study's memory does not grow with its replications.
+Every table has the columns and dtypes of :mod:`sim.record_schema`, whether its replications
+ran now, were read back from a checkpoint, or came from Dask.
 
 Re-running the same study into the same folder skips every replication already done with the
-same config hash and seed, and finishes the rest.
+same config hash and seed, and finishes the rest; nothing else is moved.  When the folder's
+study-level outputs (``brief.html``, ``brief.zh.html``, ``summary.csv``, ``differences.csv``,
+``kpis.parquet``, ``meta.json``, ``runs/``, ``figures/``, with their ``study.yaml``) were written
+by a run with other config hashes (``meta.json``'s ``config_hashes``: another study, horizon,
+seed, number of replications...), or their provenance is unknown (no readable ``meta.json``),
+they are moved into ``stale-<UTC time>/`` (one line on stderr says so) before anything new is
+written, so a brief never describes other replications than those beside it.
+``replications/`` stays where it is: every replication folder records its own config hash and
+seed (``done.json``), one of other hashes is never used, and it is overwritten when this study
+runs that replication.
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 
+from sim import record_schema
 from sim.config import Config, ConfigError, StudyConfig
-from sim.experiment import TABLES, RunResult, collect, config_hash, default_jobs, versions
-from sim.io import atomic_write_bytes, load_run, safe_child, write_run
+from sim.experiment import (
+    TABLES,
+    RunResult,
+    conditions_table,
+    config_hash,
+    default_jobs,
+    run_meta,
+    sites_table,
+    versions,
+    villages_table,
+)
+from sim.io import assemble_run, atomic_write_bytes, load_run, safe_child, write_table
 from sim.metrics import paired_differences, summarise
+from sim.network import County, build_county
+from sim.restructure import effective_network
 
-__all__ = ["StudyResult", "load_study", "compose_study", "run_study", "load_study_result", "gather_multirun"]
+__all__ = ["StudyResult", "load_study", "compose_study", "run_study", "load_study_result", "gather_multirun",
+           "move_stale_outputs", "STUDY_OUTPUTS"]
 
 
 @dataclass
@@ -97,15 +136,25 @@ def _validate_study(study: StudyConfig) -> None:
 def compose_study(study: StudyConfig, overrides: Sequence[str] = (),
                   config_dir: str | Path | None = None) -> dict[str, Config]:
     """One composed, validated config per scenario: base overrides, then the scenario's, then
-    ``overrides`` (e.g. ``run.replications=8``), then ``scenario=<name>``."""
+    ``overrides`` (e.g. ``run.replications=8``), then ``scenario=<name>``.
+
+    Every scenario's restructuring is applied and its county graph built here, so a bad site
+    in any scenario raises a :class:`ConfigError` naming the scenario and the key before any
+    replication of any scenario runs."""
+    return _compose(study, overrides, config_dir)[0]
+
+
+def _compose(study: StudyConfig, overrides: Sequence[str] = (),
+             config_dir: str | Path | None = None) -> tuple[dict[str, Config], dict[str, County]]:
     from sim import compose
 
     _validate_study(study)
     extra = [o for o in overrides if not o.startswith(("study=", "+study=", "scenario="))]
-    out = {}
+    out, counties = {}, {}
     for name, scen in study.scenarios.items():
         try:
             out[name] = compose([*study.base_overrides, *scen, *extra, f"scenario={name}"], config_dir)
+            counties[name] = build_county(effective_network(out[name]))
         except ConfigError as exc:
             raise ConfigError(f"study scenario {name!r}: {exc}") from None
     seeds = {c.run.seed for c in out.values()}
@@ -113,25 +162,88 @@ def compose_study(study: StudyConfig, overrides: Sequence[str] = (),
     if len(seeds) > 1 or len(reps) > 1:
         raise ConfigError("study: every scenario must share run.seed and run.replications "
                           "(common random numbers pair replication r of each scenario)")
-    return out
+    return out, counties
+
+
+#: study-level outputs, moved aside together when another run (other config hashes) wrote them.
+STUDY_OUTPUTS = ("brief.html", "brief.zh.html", "summary.csv", "differences.csv", "kpis.parquet", "meta.json",
+                 "runs", "figures")
+
+
+def _read_meta(folder: Path) -> dict:
+    try:
+        meta = json.loads((folder / "meta.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return meta if isinstance(meta, dict) else {}
+
+
+def move_stale_outputs(folder: Path, hashes: dict[str, str]) -> Path | None:
+    """Move the study-level outputs of ``folder`` into ``folder/stale-<UTC time>/`` unless its
+    ``meta.json`` records exactly these config hashes; returns where they went (``None``: nothing
+    moved).  ``replications/`` is never moved (each replication records its own hash)."""
+    present = [n for n in STUDY_OUTPUTS if (folder / n).exists()]
+    if not present or _read_meta(folder).get("config_hashes") == hashes:
+        return None
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    dest, i = folder / f"stale-{stamp}", 1
+    while dest.exists():
+        i += 1
+        dest = folder / f"stale-{stamp}-{i}"
+    dest.mkdir()
+    for n in ("study.yaml", *present):
+        if (folder / n).exists():
+            os.replace(folder / n, dest / n)
+    return dest
+
+
+def _clean_temporaries(folder: Path) -> None:
+    """Remove the temporary files and folders (``.<name>.tmp-<pid>``) a killed run left behind."""
+    for area in (folder, folder / "runs", folder / "replications"):
+        if not area.is_dir():
+            continue
+        paths = area.glob(".*.tmp-*") if area == folder else area.glob("**/.*.tmp-*")
+        for p in list(paths):
+            try:
+                pid = int(p.name.rsplit("-", 1)[1])
+            except ValueError:
+                continue
+            if pid == os.getpid() or _alive(pid):
+                continue
+            if p.is_dir():
+                shutil.rmtree(p, ignore_errors=True)
+            else:
+                p.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, not ours
+        return True
+    return True
 
 
 def _rep_dir(folder: Path, scenario: str, r: int) -> Path:
     return safe_child(folder / "replications", scenario) / f"r{r:04d}"
 
 
-def _save_replication(folder: Path, scenario: str, out: dict, chash: str, seed: int) -> None:
-    """Write one replication's tables into a temporary folder, then rename it into place."""
+def _save_replication(folder: Path, scenario: str, out: dict, chash: str, seed: int,
+                      cats: record_schema.Categories) -> None:
+    """Write one replication's tables (with their record schema) into a temporary folder, then
+    rename it into place."""
     final = _rep_dir(folder, scenario, out["replication"])
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = final.with_name(f".{final.name}.tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
-    out["kpis"].to_parquet(tmp / "kpis.parquet")
-    out["occupancy"].to_parquet(tmp / "occupancy.parquet")
+    record_schema.write_table(out["kpis"], tmp / "kpis.parquet", "kpis", cats)
+    record_schema.write_table(out["occupancy"], tmp / "occupancy.parquet", "occupancy", cats)
     if out.get("tables") is not None:
         for t in TABLES:
-            out["tables"][t].to_parquet(tmp / f"{t}.parquet")
+            record_schema.write_table(out["tables"][t], tmp / f"{t}.parquet", t, cats)
     (tmp / "done.json").write_text(json.dumps({"config_hash": chash, "seed": seed,
                                                "replication": out["replication"], "info": out["info"]}))
     shutil.rmtree(final, ignore_errors=True)
@@ -141,51 +253,60 @@ def _save_replication(folder: Path, scenario: str, out: dict, chash: str, seed: 
         err.unlink()
 
 
-def _load_replication(folder: Path, scenario: str, r: int, chash: str, seed: int, keep: bool) -> dict | None:
+def _done_info(folder: Path, scenario: str, r: int, chash: str, seed: int, keep: bool) -> dict | None:
+    """The ``info`` of a finished replication with this config hash and seed, else ``None``."""
     d = _rep_dir(folder, scenario, r)
-    done = d / "done.json"
-    if not done.exists():
+    try:
+        done = json.loads((d / "done.json").read_text())
+    except (OSError, ValueError):
         return None
-    info = json.loads(done.read_text())
-    if info.get("config_hash") != chash or info.get("seed") != seed:
+    if done.get("config_hash") != chash or done.get("seed") != seed:
         return None
-    tables = None
-    if keep:
-        if not all((d / f"{t}.parquet").exists() for t in TABLES):
-            return None
-        tables = {t: pd.read_parquet(d / f"{t}.parquet") for t in TABLES}
-    return {"replication": r, "kpis": pd.read_parquet(d / "kpis.parquet"),
-            "occupancy": pd.read_parquet(d / "occupancy.parquet"), "tables": tables, "info": info["info"]}
+    need = ("kpis", "occupancy", *(TABLES if keep else ()))
+    if not all((d / f"{t}.parquet").exists() for t in need):
+        return None
+    return done.get("info", {})
 
 
 def run_study(study: StudyConfig | str, overrides: Sequence[str] = (), folder: str | Path | None = None,
               jobs: int | None = None, progress: bool = True, config_dir: str | Path | None = None,
               brief: bool = True) -> StudyResult:
-    """Run (or resume) a study and write its folder.  See the module docstring for the layout."""
+    """Run (or resume) a study and write its folder.  See the module docstring for the layout.
+
+    ``runs[name]`` of the result is the scenario's run folder: its per-patient tables (and
+    occupancy) are read from ``runs/<name>/`` on first access."""
     from sim.executor import iter_results
 
     t0 = time.perf_counter()
     if isinstance(study, str):
         study = load_study(study, config_dir)
-    cfgs = compose_study(study, overrides, config_dir)
+    cfgs, counties = _compose(study, overrides, config_dir)  # every scenario validated: nothing written yet
     first = next(iter(cfgs.values()))
     if folder is None:
         folder = Path(first.run.output_dir) / "studies" / (study.name or "study")
     folder = Path(folder)
+    hashes = {name: config_hash(c) for name, c in cfgs.items()}
     folder.mkdir(parents=True, exist_ok=True)
+    stale = move_stale_outputs(folder, hashes)
+    if stale is not None:
+        print(f"study {study.name or 'study'}: {folder} held the outputs of a run with other config hashes; "
+              f"moved them to {stale}", file=sys.stderr)
+    _clean_temporaries(folder)
     spec = {"study": asdict(study), "overrides": list(overrides)}
     atomic_write_bytes(folder / "study.yaml", _yaml(spec).encode())
 
     reps = list(range(first.run.replications))
     jobs = jobs if jobs is not None else (first.run.jobs or default_jobs())
-    hashes = {name: config_hash(c) for name, c in cfgs.items()}
-    outs: dict[str, list[dict]] = {name: [] for name in cfgs}
+    tables = {name: (sites_table(counties[name]), villages_table(counties[name]), conditions_table(cfg))
+              for name, cfg in cfgs.items()}
+    cats = {name: record_schema.categories(*tables[name], cfgs[name]) for name in cfgs}
+    done: dict[str, dict[int, dict]] = {name: {} for name in cfgs}
     todo = []
     for name, cfg in cfgs.items():
         for r in reps:
-            done = _load_replication(folder, name, r, hashes[name], cfg.run.seed, cfg.run.keep_patients)
-            if done is not None:
-                outs[name].append(done)
+            info = _done_info(folder, name, r, hashes[name], cfg.run.seed, cfg.run.keep_patients)
+            if info is not None:
+                done[name][r] = info
             else:
                 todo.append(((name, r), cfg, r))
     bar = None
@@ -201,25 +322,33 @@ def run_study(study: StudyConfig | str, overrides: Sequence[str] = (), folder: s
             atomic_write_bytes(err, out["error"].encode())
             failures.append({"scenario": name, "replication": r, "error": out["error"].strip().splitlines()[-1]})
         else:
-            _save_replication(folder, name, out, hashes[name], cfgs[name].run.seed)
-            if not cfgs[name].run.keep_patients:
-                out["tables"] = None
-            outs[name].append(out)
+            _save_replication(folder, name, out, hashes[name], cfgs[name].run.seed, cats[name])
+            done[name][r] = out["info"]
+        del out  # this replication's per-patient tables: on disk now, not in memory
+        gc.collect()  # and its simulation's reference cycles (run in this process when jobs=1)
         if bar:
             bar.update(1)
     if bar:
         bar.close()
+    order = list(cfgs)
+    failures.sort(key=lambda f: (order.index(f["scenario"]), f["replication"]))
 
+    meta = {"study": study.name, "seed": first.run.seed, "replications": len(reps), "scenarios": list(cfgs),
+            "config_hashes": hashes, "versions": versions()}
+    # the folder's provenance before any study-level output is (re)written
+    atomic_write_bytes(folder / "meta.json", json.dumps({**meta, "status": "assembling"}, indent=2).encode())
     runs = {}
     for name, cfg in cfgs.items():
-        if outs[name]:
-            runs[name] = collect(cfg, outs[name], wall=time.perf_counter() - t0)
-            write_run(runs[name], safe_child(folder / "runs", name))
+        run_dir = safe_child(folder / "runs", name)
+        if not done[name]:
+            shutil.rmtree(run_dir, ignore_errors=True)  # no replication of this study to show
+            continue
+        rs = sorted(done[name])
+        runs[name] = assemble_run(cfg, *tables[name], [_rep_dir(folder, name, r) for r in rs], run_dir,
+                                  run_meta(cfg, rs, done[name], time.perf_counter() - t0))
     result = _assemble(study, runs, failures, folder)
-    result.meta = {"study": study.name, "seed": first.run.seed, "replications": len(reps),
-                   "scenarios": list(cfgs), "config_hashes": hashes, "versions": versions(),
-                   "wall_s": time.perf_counter() - t0, "jobs": jobs, "executor": first.executor.kind,
-                   "failures": failures}
+    result.meta = {**meta, "wall_s": time.perf_counter() - t0, "jobs": jobs, "executor": first.executor.kind,
+                   "failures": failures, "status": "complete"}
     atomic_write_bytes(folder / "meta.json", json.dumps(result.meta, indent=2, default=str).encode())
     if brief and runs:
         try:
@@ -237,7 +366,7 @@ def _assemble(study: StudyConfig, runs: dict[str, RunResult], failures: list[dic
     diffs = paired_differences(kpis, study.baseline) if study.baseline in runs else pd.DataFrame()
     if folder is not None:
         if len(kpis):
-            kpis.to_parquet(folder / "kpis.parquet")
+            write_table(kpis, folder / "kpis.parquet", "kpis", None)
         atomic_write_bytes(folder / "summary.csv", summary.to_csv(index=False).encode())
         atomic_write_bytes(folder / "differences.csv", diffs.to_csv(index=False).encode())
     return StudyResult(study=study, runs=runs, kpis=kpis, summary=summary, differences=diffs,
@@ -255,7 +384,7 @@ def load_study_result(folder: str | Path) -> StudyResult:
     runs_dir = folder / "runs"
     for name in study.scenarios:
         if (runs_dir / name / "kpis.parquet").exists():
-            runs[name] = load_run(runs_dir / name)
+            runs[name] = load_run(runs_dir / name, lazy=True)
     meta = json.loads((folder / "meta.json").read_text()) if (folder / "meta.json").exists() else {}
     res = _assemble(study, runs, meta.get("failures", []), None)
     res.folder = folder

@@ -175,6 +175,10 @@ def test_dask_cluster_gives_the_same_tables_as_the_local_pool(tmp_path):
                            progress=False, brief=False)
         assert remote.meta["executor"] == "dask"
         pdt.assert_frame_equal(_kpis_sorted(local.kpis), _kpis_sorted(remote.kpis), check_exact=True)
+        # ...and byte-identical tables, study and run folders (one record schema, whatever the executor)
+        from tests.test_study_outputs import assert_same_outputs
+
+        assert_same_outputs(tmp_path / "local", tmp_path / "dask", lever_tables=False, suffixes=(".parquet", ".csv"))
     finally:
         for p in procs[::-1]:
             p.terminate()
