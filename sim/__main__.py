@@ -24,16 +24,16 @@ __all__ = ["main", "format_kpis"]
 
 
 def format_kpis(summary, group: str = "county") -> str:
-    """The county-level KPI table as text: English and Chinese names, mean and 95% CI across
-    replications in the KPI's unit (:mod:`sim.kpi_registry`)."""
+    """The county-level KPI table as text: id, English and Chinese names, mean and 95% CI
+    across replications in the KPI's unit (:mod:`sim.kpi_registry`)."""
     from sim.kpi_registry import format_value, label, pad
 
     s = summary[summary["group"] == group]
-    lines = [f"{pad('KPI', 48)} {pad('指标', 34)} {pad('mean', 14, True)} {pad('95% CI', 30, True)}"]
+    lines = [f"{pad('metric', 36)} {pad('KPI', 44)} {pad('指标', 34)} {pad('mean', 14, True)} {pad('95% CI', 30, True)}"]
     for _, r in s.iterrows():
         m = r["metric"]
         ci = "" if r["ci_low"] != r["ci_low"] else f"[{format_value(m, r['ci_low'])}, {format_value(m, r['ci_high'])}]"
-        lines.append(f"{pad(label(m, 'en', unit=False), 48)} {pad(label(m, 'zh', unit=False), 34)} "
+        lines.append(f"{pad(m, 36)} {pad(label(m, 'en', unit=False), 44)} {pad(label(m, 'zh', unit=False), 34)} "
                      f"{pad(format_value(m, r['mean']), 14, True)} {pad(ci, 30, True)}")
     return "\n".join(lines)
 
@@ -66,7 +66,7 @@ def _app(node: DictConfig) -> None:
 
 
 def format_comparison(study) -> str:
-    """Per county KPI (English and Chinese names): each scenario's mean, and its paired
+    """Per county KPI (id, English and Chinese names): each scenario's mean, and its paired
     difference from the baseline, in the KPI's unit (:mod:`sim.kpi_registry`)."""
     from sim.kpi_registry import format_value, label, pad
 
@@ -74,10 +74,11 @@ def format_comparison(study) -> str:
     d = study.differences
     d = d[d["group"] == "county"] if len(d) else d
     names = list(study.runs)
-    head = f"{pad('KPI', 40)} {pad('指标', 30)} " + " ".join(pad(n, 16, True) for n in names)
+    head = f"{pad('metric', 36)} {pad('KPI', 40)} {pad('指标', 30)} " + " ".join(pad(n, 16, True) for n in names)
     lines = [head]
     for metric in s["metric"].drop_duplicates():
-        row = f"{pad(label(metric, 'en', unit=False), 40)} {pad(label(metric, 'zh', unit=False), 30)} "
+        row = (f"{pad(metric, 36)} {pad(label(metric, 'en', unit=False), 40)} "
+               f"{pad(label(metric, 'zh', unit=False), 30)} ")
         cells = []
         for n in names:
             m = s[(s["scenario"] == n) & (s["metric"] == metric)]["mean"]

@@ -259,11 +259,11 @@ def test_cli_tables_print_both_names_and_units(toy_result):
     from sim.__main__ import format_comparison, format_kpis
 
     text = format_kpis(toy_result.summary)
-    row = next(line for line in text.splitlines() if line.startswith("County retention rate"))
-    assert "县域内就诊率" in row and "%" in row and "min" not in row
-    wait = next(line for line in text.splitlines() if line.startswith("Mean waiting time"))
-    assert "平均候诊时间" in wait and " min" in wait
-    share = next(line for line in text.splitlines() if line.startswith("First contact over 30 min away"))
+    row = next(line for line in text.splitlines() if line.startswith("county_retention "))
+    assert "County retention rate" in row and "县域内就诊率" in row and "%" in row and "min" not in row
+    wait = next(line for line in text.splitlines() if line.startswith("wait_mean_min "))
+    assert "Mean waiting time" in wait and "平均候诊时间" in wait and " min" in wait
+    share = next(line for line in text.splitlines() if line.startswith("share_beyond_30_min "))
     assert "%" in share.split("首诊出行超30分钟比例")[1] and " min" not in share.split("away")[1]
     s = pd.concat([toy_result.summary, toy_result.summary.assign(scenario="alt")], ignore_index=True)
     m = toy_result.summary[toy_result.summary["group"] == "county"]
@@ -271,9 +271,9 @@ def test_cli_tables_print_both_names_and_units(toy_result):
                       "mean_diff": 0.01, "ci_low": 0.005, "ci_high": 0.015})
     study = types.SimpleNamespace(summary=s, differences=d, runs={"baseline": None, "alt": None}, baseline="baseline")
     text = format_comparison(study)
-    row = next(line for line in text.splitlines() if line.startswith("County retention rate"))
+    row = next(line for line in text.splitlines() if line.startswith("county_retention "))
     assert "县域内就诊率" in row and "+1.0 pp*" in row
-    row = next(line for line in text.splitlines() if line.startswith("Mean waiting time"))
+    row = next(line for line in text.splitlines() if line.startswith("wait_mean_min "))
     assert "+0.010 min*" in row
 
 
