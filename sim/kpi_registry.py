@@ -322,7 +322,7 @@ _KPIS = (
     # --- capacity -------------------------------------------------------------------------------
     KPI("doctor_utilisation", "医生利用率", "Doctor utilisation", "share", 0,
         "Time-weighted doctors in use / doctors on duty (capacity), summed over every doctor pool and "
-        "post-warm-up day of the site (group: site of tier >= 1, or tier).",
+        "post-warm-up day (group: a site of tier 1-2, or tier0 / tier1 / tier2).",
         "[MODEL] model-specific: the share of staffed doctor time spent with patients", "capacity",
         groups=("site", "tier")),
     KPI("bed_occupancy", "病床使用率", "Bed occupancy", "share", 0,
@@ -346,8 +346,8 @@ _KPIS = (
         "cf. NHC statistical bulletin: admissions per resident per year (about 0.21 in 2023; 居民年住院率 is 100 x "
         "this KPI)", "volume"),
     KPI("site_visits_per_day", "机构日均诊疗人次", "Visits per day by site", "per_day", 0,
-        "Visits of post-warm-up episodes at each township centre or lead hospital (group: site), and at all "
-        "village clinics together (group tier0), / post-warm-up days.",
+        "Visits of post-warm-up episodes at each site of tier >= 1 (township centres, lead hospitals and the "
+        "out-of-county node; group: site), and at all village clinics together (group tier0), / post-warm-up days.",
         "[MODEL] model-specific: volume per site, the measure of downsizing", "volume",
         groups=("site", "tier")),
     # --- levers ---------------------------------------------------------------------------------
