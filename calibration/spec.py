@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from sim.config import ConfigError
+from sim.kpi_registry import REGISTRY, is_share
 
 __all__ = ["CalibrationError", "Target", "Parameter", "load_targets", "load_space", "check_targets",
            "check_space", "parse_path", "expand_path", "get_path", "set_path", "RATE_METRICS",
@@ -32,13 +33,8 @@ class CalibrationError(ConfigError):
     """A mistake in a targets or space file, or in the calibration settings (one line)."""
 
 
-#: KPI names that are shares or rates (must lie in [0, 1]).
-RATE_METRICS = {
-    "county_retention", "grassroots_share", "outward_transfer_rate", "self_referral_out_of_county_rate",
-    "up_referral_rate", "down_referral_rate", "left_untreated_share", "doctor_utilisation", "bed_occupancy",
-    "stemi_within_120_share", "share_beyond_30_min", "share_beyond_60_min", "emergency_share_beyond_30_min",
-    "emergency_share_beyond_60_min", "local_treatment_share", "reader_utilisation",
-}
+#: KPI names that are shares or rates (must lie in [0, 1]): the registry's shares.
+RATE_METRICS = {k for k in REGISTRY if is_share(k)}
 
 #: Derived measures computed in :mod:`calibration.measures` from a replication's tables,
 #: with whether they need the per-patient tables (``run.keep_patients``).
@@ -140,8 +136,6 @@ def _num(entry: dict, key: str, where: str, required: bool = True, default: floa
 def load_targets(path: str | Path) -> list[Target]:
     """Read and check ``targets.yaml`` (not yet against a network: see :func:`check_targets`)."""
     path = Path(path)
-    from sim.metrics import KPI_ZH
-
     out = []
     allowed = {"kpi", "value", "tolerance", "source", "weight", "note"}
     for name, e in _read_yaml(path, "targets").items():
@@ -170,8 +164,8 @@ def load_targets(path: str | Path) -> list[Target]:
         else:
             metric = str(kpi["metric"])
             group = str(kpi.get("group", "county"))
-            if metric not in KPI_ZH:
-                raise CalibrationError(f"{where}: unknown KPI {metric!r} (see sim/metrics.py KPI_ZH)")
+            if metric not in REGISTRY:
+                raise CalibrationError(f"{where}: unknown KPI {metric!r} (the KPIs are listed in docs/kpis.md)")
         value = _num(e, "value", where)
         tol = _num(e, "tolerance", where)
         weight = _num(e, "weight", where, required=False, default=1.0)

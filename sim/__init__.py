@@ -22,6 +22,7 @@ paired_differences scenario minus baseline, paired by replication, with 95% CIs
 calibration_check  calibration targets (``calibration/targets.yaml``) against a run's values
 KPI_ZH             Chinese name of every KPI (县域内就诊率, 基层就诊率, 外转率 ...)
 KPI_BETTER         the better direction of every KPI: +1 higher, -1 lower, 0 neither
+KPI_REGISTRY       every KPI declared once: names, unit, direction, definition, source (docs/kpis.md)
 
 Figures and reports (imported on first use: they pull in plotly)
 ----------------------------------------------------------------
@@ -60,6 +61,7 @@ from sim.experiment import RunResult
 from sim.experiment import run as _run
 from sim.io import load_run as _load_run
 from sim.io import write_run as _write_run
+from sim.kpi_registry import REGISTRY as KPI_REGISTRY
 from sim.metrics import KPI_BETTER, KPI_ZH
 from sim.metrics import paired_differences as _paired_differences
 from sim.metrics import summarise as _summarise
@@ -74,6 +76,7 @@ __all__ = [
     "RunResult", "StudyResult", "Config", "StudyConfig", "ConfigError",
     # tables -> numbers
     "kpis", "summarise", "paired_differences", "calibration_check", "KPI_ZH", "KPI_BETTER",
+    "KPI_REGISTRY",
     # figures and reports (lazy)
     "plots", "design", "write_brief",
     # constants

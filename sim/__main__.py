@@ -24,15 +24,17 @@ __all__ = ["main", "format_kpis"]
 
 
 def format_kpis(summary, group: str = "county") -> str:
-    """The county-level KPI table as text (mean and 95% CI across replications)."""
-    from sim.metrics import KPI_ZH
+    """The county-level KPI table as text: id, English and Chinese names, mean and 95% CI
+    across replications in the KPI's unit (:mod:`sim.kpi_registry`)."""
+    from sim.kpi_registry import format_value, label, pad
 
     s = summary[summary["group"] == group]
-    lines = [f"{'KPI':40s} {'指标':24s} {'mean':>12s} {'95% CI':>26s}"]
+    lines = [f"{pad('metric', 36)} {pad('KPI', 44)} {pad('指标', 34)} {pad('mean', 14, True)} {pad('95% CI', 30, True)}"]
     for _, r in s.iterrows():
-        ci = "" if r["ci_low"] != r["ci_low"] else f"[{r['ci_low']:.4g}, {r['ci_high']:.4g}]"
-        zh = KPI_ZH.get(r["metric"], "")
-        lines.append(f"{r['metric']:40s} {zh:24s} {r['mean']:12.4g} {ci:>26s}")
+        m = r["metric"]
+        ci = "" if r["ci_low"] != r["ci_low"] else f"[{format_value(m, r['ci_low'])}, {format_value(m, r['ci_high'])}]"
+        lines.append(f"{pad(m, 36)} {pad(label(m, 'en', unit=False), 44)} {pad(label(m, 'zh', unit=False), 34)} "
+                     f"{pad(format_value(m, r['mean']), 14, True)} {pad(ci, 30, True)}")
     return "\n".join(lines)
 
 
@@ -64,27 +66,29 @@ def _app(node: DictConfig) -> None:
 
 
 def format_comparison(study) -> str:
-    """Per county KPI: each scenario's mean, and its paired difference from the baseline."""
-    from sim.metrics import KPI_ZH
+    """Per county KPI (id, English and Chinese names): each scenario's mean, and its paired
+    difference from the baseline, in the KPI's unit (:mod:`sim.kpi_registry`)."""
+    from sim.kpi_registry import format_value, label, pad
 
     s = study.summary[study.summary["group"] == "county"]
     d = study.differences
     d = d[d["group"] == "county"] if len(d) else d
     names = list(study.runs)
-    head = f"{'KPI':36s} {'指标':20s} " + " ".join(f"{n[:14]:>14s}" for n in names)
+    head = f"{pad('metric', 36)} {pad('KPI', 40)} {pad('指标', 30)} " + " ".join(pad(n, 16, True) for n in names)
     lines = [head]
     for metric in s["metric"].drop_duplicates():
-        row = f"{metric[:36]:36s} {KPI_ZH.get(metric, '')[:20]:20s} "
+        row = (f"{pad(metric, 36)} {pad(label(metric, 'en', unit=False), 40)} "
+               f"{pad(label(metric, 'zh', unit=False), 30)} ")
         cells = []
         for n in names:
             m = s[(s["scenario"] == n) & (s["metric"] == metric)]["mean"]
-            val = f"{m.iloc[0]:.4g}" if len(m) else "-"
+            val = format_value(metric, m.iloc[0]) if len(m) else "-"
             if n != study.baseline and len(d):
                 dd = d[(d["scenario"] == n) & (d["metric"] == metric)]
                 if len(dd) and dd["ci_low"].iloc[0] == dd["ci_low"].iloc[0]:
                     sig = "*" if (dd["ci_low"].iloc[0] > 0 or dd["ci_high"].iloc[0] < 0) else " "
-                    val = f"{dd['mean_diff'].iloc[0]:+.3g}{sig}"
-            cells.append(f"{val:>14s}")
+                    val = format_value(metric, dd["mean_diff"].iloc[0], diff=True, sign=True) + sig
+            cells.append(pad(val, 16, True))
         lines.append(row + " ".join(cells))
     lines.append(f"(baseline {study.baseline!r}: means; other columns: paired difference from the baseline, "
                  "* = 95% CI excludes zero)")

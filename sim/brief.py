@@ -33,8 +33,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim import kpi_registry as registry
 from sim import plots
-from sim.metrics import KPI_BETTER, KPI_ZH
 from sim.plots import format_value, kpi_label
 
 __all__ = ["write_brief", "load_folder", "findings", "summary_sentences", "summary_paragraph", "brief_figures",
@@ -170,7 +170,7 @@ def findings(summary: pd.DataFrame, differences: pd.DataFrame, baseline: str,
     metrics = list(metrics) if metrics is not None else [m for m in plots.HEADLINE_KPIS if m in set(d["metric"])]
     out = []
     for m in metrics:
-        b = KPI_BETTER.get(m, 0)
+        b = registry.better(m)
         dm = d[(d["metric"] == m) & d["mean_diff"].notna()]
         if not b or not len(dm):
             continue
@@ -191,7 +191,7 @@ def findings(summary: pd.DataFrame, differences: pd.DataFrame, baseline: str,
 
 
 def _direction(metric: str, language: str) -> str:
-    return plots.label("higher_better" if KPI_BETTER.get(metric, 0) > 0 else "lower_better", language)
+    return plots.label("higher_better" if registry.better(metric) > 0 else "lower_better", language)
 
 
 def summary_sentences(summary: pd.DataFrame, differences: pd.DataFrame, baseline: str,
@@ -206,7 +206,7 @@ def summary_sentences(summary: pd.DataFrame, differences: pd.DataFrame, baseline
         m = f["metric"]
         half = (f["ci_high"] - f["ci_low"]) / 2
         d = plots.decimals_for(m, half if pd.notna(half) and half > 0 else f["mean_diff"])
-        d = max(d, 1 if m in plots.PERCENT_KPIS else 0)
+        d = max(d, 1 if registry.is_share(m) else 0)
 
         def v(x: float, diff: bool = False, m: str = m, d: int = d) -> str:
             return format_value(m, x, diff=diff, language=language, sign=diff, digits=d)
@@ -471,13 +471,13 @@ def _kpi_table(data: FolderData, language: str, group: str = "county") -> str:
     if data.baseline in scen:
         scen = [data.baseline] + [x for x in scen if x != data.baseline]
     present = list(dict.fromkeys(s["metric"]))
-    order = [m for m in plots.HEADLINE_KPIS if m in present] + [m for m in KPI_ZH if m in present and m not in plots.HEADLINE_KPIS]
+    order = [m for m in plots.HEADLINE_KPIS if m in present] + [m for m in registry.REGISTRY if m in present and m not in plots.HEADLINE_KPIS]
     order += [m for m in present if m not in order]
     head = "".join(f"<th>{_e(x)}{' (' + T['baseline'] + ')' if x == data.baseline and len(scen) > 1 and x != 'baseline' else ''}</th>"
                    for x in scen)
     rows = [f"<thead><tr><th>{T['kpi']}</th><th class='dir'>{T['dir']}</th>{head}</tr></thead><tbody>"]
     for m in order:
-        b = KPI_BETTER.get(m, 0)
+        b = registry.better(m)
         cells = []
         for x in scen:
             r = s[(s["metric"] == m) & (s["scenario"].astype(str) == x)]

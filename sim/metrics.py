@@ -5,7 +5,9 @@ SimPy here, so saved outputs can be analysed, and re-priced, without re-running 
 Every KPI table is long and tidy: ``scenario, replication, metric, group, value`` where
 ``group`` is ``"county"`` or a tier / facility id.
 
-KPI names (Chinese names in :data:`KPI_ZH`):
+Every KPI is declared once, with its names, unit, definition and source, in
+:mod:`sim.kpi_registry` (the reference table is ``docs/kpis.md``); :data:`KPI_ZH` and
+:data:`KPI_BETTER` are views of it.  For example:
 
 - ``county_retention`` 县域内就诊率: of the episodes that received care, the share completed
   inside the county (completed / (completed + out of county)); episodes that ended untreated
@@ -23,103 +25,18 @@ import pandas as pd
 from scipy import stats
 
 from sim.config import MODALITIES, Prices, RestructureConfig
+from sim.kpi_registry import REGISTRY
 from sim.records import TEST_BIT
 
 __all__ = ["KPI_ZH", "KPI_BETTER", "kpis", "price", "summarise", "paired_differences", "mean_ci"]
 
 DAY = 1440.0
 
-KPI_ZH = {
-    "episodes": "就诊人次(病例)",
-    "visits_per_person_year": "人均年门诊人次",
-    "admissions_per_person_year": "人均年住院人次",
-    "county_retention": "县域内就诊率",
-    "grassroots_share": "基层就诊率",
-    "outward_transfer_rate": "外转率",
-    "self_referral_out_of_county_rate": "自行县外就医率",
-    "up_referrals": "上转人次",
-    "up_referral_rate": "上转率",
-    "down_referrals": "下转人次",
-    "down_referral_rate": "下转率",
-    "wait_mean_min": "平均候诊时间(分钟)",
-    "wait_p90_min": "候诊时间P90(分钟)",
-    "travel_mean_min": "平均出行时间(分钟)",
-    "left_untreated_share": "未就诊离开比例",
-    "doctor_utilisation": "医生利用率",
-    "bed_occupancy": "床位使用率",
-    "stemi_fmc_to_reperfusion_median_min": "STEMI首次医疗接触至再灌注中位时间(分钟)",
-    "stemi_within_120_share": "STEMI 120分钟内再灌注比例",
-    "oop_per_visit": "次均门诊自付费用(元)",
-    "insurer_per_visit": "次均门诊医保支付(元)",
-    "oop_per_admission": "次均住院自付费用(元)",
-    "insurer_per_admission": "次均住院医保支付(元)",
-    "oop_per_episode": "例均自付费用(元)",
-    "delayed_discharge_bed_days_per_year": "延迟出院床日数(每年)",
-    "circular_waits": "上下转循环等待次数",
-    "down_bed_timeouts": "下转等床超时次数",
-    "deterioration_transfers_up": "病情加重上转人次",
-    "deterioration_transfers_out": "病情加重转县外人次",
-    "door_to_balloon_median_min": "STEMI进门-球囊扩张中位时间(分钟)",
-    "door_to_balloon_within_90_share": "进门-球囊扩张≤90分钟比例",
-    "fmc_to_ecg_within_10_share": "首次医疗接触-心电图≤10分钟比例",
-    "stemi_thrombolysis_share": "STEMI溶栓再灌注比例",
-    "stroke_onset_to_needle_median_min": "卒中发病-溶栓中位时间(分钟)",
-    "first_contact_travel_mean_min": "首诊平均出行时间(分钟)",
-    "first_contact_travel_p90_min": "首诊出行时间P90(分钟)",
-    "share_beyond_30_min": "首诊出行超30分钟比例",
-    "share_beyond_60_min": "首诊出行超60分钟比例",
-    "emergency_first_contact_mean_min": "急救首次医疗接触平均时间(分钟)",
-    "emergency_first_contact_p90_min": "急救首次医疗接触时间P90(分钟)",
-    "emergency_share_beyond_30_min": "急救首次医疗接触超30分钟比例",
-    "emergency_share_beyond_60_min": "急救首次医疗接触超60分钟比例",
-    "site_visits_per_day": "机构日均就诊人次",
-    "running_cost_per_year": "年运行成本(元)",
-    "capital_saved": "节省的基建资金(元)",
-    "insurer_per_episode": "例均医保支付(元)",
-    # policy levers (sim.levers)
-    "local_treatment_share": "基层诊治比例(按专科)",
-    "expert_visits": "专家下沉坐诊次数",
-    "expert_hours_on_site": "专家基层坐诊时数(医生·小时)",
-    "expert_hours_lost_lead": "牵头医院专家外派时数(医生·小时,含路途)",
-    "expert_patients": "专家基层坐诊接诊人次",
-    "skill_local_treated": "传帮带后基层自主诊治人次",
-    "deferred_patients": "等待专家坐诊日的患者数",
-    "deferred_extra_wait_days_mean": "等待专家坐诊的平均额外天数",
-    "remote_studies": "远程诊断检查数",
-    "remote_failures": "远程诊断失败检查数",
-    "remote_turnaround_mean_min": "远程诊断平均报告时间(分钟)",
-    "remote_turnaround_p90_min": "远程诊断报告时间P90(分钟)",
-    "remote_backlog_mean": "远程诊断中心平均积压检查数",
-    "reader_utilisation": "远程诊断中心阅片医生利用率",
-    "remote_consults": "远程会诊次数",
-    "avoided_referrals": "避免的上转人次",
-    "tele_ecg_bypass": "远程心电预激活导管室(绕行急诊)例数",
-}
+#: Chinese name of every KPI (a view of :data:`sim.kpi_registry.REGISTRY`, where each KPI is declared).
+KPI_ZH = {k: v.zh for k, v in REGISTRY.items()}
 
-#: +1 if higher is better, -1 if lower is better, 0 if neither.
-KPI_BETTER = {
-    "episodes": 0, "visits_per_person_year": 0, "admissions_per_person_year": 0,
-    "county_retention": 1, "grassroots_share": 1, "outward_transfer_rate": -1,
-    "self_referral_out_of_county_rate": -1, "up_referrals": 0, "up_referral_rate": 0,
-    "down_referrals": 1, "down_referral_rate": 1, "wait_mean_min": -1, "wait_p90_min": -1,
-    "travel_mean_min": -1, "left_untreated_share": -1, "doctor_utilisation": 0, "bed_occupancy": 0,
-    "stemi_fmc_to_reperfusion_median_min": -1, "stemi_within_120_share": 1,
-    "oop_per_visit": -1, "insurer_per_visit": -1, "oop_per_admission": -1, "insurer_per_admission": -1,
-    "oop_per_episode": -1, "insurer_per_episode": -1,
-    "delayed_discharge_bed_days_per_year": -1, "circular_waits": -1, "down_bed_timeouts": -1,
-    "deterioration_transfers_up": 0, "deterioration_transfers_out": -1,
-    "door_to_balloon_median_min": -1, "door_to_balloon_within_90_share": 1, "fmc_to_ecg_within_10_share": 1,
-    "stemi_thrombolysis_share": 0, "stroke_onset_to_needle_median_min": -1,
-    "first_contact_travel_mean_min": -1, "first_contact_travel_p90_min": -1, "share_beyond_30_min": -1,
-    "share_beyond_60_min": -1, "emergency_first_contact_mean_min": -1, "emergency_first_contact_p90_min": -1,
-    "emergency_share_beyond_30_min": -1, "emergency_share_beyond_60_min": -1, "site_visits_per_day": 0,
-    "running_cost_per_year": -1, "capital_saved": 1,
-    "local_treatment_share": 1, "expert_visits": 0, "expert_hours_on_site": 0, "expert_hours_lost_lead": -1,
-    "expert_patients": 0, "skill_local_treated": 1, "deferred_patients": 0, "deferred_extra_wait_days_mean": -1,
-    "remote_studies": 0, "remote_failures": -1, "remote_turnaround_mean_min": -1, "remote_turnaround_p90_min": -1,
-    "remote_backlog_mean": -1, "reader_utilisation": 0, "remote_consults": 0, "avoided_referrals": 1,
-    "tele_ecg_bypass": 0,
-}
+#: +1 if higher is better, -1 if lower is better, 0 if neither (a view of the registry).
+KPI_BETTER = {k: v.better for k, v in REGISTRY.items()}
 
 
 def _tier_of(sites: pd.DataFrame) -> pd.Series:

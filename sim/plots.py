@@ -3,8 +3,8 @@
 Every function takes tidy tables (pandas) and returns a :class:`plotly.graph_objects.Figure`
 in one consistent template (fonts, a colour-blind-safe Okabe-Ito palette with one colour per
 tier, units in axis titles, hover text with exact values).  Every function takes
-``language="en"`` or ``"zh"`` and labels everything in that language (KPI names from
-:data:`sim.metrics.KPI_ZH`).
+``language="en"`` or ``"zh"`` and labels everything in that language (KPI names, units and
+better directions from :mod:`sim.kpi_registry`).
 
 Figures
 -------
@@ -25,7 +25,6 @@ Times in the record tables are minutes; ``sites`` has ``site, tier, x_km, y_km, 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
@@ -34,7 +33,8 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.subplots import make_subplots
 
-from sim.metrics import KPI_BETTER, KPI_ZH
+from sim import kpi_registry as registry
+from sim.kpi_registry import REGISTRY
 
 __all__ = [
     "LANGUAGES", "TIER_COLORS", "KPI_EN", "HEADLINE_KPIS", "PERCENT_KPIS", "label", "kpi_label", "tier_label",
@@ -42,7 +42,7 @@ __all__ = [
     "waiting_times", "occupancy_timeline", "emergency_times", "referral_flows",
 ]
 
-LANGUAGES = ("en", "zh")
+LANGUAGES = registry.LANGUAGES
 
 #: Okabe-Ito (colour-blind safe): village clinic, township centre, county lead hospital, out of county.
 TIER_COLORS = {0: "#009E73", 1: "#0072B2", 2: "#E69F00", 3: "#D55E00"}
@@ -56,44 +56,14 @@ BETTER_COLOR, WORSE_COLOR, NEUTRAL_COLOR = "#0072B2", "#D55E00", "#888888"
 FONT_FAMILY = ("Helvetica Neue, Arial, Liberation Sans, Noto Sans, Noto Sans CJK SC, Source Han Sans SC, "
                "PingFang SC, Microsoft YaHei, sans-serif")
 
-#: the KPIs of the headline comparison (in this order, where present).
-HEADLINE_KPIS = ("county_retention", "grassroots_share", "outward_transfer_rate", "left_untreated_share",
-                 "wait_mean_min", "travel_mean_min", "oop_per_episode", "stemi_within_120_share")
+#: the KPIs of the headline comparison (in this order, where present): a view of the registry.
+HEADLINE_KPIS = registry.headline()
 
-#: KPIs that are shares (shown as percentages; differences in percentage points).
-PERCENT_KPIS = frozenset({
-    "county_retention", "grassroots_share", "outward_transfer_rate", "self_referral_out_of_county_rate",
-    "up_referral_rate", "down_referral_rate", "left_untreated_share", "doctor_utilisation", "bed_occupancy",
-    "stemi_within_120_share",
-})
+#: KPIs that are shares (shown as percentages; differences in percentage points): a view of the registry.
+PERCENT_KPIS = registry.shares()
 
-KPI_EN = {
-    "episodes": "Episodes",
-    "visits_per_person_year": "Outpatient visits per person-year",
-    "admissions_per_person_year": "Admissions per person-year",
-    "county_retention": "County retention rate",
-    "grassroots_share": "Grassroots visit share",
-    "outward_transfer_rate": "Outward transfer rate",
-    "self_referral_out_of_county_rate": "Self-referral out of county",
-    "up_referrals": "Up-referrals",
-    "up_referral_rate": "Up-referral rate",
-    "down_referrals": "Down-referrals",
-    "down_referral_rate": "Down-referral rate",
-    "wait_mean_min": "Mean waiting time (min)",
-    "wait_p90_min": "90th-percentile waiting time (min)",
-    "travel_mean_min": "Mean travel time (min)",
-    "left_untreated_share": "Left untreated",
-    "doctor_utilisation": "Doctor utilisation",
-    "bed_occupancy": "Bed occupancy",
-    "stemi_fmc_to_reperfusion_median_min": "STEMI first contact to reperfusion, median (min)",
-    "stemi_within_120_share": "STEMI reperfused within 120 min",
-    "oop_per_visit": "Out-of-pocket per visit (CNY)",
-    "insurer_per_visit": "Insurer cost per visit (CNY)",
-    "oop_per_admission": "Out-of-pocket per admission (CNY)",
-    "insurer_per_admission": "Insurer cost per admission (CNY)",
-    "oop_per_episode": "Out-of-pocket per episode (CNY)",
-    "insurer_per_episode": "Insurer cost per episode (CNY)",
-}
+#: English name of every KPI (without its unit; :func:`kpi_label` adds it): a view of the registry.
+KPI_EN = {k: v.en for k, v in REGISTRY.items()}
 
 _TEXT = {
     "en": {
@@ -151,8 +121,8 @@ _TEXT = {
     },
 }
 
-_UNIT = {"en": {"%": "%", "pp": "pp", "min": "min", "CNY": "CNY"},
-         "zh": {"%": "%", "pp": "个百分点", "min": "分钟", "CNY": "元"}}
+#: minutes in each language (hover texts of the waiting and emergency figures).
+_MIN = {lang: getattr(registry.UNITS["minutes"], lang) for lang in LANGUAGES}
 
 
 def _lang(language: str) -> str:
@@ -176,28 +146,20 @@ def tier_label(tier: int, language: str = "en") -> str:
 
 
 def kpi_label(metric: str, language: str = "en", unit: bool = True) -> str:
-    """A KPI's display name; shares get ``(%)`` when ``unit``; ``unit=False`` drops the unit.
+    """A KPI's display name with its unit in brackets (``unit=False`` drops the unit); see
+    :func:`sim.kpi_registry.label`.
 
     >>> kpi_label("county_retention", "zh")
     '县域内就诊率(%)'
     >>> kpi_label("wait_mean_min"), kpi_label("wait_mean_min", "zh", unit=False)
     ('Mean waiting time (min)', '平均候诊时间')
     """
-    _lang(language)
-    name = (KPI_ZH if language == "zh" else KPI_EN).get(metric, metric)
-    if not unit:
-        return _UNIT_RE.sub("", name)
-    if metric in PERCENT_KPIS:
-        name += "(%)" if language == "zh" else " (%)"
-    return name
-
-
-_UNIT_RE = re.compile(r"\s*[(（](min|CNY|分钟|元)[)）]$")
+    return registry.label(metric, _lang(language), unit=unit)
 
 
 def scale(metric: str) -> float:
     """Display factor: 100 for shares (shown in %), else 1."""
-    return 100.0 if metric in PERCENT_KPIS else 1.0
+    return registry.scale(metric)
 
 
 def decimals_for(metric: str, *values: float) -> int:
@@ -209,16 +171,13 @@ def decimals_for(metric: str, *values: float) -> int:
     >>> decimals_for("oop_per_episode", 70.2, 3.3)
     1
     """
-    mags = [abs(float(v)) * scale(metric) for v in values if v is not None and pd.notna(v) and float(v) != 0]
-    if not mags:
-        return 1
-    m = min(mags)
-    return int(min(3, max(0, 1 - math.floor(math.log10(m)))))
+    return registry.decimals_for(metric, *values)
 
 
 def format_value(metric: str, value: float, diff: bool = False, language: str = "en", sign: bool = False,
                  digits: int | None = None) -> str:
-    """A KPI value (or difference) for text: shares in % (differences in percentage points).
+    """A KPI value (or difference) for text, in the KPI's unit (:func:`sim.kpi_registry.format_value`):
+    shares in % (differences in percentage points), minutes, yuan, counts.
 
     >>> format_value("county_retention", 0.9512)
     '95.1%'
@@ -228,25 +187,10 @@ def format_value(metric: str, value: float, diff: bool = False, language: str = 
     '12.3 min'
     >>> format_value("wait_mean_min", -0.5, diff=True, sign=True, language="zh", digits=2)
     '−0.50分钟'
+    >>> format_value("share_beyond_30_min", 0.092, language="zh")
+    '9.2%'
     """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    v = float(value) * scale(metric)
-    u = _UNIT[_lang(language)]
-    if digits is None:
-        a = abs(v)
-        digits = 1 if metric in PERCENT_KPIS and a >= 1 else (0 if a >= 1000 else (1 if a >= 1 else decimals_for(metric, value)))
-    num = f"{v:+,.{digits}f}" if sign else f"{v:,.{digits}f}"
-    if num.startswith("-"):
-        num = "−" + num[1:]
-    sep = "" if language == "zh" else " "
-    if metric in PERCENT_KPIS:
-        return f"{num}{sep}{u['pp']}" if diff else f"{num}%"
-    if metric.endswith("_min"):
-        return f"{num}{sep}{u['min']}"
-    if metric.startswith(("oop_", "insurer_")):
-        return f"{num}{sep}{u['CNY']}"
-    return num
+    return registry.format_value(metric, value, _lang(language), diff=diff, sign=sign, digits=digits)
 
 
 def _template() -> go.layout.Template:
@@ -542,7 +486,7 @@ def flow_sankey(patients: pd.DataFrame, visits: pd.DataFrame, sites: pd.DataFram
 
 
 def _direction_text(metric: str, language: str) -> str:
-    b = KPI_BETTER.get(metric, 0)
+    b = registry.better(metric)
     if b > 0:
         return "↑ " + label("higher_better", language)
     if b < 0:
@@ -556,7 +500,7 @@ def scenario_comparison(summary: pd.DataFrame, differences: pd.DataFrame | None 
     """Each KPI's mean and 95% CI per scenario (left) and, where ``differences`` is given, the
     paired difference from the baseline with its CI (right, a forest plot).
 
-    One row per KPI, one trace per KPI and panel.  The better direction (``KPI_BETTER``) is
+    One row per KPI, one trace per KPI and panel.  The better direction (from the KPI registry) is
     in each row's title and marked on the difference axis; a difference whose CI excludes
     zero is a filled marker (blue when better, vermillion when worse), else an open grey one.
     """
@@ -580,7 +524,8 @@ def scenario_comparison(summary: pd.DataFrame, differences: pd.DataFrame | None 
     for m in metrics:
         titles.append(f"<b>{kpi_label(m, language)}</b>  <span style='color:#666'>{_direction_text(m, language)}</span>")
         if ncol == 2:
-            unit = f" ({label('pp', language)})" if m in PERCENT_KPIS else ""
+            u = label("pp", language) if registry.is_share(m) else registry.unit_label(m, language)
+            unit = f" ({u})" if u else ""
             titles.append(f"{label('difference', language)} {baseline}{unit}")
     fig = make_subplots(rows=len(metrics), cols=ncol, subplot_titles=titles, horizontal_spacing=0.2,
                         vertical_spacing=min(0.12, 0.5 / max(len(metrics), 1)))
@@ -603,7 +548,7 @@ def scenario_comparison(summary: pd.DataFrame, differences: pd.DataFrame | None 
         if ncol == 2:
             dm = d[d["metric"] == m]
             dm = dm.set_index(dm["scenario"].astype(str)).reindex([sc for sc in scen if sc != baseline]).dropna(subset=["mean_diff"])
-            b = KPI_BETTER.get(m, 0)
+            b = registry.better(m)
             sig = (dm["ci_low"] > 0) | (dm["ci_high"] < 0)
             sign = np.sign(dm["mean_diff"]) * b
             col = [(BETTER_COLOR if sg > 0 else WORSE_COLOR if sg < 0 else NEUTRAL_COLOR) if si else NEUTRAL_COLOR
@@ -675,7 +620,7 @@ def dose_response(summary: pd.DataFrame, intensity: Mapping[str, float], metric:
     fig.add_trace(go.Scatter(x=x, y=(s["mean"] * k).tolist(), mode="lines+markers", name=label("mean", language),
                              line=dict(color="#0072B2", width=2.5), marker=dict(size=9), text=hover,
                              hovertemplate="%{text}<extra></extra>"))
-    _figure(fig, title + (f"  ({_direction_text(metric, language)})" if KPI_BETTER.get(metric) else ""), height=440)
+    _figure(fig, title + (f"  ({_direction_text(metric, language)})" if registry.better(metric) else ""), height=440)
     fig.update_xaxes(title_text=xl)
     fig.update_yaxes(title_text=kpi_label(metric, language))
     return fig
@@ -724,7 +669,7 @@ def waiting_times(visits: pd.DataFrame, sites: pd.DataFrame, scenario: str | Non
                 x=x, y=q * 100, mode="lines", line=dict(color=TIER_COLORS[int(t)], width=2.5, shape="hv"),
                 name=tier_label(t, language),
                 customdata=np.full(len(q), n),
-                hovertemplate=(f"{tier_label(t, language)}<br>%{{y:.1f}}% ≤ %{{x:.4g}} {_UNIT[language]['min']}"
+                hovertemplate=(f"{tier_label(t, language)}<br>%{{y:.1f}}% ≤ %{{x:.4g}} {_MIN[language]}"
                                f"<br>n = %{{customdata:,d}} {nv}<extra></extra>")))
         _figure(fig, title, height=440)
         fig.update_xaxes(title_text=label("wait_min", language), rangemode="tozero")
@@ -856,7 +801,7 @@ def emergency_times(emergency: pd.DataFrame, patients: pd.DataFrame, conditions:
             marker=dict(color=PALETTE[(i + 1) % len(PALETTE)] if len(scen) > 1 else TIER_COLORS[3],
                         line=dict(width=0.5, color="white")),
             opacity=0.9,
-            hovertemplate=f"{sc}<br>%{{x}} {_UNIT[language]['min']}: %{{y}} {label('patients', language)}<extra></extra>"))
+            hovertemplate=f"{sc}<br>%{{x}} {_MIN[language]}: %{{y}} {label('patients', language)}<extra></extra>"))
     for m in standards:
         fig.add_vline(x=m, line=dict(color="#222222", dash="dash", width=1.5),
                       annotation=dict(text=label("standard", language).format(m=f"{m:g}"), textangle=-90,
