@@ -171,7 +171,8 @@ def _expand(overrides: list[str]) -> tuple[list[list[str]], bool]:
             parsed.extend(parser.parse_overrides([o]))
         except Exception as exc:
             problem = " ".join(str(exc).split()).split(" See https://", 1)[0]
-            raise ConfigError(f"{o}: not a valid override ({problem}); write key=value, "
+            shown = o if len(o) <= 60 else f"{o[:40]}..."
+            raise ConfigError(f"{shown}: not a valid override ({problem}); write key=value, "
                               "quoting values with spaces or brackets") from None
     choices: list[list[str]] = []
     sweep = False

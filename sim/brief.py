@@ -99,9 +99,26 @@ def _read_csv(path: Path) -> pd.DataFrame:
         return pd.DataFrame()
 
 
+#: the per-patient figures (map flows, Sankey, waits, emergency times) are drawn from at most
+#: this many replications of each scenario, so that the brief's memory does not grow with the
+#: number of replications (a county-year replication holds millions of rows); every number in
+#: the text and the KPI tables comes from all replications.
+FIGURE_REPLICATIONS = 2
+_PATIENT_TABLES = ("patients", "visits", "admissions", "emergency", "occupancy")
+
+
 def _run_tables(folder: Path) -> dict[str, pd.DataFrame | None]:
-    return {t: pd.read_parquet(folder / f"{t}.parquet") if (folder / f"{t}.parquet").exists() else None
-            for t in _RUN_TABLES}
+    out: dict[str, pd.DataFrame | None] = {}
+    for t in _RUN_TABLES:
+        path = folder / f"{t}.parquet"
+        if not path.exists():
+            out[t] = None
+        elif t in _PATIENT_TABLES:
+            # row groups are written one replication at a time: the filter reads only those needed
+            out[t] = pd.read_parquet(path, filters=[("replication", "<", FIGURE_REPLICATIONS)])
+        else:
+            out[t] = pd.read_parquet(path)
+    return out
 
 
 def load_folder(folder: str | Path) -> FolderData:
@@ -378,9 +395,9 @@ def brief_figures(data: FolderData, language: str = "en") -> list[tuple[str, str
         for s, t in list(runs.items())[:4]:
             if t.get("patients") is not None and t.get("visits") is not None:
                 out.append((f"sankey-{s}", ("患者流向:" if zh else "Patient flow: ") + s,
-                            ("首诊层级 → 最高转诊层级 → 结局,按病例计数(全部重复合计)。" if zh else
+                            ("首诊层级 → 最高转诊层级 → 结局,按病例计数(前两次重复合计)。" if zh else
                              "First-contact tier → highest tier referred to → outcome, counting episodes "
-                             "(all replications)."),
+                             "(the first two replications)."),
                             plots.flow_sankey(t["patients"], t["visits"], t["sites"], scenario=s, language=L)))
         allv = pd.concat([t["visits"] for t in runs.values() if t.get("visits") is not None], ignore_index=True)
         out.append(("waits", "候诊时间" if zh else "Waiting times",

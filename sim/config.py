@@ -79,8 +79,9 @@ def shorten(text: str, limit: int = _MAX_MESSAGE) -> str:
     """
     words = " ".join(str(text).split()).split(" ")
     out = []
-    for w in words:
-        if len(w) > _MAX_TOKEN and not (w.startswith("/") and len(w) <= 250):  # keep file paths
+    for i, w in enumerate(words):
+        keep = (w.startswith("/") and len(w) <= 250) or (i == 0 and w.endswith(":") and len(w) <= 250)
+        if len(w) > _MAX_TOKEN and not keep:  # keep file paths and the leading key
             w = f"{w[:_MAX_TOKEN - 20]}...({len(w)} chars)"
         out.append(w)
     line = " ".join(out)
@@ -592,7 +593,17 @@ def to_config(cfg: Any) -> Config:
     """Turn a composed OmegaConf node (or a :class:`Config`) into plain dataclasses and validate.
 
     Plain dataclasses are much faster to read than OmegaConf nodes on the model's hot path.
+    Junk nested more deeply than Python's recursion limit is a :class:`ConfigError` too, from
+    wherever OmegaConf or the checks meet it.
     """
+    try:
+        return _to_config(cfg)
+    except RecursionError:
+        raise ConfigError(f"{_deep_key(cfg)}: nested far more deeply than any key of the schema") from None
+
+
+def _to_config(cfg: Any) -> Config:
+    """:func:`to_config` without the recursion guard."""
     if isinstance(cfg, Config):
         out = cfg
     else:
@@ -726,7 +737,7 @@ def _shape_mismatch(hint: Any, value: Any, path: str) -> tuple[str, str] | None:
     return None
 
 
-def _deep_key(node: Any, limit: int = 12) -> str:
+def _deep_key(node: Any, limit: int = 8) -> str:
     """The first key path of ``node`` that goes deeper than ``limit`` levels (iteratively: the
     node may be too deep for recursion), shortened."""
     from omegaconf import DictConfig, ListConfig
@@ -900,7 +911,7 @@ BOUNDS: dict[tuple[str, str], tuple[float, float, str]] = {
     ("NetworkConfig", "detour_factor"): (1, 100, "road distance / straight-line distance"),
     ("NetworkConfig", "clinic_access_minutes"): (0, 24 * 60, "minutes"),
     ("Road", "minutes"): (0, 7 * 24 * 60, "a road of more than a week"),
-    ("Condition", "incidence_per_1000"): (0, 100_000, "episodes per 1,000 people per year (100 per person)"),
+    ("Condition", "incidence_per_1000"): (0, 100_000_000, "episodes per 1,000 people per year"),
     ("Condition", "consult_minutes"): (0, 24 * 60, "a consultation of more than a day"),
     ("Dist", "mean"): (0, 1_000_000, "far longer than any stay or service"),
     ("Dist", "cv"): (0, 100, "coefficient of variation"),
@@ -1123,6 +1134,9 @@ def validate(cfg: Config) -> None:
         key = f"care.conditions.{cid}"
         _finite_nonneg(cond.incidence_per_1000, f"{key}.incidence_per_1000")
         _check(cond.min_tier in TIERS, f"{key}.min_tier", f"must be 0, 1, 2 or 3, got {cond.min_tier}")
+        if cond.incidence_per_1000 > 100_000:
+            warn(f"{key}.incidence_per_1000", f"{cond.incidence_per_1000:,.0f} episodes per 1,000 people a year "
+                 "(more than 100 per person): only a synthetic test county has that")
         _check(cond.specialty in SPECIALTIES, f"{key}.specialty",
                f"unknown doctor kind {cond.specialty!r} (known: {', '.join(SPECIALTIES)})")
         for m in cond.diagnostics:

@@ -25,6 +25,7 @@ from sim.metrics import summarise
 from sim.model import run_replication, site_ids
 from sim.network import County, build_county
 from sim.restructure import effective_network
+from sim.sizing import check_fits
 
 __all__ = ["RunResult", "Deferred", "run", "replicate", "sites_table", "villages_table", "conditions_table",
            "config_hash", "versions", "default_jobs"]
@@ -228,6 +229,7 @@ def run(cfg: Config, replications: list[int] | None = None, jobs: int | None = N
     reps = list(range(cfg.run.replications)) if replications is None else list(replications)
     jobs = jobs if jobs is not None else (cfg.run.jobs or default_jobs())
     county = build_county(effective_network(cfg))  # validates the graph before any work starts
+    check_fits(cfg, jobs=jobs, replications=len(reps))  # refuses, naming the key, what cannot fit in memory
     bar = None
     if progress:
         from tqdm.auto import tqdm

@@ -75,6 +75,7 @@ from sim.io import assemble_run, atomic_write_bytes, load_run, safe_child, write
 from sim.metrics import paired_differences, summarise
 from sim.network import County, build_county
 from sim.restructure import effective_network
+from sim.sizing import check_fits
 
 __all__ = ["StudyResult", "load_study", "compose_study", "run_study", "load_study_result", "gather_multirun",
            "move_stale_outputs", "STUDY_OUTPUTS"]
@@ -117,7 +118,9 @@ def load_study(name: str, config_dir: str | Path | None = None) -> StudyConfig:
         node = OmegaConf.merge(OmegaConf.structured(StudyConfig), OmegaConf.load(path))
         study = OmegaConf.to_object(node)
     except Exception as exc:
-        raise ConfigError(f"study ({path.name}): {str(exc).splitlines()[0]}") from None
+        from sim.config import _omegaconf_message, yaml_error_message
+
+        raise ConfigError(yaml_error_message(exc) or f"study ({path.name}): {_omegaconf_message(exc)}") from None
     _validate_study(study)
     return study
 
@@ -282,6 +285,9 @@ def run_study(study: StudyConfig | str, overrides: Sequence[str] = (), folder: s
         study = load_study(study, config_dir)
     cfgs, counties = _compose(study, overrides, config_dir)  # every scenario validated: nothing written yet
     first = next(iter(cfgs.values()))
+    njobs = jobs if jobs is not None else (first.run.jobs or default_jobs())
+    for cfg in cfgs.values():  # finished replications stream to disk: only the running ones count
+        check_fits(cfg, jobs=njobs, keep_in_memory=False, scenarios=len(cfgs))
     if folder is None:
         folder = Path(first.run.output_dir) / "studies" / (study.name or "study")
     folder = Path(folder)

@@ -29,7 +29,7 @@ from tests.conftest import ROOT, compose, run_cli
 TOY = ("network=toy", "run=test")
 SECTIONS = ("scenario", "study", "restructure", "executor", "run", "network", "care", "levers")
 #: the start of an error line: a full dotted key (with [i] list indices) or a file and line
-KEY = re.compile(r"^(?P<key>[\w.\[\]\-]+|[^,]+\.yaml, line \d+|-[\w-]+|\w+=\S*): ")
+KEY = re.compile(r"^(?P<key>[\w.\[\]\-]+|[^,]+\.yaml, line \d+|-[\w-]+|[\w.]+=\S*): ")
 
 
 def _one_line_naming_a_key(msg: str) -> str:
@@ -109,6 +109,7 @@ def test_detour_factor_inf_is_refused_before_any_run():
 
 @pytest.mark.parametrize("override, key", [
     ("care.conditions.minor_illness.incidence_per_1000=1e23", "care.conditions.minor_illness.incidence_per_1000"),
+    ("care.conditions.minor_illness.incidence_per_1000=1e9", "care.conditions.minor_illness.incidence_per_1000"),
     ("network.villages.v1.x_km=-inf", "network.villages.v1.x_km"),
     ("network.villages.v1.population=100000000000000000000", "network.villages.v1.population"),
     ("network.villages.v1.population=1000000000", "network.villages.v1.population"),
