@@ -646,17 +646,26 @@ def _plain(node: Any) -> Any:
         return None
 
 
+def _unwrap_optional(hint: Any) -> tuple[Any, bool]:
+    """``X | None`` -> (X, True); any other hint -> (hint, False)."""
+    import types
+    import typing
+
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        if args:
+            return args[0], True
+    return hint, False
+
+
 def _locate_leaf(hint: Any, value: Any, path: str, leaf: str, in_list: bool = False) -> str | None:
     """The full key of field ``leaf`` inside a list element of the schema whose value does not
     have the declared kind (else the first such field)."""
     import dataclasses
-    import types
     import typing
 
+    hint, _ = _unwrap_optional(hint)
     origin = typing.get_origin(hint)
-    if origin in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(hint) if a is not type(None)]
-        hint, origin = (args[0], typing.get_origin(args[0])) if args else (hint, origin)
     first: str | None = None
     if dataclasses.is_dataclass(hint) and isinstance(value, dict):
         hints = _type_hints(hint)  # type: ignore[arg-type]
@@ -694,15 +703,12 @@ def _shape_mismatch(hint: Any, value: Any, path: str) -> tuple[str, str] | None:
     """The first key where a mapping stands for a list or a list for a mapping (OmegaConf's
     merge names no key for that), with what was expected."""
     import dataclasses
-    import types
     import typing
 
+    hint, optional = _unwrap_optional(hint)
+    if optional and value is None:
+        return None
     origin = typing.get_origin(hint)
-    if origin in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(hint) if a is not type(None)]
-        if value is None or not args:
-            return None
-        hint, origin = args[0], typing.get_origin(args[0])
     key = path or "config"
     if dataclasses.is_dataclass(hint):
         if not isinstance(value, dict):
@@ -894,13 +900,14 @@ def _tier_list(values: list[float], key: str, nonneg: bool = True) -> None:
 #: Ranges of numbers, declared once per schema field: (class, field) -> (low, high, why).
 #: For a list or dict field the range applies to every element.  Every other number only has
 #: to be finite (see :func:`check_numbers`); the semantic checks below add what a range cannot.
+_MAP_KM = (-5_000, 5_000, "km from the map origin: China spans about 5,000 km")
 BOUNDS: dict[tuple[str, str], tuple[float, float, str]] = {
     ("Village", "population"): (0, 10_000_000, "more people than any village or subdistrict"),
     ("Village", "clinic_doctors"): (0, 1_000, "more doctors than any village clinic"),
-    ("Village", "x_km"): (-5_000, 5_000, "km from the map origin: China spans about 5,000 km"),
-    ("Village", "y_km"): (-5_000, 5_000, "km from the map origin: China spans about 5,000 km"),
-    ("Facility", "x_km"): (-5_000, 5_000, "km from the map origin: China spans about 5,000 km"),
-    ("Facility", "y_km"): (-5_000, 5_000, "km from the map origin: China spans about 5,000 km"),
+    ("Village", "x_km"): _MAP_KM,
+    ("Village", "y_km"): _MAP_KM,
+    ("Facility", "x_km"): _MAP_KM,
+    ("Facility", "y_km"): _MAP_KM,
     ("Facility", "doctors"): (0, 100_000, "more doctors than any hospital"),
     ("Facility", "night_doctors"): (0, 100_000, "more doctors than any hospital"),
     ("Facility", "beds"): (0, 100_000, "more beds than any hospital"),
@@ -967,16 +974,12 @@ _HINTS: dict[type, dict[str, Any]] = {}
 def _check_value(value: Any, hint: Any, key: str, bound: tuple[float, float, str] | None) -> None:
     """``value`` against its declared type ``hint``: the right kind, finite, within ``bound``."""
     import dataclasses
-    import types
     import typing
 
+    hint, optional = _unwrap_optional(hint)
+    if optional and value is None:
+        return
     origin = typing.get_origin(hint)
-    if origin in (typing.Union, types.UnionType):
-        args = typing.get_args(hint)
-        if value is None and type(None) in args:
-            return
-        hint = next(a for a in args if a is not type(None))
-        origin = typing.get_origin(hint)
     if dataclasses.is_dataclass(hint):
         _check(dataclasses.is_dataclass(value), key, f"must be a mapping of {cast(type, hint).__name__} keys, "
                f"got {type(value).__name__}")

@@ -59,18 +59,14 @@ def expected_episodes(cfg: Config) -> float:
 
 def _driver(cfg: Config) -> str:
     """The key to name: a village or condition that carries most of the demand, else the horizon."""
-    villages = cfg.network.villages
-    pop = sum(v.population for v in villages.values())
-    if pop > 0:
-        vid, v = max(villages.items(), key=lambda kv: kv[1].population)
-        if v.population >= 0.5 * pop:
-            return f"network.villages.{vid}.population"
-    conds = cfg.care.conditions
-    inc = sum(c.incidence_per_1000 for c in conds.values())
-    if inc > 0:
-        cid, c = max(conds.items(), key=lambda kv: kv[1].incidence_per_1000)
-        if c.incidence_per_1000 >= 0.5 * inc:
-            return f"care.conditions.{cid}.incidence_per_1000"
+    for key, items in (("network.villages.{}.population", {k: v.population for k, v in cfg.network.villages.items()}),
+                       ("care.conditions.{}.incidence_per_1000",
+                        {k: c.incidence_per_1000 for k, c in cfg.care.conditions.items()})):
+        total = sum(items.values())
+        if total > 0:
+            top = max(items, key=items.__getitem__)
+            if items[top] >= 0.5 * total:
+                return key.format(top)
     return "run.horizon_days"
 
 
