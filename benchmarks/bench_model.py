@@ -63,7 +63,7 @@ def bare_mmc(n_customers: int = 200_000, lam: float = 9.0, mu: float = 1.0, c: i
 def county(network: str, days: float) -> dict:
     """Journeys per second of one replication (build + run)."""
     import sim
-    from sim.model import World
+    from sim.model.world import World
 
     cfg = sim.compose([f"network={network}", f"run.horizon_days={days}", "run.warmup_days=0"])
     t0 = time.perf_counter()
@@ -78,7 +78,7 @@ def county(network: str, days: float) -> dict:
 def memory_probe(network: str, days: float) -> dict:
     """In this (fresh) process: peak RSS growth during the run, per journey."""
     import sim
-    from sim.model import World
+    from sim.model.world import World
 
     cfg = sim.compose([f"network={network}", f"run.horizon_days={days}", "run.warmup_days=0"])
     w = World(cfg, 0)

@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CHILD = r"""
 import json, resource, sys
 from sim.config import StudyConfig
-from sim.study import compose_study, run_study
+from sim.experiment.study import compose_study, run_study
 
 args = json.loads(sys.argv[1])
 study = StudyConfig(name="bench_memory", baseline="baseline",

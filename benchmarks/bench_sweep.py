@@ -46,7 +46,7 @@ def ceiling(n: int) -> float:
 
 def study_wall(workers: int, network: str, days: float, reps: int) -> float:
     from sim.config import StudyConfig
-    from sim.study import run_study
+    from sim.experiment.study import run_study
 
     study = StudyConfig(name="bench", baseline="base", scenarios=STUDY_SCENARIOS)
     folder = tempfile.mkdtemp(prefix="bench_sweep_")

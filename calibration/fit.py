@@ -3,7 +3,7 @@
 Every evaluation of a parameter vector runs the same replications ``0 .. R-1`` with the same
 seed (common random numbers: the model's named random streams make replication ``r`` of any
 parameter vector see the same draws wherever the parameters do not change them), on the
-study executor (:func:`sim.executor.iter_results`: local process pool or Dask).
+study executor (:func:`sim.experiment.executor.iter_results`: local process pool or Dask).
 
 The loss is a weighted sum of squared standardised errors over the targets::
 
@@ -154,7 +154,7 @@ class Evaluator:
     """Runs parameter vectors (in batches) on the executor and keeps every evaluation."""
 
     def __init__(self, base, targets: list[Target], space: list[Parameter], s: Settings, bar=None):
-        from sim.experiment import default_jobs
+        from sim.experiment.replication import default_jobs
 
         self.base, self.targets, self.space, self.s = base, targets, space, s
         self.jobs = s.jobs or default_jobs()
@@ -168,7 +168,7 @@ class Evaluator:
 
     def batch(self, units: Sequence[np.ndarray], phase: str) -> list[Evaluation]:
         from sim.config import validate
-        from sim.executor import iter_results
+        from sim.experiment.executor import iter_results
 
         units = [np.clip(np.asarray(u, dtype=float), 0.0, 1.0) for u in units]
         keys = [tuple(np.round(u, 10)) for u in units]
@@ -420,7 +420,7 @@ def fit(settings: Settings | dict | None = None, targets: list[Target] | str | N
 
 
 def _targets_table(best: Evaluation, targets: Sequence[Target]) -> pd.DataFrame:
-    from sim.metrics import mean_ci
+    from sim.analysis.kpis import mean_ci
 
     _, parts = loss_of(best.means, targets)
     rows = []

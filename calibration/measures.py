@@ -26,7 +26,7 @@ def needs_tables(targets: Sequence[Target]) -> bool:
 
 def tier1_sites(cfg) -> list[str]:
     """Open tier-1 centres (township / community) after restructuring."""
-    from sim.restructure import effective_network
+    from sim.county.restructure import effective_network
 
     net = effective_network(cfg)
     return [fid for fid, f in net.facilities.items() if f.tier == 1 and not f.closed]

@@ -19,8 +19,8 @@ from typing import Any
 
 import yaml
 
+from sim.analysis.registry import REGISTRY, is_share
 from sim.config import ConfigError
-from sim.kpi_registry import REGISTRY, is_share
 
 __all__ = ["CalibrationError", "Target", "Parameter", "load_targets", "load_space", "check_targets",
            "check_space", "parse_path", "expand_path", "get_path", "set_path", "RATE_METRICS",
@@ -186,7 +186,7 @@ def load_targets(path: str | Path) -> list[Target]:
 
 def check_targets(targets: Sequence[Target], cfg, path: str | Path = "targets") -> None:
     """Check each target's group against the composed scenario (facility / village ids)."""
-    from sim.restructure import effective_network
+    from sim.county.restructure import effective_network
 
     net = effective_network(cfg)
     groups = {"county", "tier0", "tier1", "tier2", "tier3"} | set(net.facilities) | set(net.villages)
@@ -332,7 +332,7 @@ def check_space(space: Sequence[Parameter], cfg, path: str | Path = "space") -> 
         except (KeyError, IndexError) as exc:
             key = str(exc).strip("'\"")
             raise CalibrationError(f"{where}: path {prm.path} is not in the config (no key {key!r}; "
-                                   "see sim/config.py)") from None
+                                   "see sim/config/schema.py)") from None
         if not concrete:
             raise CalibrationError(f"{where}: path {prm.path} matches nothing")
         for toks in concrete:

@@ -18,15 +18,15 @@ import hydra
 from omegaconf import DictConfig
 
 from sim.config import ConfigError, register_configs, to_config
-from sim.experiment import default_jobs
+from sim.experiment.replication import default_jobs
 
 __all__ = ["main", "format_kpis"]
 
 
 def format_kpis(summary, group: str = "county") -> str:
     """The county-level KPI table as text: id, English and Chinese names, mean and 95% CI
-    across replications in the KPI's unit (:mod:`sim.kpi_registry`)."""
-    from sim.kpi_registry import format_value, label, pad
+    across replications in the KPI's unit (:mod:`sim.analysis.registry`)."""
+    from sim.analysis.registry import format_value, label, pad
 
     s = summary[summary["group"] == group]
     lines = [f"{pad('metric', 36)} {pad('KPI', 44)} {pad('指标', 34)} {pad('mean', 14, True)} {pad('95% CI', 30, True)}"]
@@ -45,8 +45,8 @@ register_configs()
 def _app(node: DictConfig) -> None:
     from hydra.core.hydra_config import HydraConfig
 
-    from sim.experiment import run
-    from sim.io import write_run
+    from sim.analysis.io import write_run
+    from sim.experiment.runner import run
 
     try:
         cfg = to_config(node)
@@ -67,8 +67,8 @@ def _app(node: DictConfig) -> None:
 
 def format_comparison(study) -> str:
     """Per county KPI (id, English and Chinese names): each scenario's mean, and its paired
-    difference from the baseline, in the KPI's unit (:mod:`sim.kpi_registry`)."""
-    from sim.kpi_registry import format_value, label, pad
+    difference from the baseline, in the KPI's unit (:mod:`sim.analysis.registry`)."""
+    from sim.analysis.registry import format_value, label, pad
 
     s = study.summary[study.summary["group"] == "county"]
     d = study.differences
@@ -96,7 +96,7 @@ def format_comparison(study) -> str:
 
 
 def _study(cfg, overrides: list[str]) -> None:
-    from sim.study import run_study
+    from sim.experiment.study import run_study
 
     result = run_study(cfg.study, overrides, progress=True)
     print(f"\nstudy {cfg.study.name!r}: {len(result.runs)} scenarios x {cfg.run.replications} replication(s), "
@@ -195,7 +195,7 @@ def _expand(overrides: list[str]) -> tuple[list[list[str]], bool]:
 def _validate_cli(flags: dict[str, str | None], overrides: list[str]) -> None:
     """Compose every job the command line asks for, so that any mistake is one clear line
     before Hydra starts (and before any job of a sweep runs)."""
-    from sim import SCENARIOS_DIR, compose
+    from sim.config.loading import SCENARIOS_DIR, compose
 
     if any(f in flags for f in _NO_COMPOSE):
         return
@@ -222,7 +222,7 @@ def _validate_cli(flags: dict[str, str | None], overrides: list[str]) -> None:
     for combo in combos:
         cfg = compose([*combo, *extra], config_dir=config_dir, config_name=config_name)
         if "--cfg" not in flags:
-            from sim.sizing import check_fits
+            from sim.experiment.sizing import check_fits
 
             check_fits(cfg, jobs=cfg.run.jobs or default_jobs(),
                        keep_in_memory=False if cfg.study.scenarios else None,
@@ -231,7 +231,7 @@ def _validate_cli(flags: dict[str, str | None], overrides: list[str]) -> None:
 
 def usage() -> str:
     """The short ``--help`` page: what to run, the config groups and their options, examples."""
-    from sim import SCENARIOS_DIR
+    from sim.config.loading import SCENARIOS_DIR
 
     groups = sorted(p for p in SCENARIOS_DIR.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
     width = max(len(g.name) for g in groups)
@@ -252,7 +252,7 @@ def usage() -> str:
         *rows,
         "",
         "Every key of the schema can be set on the command line; the schema, with the meaning of",
-        "each key, is sim/config.py, and docs/model.md describes the model.",
+        "each key, is sim/config/schema.py, and docs/model.md describes the model.",
         "",
         "Examples:",
         "  python -m sim network=xianghe run.replications=5 run.horizon_days=90",

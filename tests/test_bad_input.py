@@ -23,7 +23,7 @@ from omegaconf import OmegaConf
 
 import sim
 from sim.config import ConfigError, to_config, validate
-from sim.sizing import check_fits, expected_episodes
+from sim.experiment.sizing import check_fits, expected_episodes
 from tests.conftest import ROOT, compose, run_cli
 
 TOY = ("network=toy", "run=test")
@@ -244,7 +244,7 @@ def test_a_yaml_syntax_error_names_the_file_and_the_line(tmp_path):
 
 
 def test_a_study_file_with_a_duplicate_key_names_file_line_and_key(tmp_path):
-    from sim.study import load_study
+    from sim.experiment.study import load_study
 
     path = tmp_path / "dup.yaml"
     path.write_text("name: dup\nbaseline: a\nscenarios: {a: []}\nbaseline: b\n")
@@ -261,7 +261,7 @@ def test_help_is_a_short_usage_page():
     assert text.startswith("usage: python -m sim")
     for group in ("network", "study", "levers", "restructure", "care", "run", "executor"):
         assert re.search(rf"^  {group}\s+\w", text, re.M), group
-    assert "taobei" in text and "sim/config.py" in text and "--cfg job" in text
+    assert "taobei" in text and "sim/config/schema.py" in text and "--cfg job" in text
     assert text.count("python -m sim ") >= 4     # the usage line and three examples
     job = run_cli(*TOY, "--cfg", "job")
     assert job.returncode == 0 and "network:" in job.stdout and len(job.stdout.splitlines()) > 200

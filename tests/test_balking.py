@@ -1,5 +1,5 @@
 """Balking: a non-emergency patient leaves on arrival when at least ``balk_queue`` patients are
-already waiting for the same doctors (``sim.flow.care``), and the docs say so."""
+already waiting for the same doctors (``sim.model.flow.care``), and the docs say so."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import yaml
 
-from sim.flow import Journey, care
-from sim.patients import A_ADMIT, A_RENEGE, ATTRS
+from sim.county.patients import A_ADMIT, A_RENEGE, ATTRS
+from sim.model.flow import Journey, care
 from tests.test_two_way_referral import tiny
 
 ROOT = Path(__file__).resolve().parent.parent

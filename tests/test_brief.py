@@ -21,8 +21,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from sim import brief, plots
-from sim.metrics import KPI_ZH, paired_differences, summarise
+from sim.analysis.kpis import KPI_ZH, paired_differences, summarise
+from sim.report import brief, plots
 from tests.test_plots import english_words, hand_summary, hand_tables
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,7 +79,7 @@ def test_summary_when_no_alternative_improves():
 
 
 def make_study(folder: Path, with_patients: bool = True) -> Path:
-    """A study folder as sim.study writes it, from hand-made tables (no model run)."""
+    """A study folder as sim.experiment.study writes it, from hand-made tables (no model run)."""
     folder.mkdir(parents=True, exist_ok=True)
     kpi_rows = []
     for i, scen in enumerate(STUDY_SCEN):
@@ -206,7 +206,7 @@ def test_cli_language_and_bad_folder(tmp_path, capsys):
 
 def test_run_study_writes_both_briefs(tmp_path):
     """The real model: a two-replication toy study ends by writing brief.html and brief.zh.html."""
-    from sim.study import run_study
+    from sim.experiment.study import run_study
 
     res = run_study("remote_diagnosis", ["network=toy", "run=test", "run.replications=2", f"run.output_dir={tmp_path}"],
                     jobs=1, progress=False)
@@ -410,4 +410,4 @@ def test_render_detects_errors_and_requests(tmp_path, chromium):
 
 def test_plots_module_has_no_simpy_dependency():
     src = Path(plots.__file__).read_text() + Path(brief.__file__).read_text()
-    assert "simpy" not in src and "sim.model" not in src and "sim.experiment" not in src
+    assert "simpy" not in src and "sim.model.world" not in src and "sim.experiment.runner" not in src

@@ -10,7 +10,7 @@ import yaml
 from pandas.testing import assert_frame_equal
 
 import sim
-from sim.metrics import KPI_ZH
+from sim.analysis.kpis import KPI_ZH
 from tests.conftest import compose, run_cli
 
 REQUIRED_FILES = {"config.yaml", "kpis.parquet", "summary.csv", "patients.parquet", "occupancy.parquet",

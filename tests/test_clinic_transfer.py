@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 
 import sim
-from sim.flow import Journey, care
-from sim.model import World
-from sim.network import build_county
-from sim.patients import A_ADMIT, A_RENEGE, ATTRS
-from sim.restructure import effective_network
+from sim.county.network import build_county
+from sim.county.patients import A_ADMIT, A_RENEGE, ATTRS
+from sim.county.restructure import effective_network
+from sim.model.flow import Journey, care
+from sim.model.world import World
 from tests.conftest import compose
 from tests.test_two_way_referral import DAY, tiny
 

@@ -1,4 +1,4 @@
-"""One vocabulary of codes: the record categories come from sim.codes, and the model never
+"""One vocabulary of codes: the record categories come from sim.records.codes, and the model never
 writes a bare integer into a coded record column."""
 
 from __future__ import annotations
@@ -7,7 +7,8 @@ import ast
 
 import pandas as pd
 
-from sim import codes, records
+from sim.records import codes
+from sim.records import log as records
 from tests.conftest import ROOT
 
 CODED = ("p_exit", "v_outcome", "v_mode", "a_outcome", "e_kind", "r_status", "l_event")

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import sim
-from sim.records import EXIT
+from sim.records.log import EXIT
 from tests.conftest import NETWORKS, compose
 
 EXIT_KINDS = {"completed", "transferred_out", "left_untreated", "in_system"}
@@ -144,8 +144,8 @@ def test_occupancy_never_exceeds_capacity(network_result):
 
 def test_the_replication_check_catches_a_broken_log(monkeypatch):
     """The built-in conservation assertion is live: losing one exit makes it fail."""
-    from sim import model
-    from sim.records import Log
+    from sim.model import world as model
+    from sim.records.log import Log
 
     original = Log.exit
     calls = {"n": 0}

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.design import mser5, replications_needed, warmup_figure, warmup_from_occupancy
+from sim.experiment.design import mser5, replications_needed, warmup_figure, warmup_from_occupancy
 
 
 def test_mser5_finds_the_end_of_a_known_transient():

@@ -62,7 +62,7 @@ def test_one_worker_and_two_workers_give_identical_results(toy_twice):
 
 def test_a_replication_is_the_same_alone_or_among_others(toy_twice):
     """Replication 1 does not depend on replication 0 having run first."""
-    from sim.experiment import replicate
+    from sim.experiment.replication import replicate
 
     a, _ = toy_twice
     alone = replicate(compose(*TOY2), 1)

@@ -11,7 +11,7 @@ import pytest
 
 import sim
 from sim.config import Road
-from sim.network import build_county
+from sim.county.network import build_county
 from tests.conftest import compose
 
 DAY = 1440.0

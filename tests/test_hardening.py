@@ -15,7 +15,7 @@ from omegaconf import OmegaConf
 
 import sim
 from sim.config import Config, ConfigError, to_config
-from sim.study import compose_study, load_study, run_study
+from sim.experiment.study import compose_study, load_study, run_study
 from tests.conftest import ROOT, compose, run_cli
 
 TOY = ("network=toy", "run=test")
@@ -277,7 +277,7 @@ def test_a_study_scenario_or_study_name_cannot_leave_the_output_folder(tmp_path)
 
 
 def test_safe_child_refuses_escaping_names(tmp_path):
-    from sim.io import safe_child
+    from sim.analysis.io import safe_child
 
     assert safe_child(tmp_path, "ok") == (tmp_path / "ok").resolve()
     for name in ("../x", "a/../../x", "/etc"):
@@ -299,7 +299,7 @@ def test_keep_patients_false_keeps_only_kpis_and_occupancy(tmp_path):
     assert_frame_equal(lean.kpis, full.kpis, check_exact=True)
     assert_frame_equal(lean.occupancy, full.occupancy, check_exact=True)
     # what a replication hands back to the parent process carries no per-patient table
-    from sim.experiment import replicate
+    from sim.experiment.replication import replicate
 
     out = replicate(compose(*TOY, "run.keep_patients=false"), 0)
     assert out["tables"] is None and set(out) == {"replication", "kpis", "occupancy", "tables", "info"}

@@ -1,4 +1,4 @@
-"""The KPI registry (sim/kpi_registry.py): every KPI the model computes is declared, and every
+"""The KPI registry (sim/analysis/registry.py): every KPI the model computes is declared, and every
 declared KPI is computed; declarations are complete; shares lie in [0, 1]; the old name
 tables are views of the registry; values are formatted in their unit (a share is never shown
 in minutes); the registry imports nothing heavy; docs/kpis.md is generated from it."""
@@ -17,9 +17,10 @@ import pandas as pd
 import pytest
 
 import sim
-from sim import brief, kpi_registry, plots
+from sim.analysis import registry as kpi_registry
+from sim.analysis.registry import REGISTRY, THEMES, UNITS, format_value, is_share, label, unit_label
 from sim.config import MODALITIES
-from sim.kpi_registry import REGISTRY, THEMES, UNITS, format_value, is_share, label, unit_label
+from sim.report import brief, plots
 from tests.conftest import compose
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,7 +55,7 @@ def all_kpis(runs) -> pd.DataFrame:
 
 def test_every_computed_kpi_is_declared_and_every_declared_kpi_is_computed(all_kpis):
     computed = set(all_kpis["metric"])
-    assert computed - set(REGISTRY) == set(), "computed by sim.metrics.kpis but not declared in sim/kpi_registry.py"
+    assert computed - set(REGISTRY) == set(), "computed by sim.analysis.kpis.kpis but not declared in sim/analysis/registry.py"
     assert set(REGISTRY) - computed - NOT_COVERED == set(), "declared but computed by none of the test configurations"
 
 
@@ -132,7 +133,7 @@ def test_every_declaration_is_complete():
 
 def test_old_tables_are_views_of_the_registry():
     from calibration.spec import RATE_METRICS
-    from sim import metrics
+    from sim.analysis import kpis as metrics
 
     assert metrics.KPI_ZH == {k: v.zh for k, v in REGISTRY.items()}
     assert metrics.KPI_BETTER == {k: v.better for k, v in REGISTRY.items()}
@@ -142,8 +143,8 @@ def test_old_tables_are_views_of_the_registry():
     assert sim.KPI_ZH is metrics.KPI_ZH and sim.KPI_BETTER is metrics.KPI_BETTER and sim.KPI_REGISTRY is REGISTRY
     assert RATE_METRICS == set(kpi_registry.shares())
     # no module keeps a hand-written copy of KPI names
-    for path in [*(ROOT / "sim").glob("*.py"), *(ROOT / "calibration").glob("*.py")]:
-        if path.name == "kpi_registry.py":
+    for path in [*(ROOT / "sim").rglob("*.py"), *(ROOT / "calibration").rglob("*.py")]:
+        if path.relative_to(ROOT).as_posix() == "sim/analysis/registry.py":
             continue
         text = path.read_text(encoding="utf-8")
         assert not re.search(r"[\"']county_retention[\"']\s*:\s*[\"'0-9+-]", text), path
@@ -282,14 +283,14 @@ def test_cli_tables_print_both_names_and_units(toy_result):
 
 
 def test_registry_imports_only_the_standard_library():
-    """``import sim.kpi_registry`` runs ``sim/__init__``, which imports the model (and SimPy)
+    """``import sim.analysis.registry`` runs ``sim/__init__``, which imports the model (and SimPy)
     today; so the module file is loaded on its own, and its imports are checked statically."""
-    tree = ast.parse((ROOT / "sim" / "kpi_registry.py").read_text(encoding="utf-8"))
+    tree = ast.parse((ROOT / "sim" / "analysis" / "registry.py").read_text(encoding="utf-8"))
     imported = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     imported |= {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
     assert imported <= set(sys.stdlib_module_names) | {"__future__"}, imported
     code = ("import importlib.util, sys\n"
-            f"spec = importlib.util.spec_from_file_location('kpi_registry', {str(ROOT / 'sim' / 'kpi_registry.py')!r})\n"
+            f"spec = importlib.util.spec_from_file_location('kpi_registry', {str(ROOT / 'sim' / 'analysis' / 'registry.py')!r})\n"
             "m = importlib.util.module_from_spec(spec); sys.modules['kpi_registry'] = m; spec.loader.exec_module(m)\n"
             "assert len(m.REGISTRY) > 60 and m.format_value('share_beyond_30_min', 0.092) == '9.2%'\n"
             "heavy = [x for x in ('simpy', 'sim', 'pandas', 'numpy', 'plotly') if x in sys.modules]\n"

@@ -6,7 +6,7 @@ import pytest
 
 import sim
 from sim.config import ConfigError, ExpertTeam, validate
-from sim.model import World
+from sim.model.world import World
 from tests.conftest import compose
 
 

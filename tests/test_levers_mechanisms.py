@@ -14,11 +14,11 @@ import pytest
 
 import sim
 from sim.config import Dist, ExpertTeam, NetworkConfig, Road, Village
-from sim.experiment import replicate
-from sim.facilities import DAY
-from sim.flow import SELF, Journey, care
-from sim.model import World
-from sim.patients import A_CONSULT, ATTRS
+from sim.county.calendar import DAY
+from sim.county.patients import A_CONSULT, ATTRS
+from sim.experiment.replication import replicate
+from sim.model.flow import SELF, Journey, care
+from sim.model.world import World
 from tests.conftest import compose
 
 LADDER = ["none", "expert_monthly", "expert_biweekly", "expert_weekly", "expert_twice_weekly"]
@@ -238,7 +238,7 @@ def test_deferred_patients_wait_for_the_visit_and_are_seen_by_the_expert():
 
 
 def test_skill_transfer_grows_with_visits_and_decays_without():
-    from sim.levers import Slot
+    from sim.levers.mechanisms import Slot
 
     sl = Slot(0, "ent", pool=None, skill=0.0, half_life=10 * DAY, learn=0.5, ceiling=0.4)
     sl.learn_visit(0.0)

@@ -24,9 +24,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from sim.analysis.kpis import kpis, mean_ci, paired_differences, price, summarise
 from sim.config import Prices
-from sim.metrics import kpis, mean_ci, paired_differences, price, summarise
-from sim.records import TEST_BIT
+from sim.records.log import TEST_BIT
 
 NAN = math.nan
 SITES = ["t1", "lead", "city", "clinic:v1"]

@@ -1,4 +1,4 @@
-"""Figures of :mod:`sim.plots` from small hand-made tables: the expected traces and values,
+"""Figures of :mod:`sim.report.plots` from small hand-made tables: the expected traces and values,
 and Chinese labels with no untranslated English."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from sim import plots
-from sim.metrics import KPI_ZH
+from sim.analysis.kpis import KPI_ZH
+from sim.report import plots
 
 SCEN = ("baseline", "more_visits")
 

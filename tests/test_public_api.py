@@ -31,8 +31,8 @@ def test_all_names_exist_and_are_documented():
 
 
 def test_lazy_modules_are_modules():
-    assert isinstance(sim.plots, types.ModuleType) and hasattr(sim.plots, "scenario_comparison")
-    assert isinstance(sim.design, types.ModuleType) and hasattr(sim.design, "mser5")
+    assert isinstance(sim.report.plots, types.ModuleType) and hasattr(sim.report.plots, "scenario_comparison")
+    assert isinstance(sim.experiment.design, types.ModuleType) and hasattr(sim.experiment.design, "mser5")
     with pytest.raises(AttributeError):
         sim.no_such_thing  # noqa: B018
 
@@ -93,7 +93,7 @@ def test_study_round_trip(tmp_path):
     pd.testing.assert_frame_equal(back.kpis, res.kpis)
     pd.testing.assert_frame_equal(back.differences, res.differences)
     assert back.baseline == "baseline"
-    fig = sim.plots.scenario_comparison(back.summary, back.differences)
+    fig = sim.report.plots.scenario_comparison(back.summary, back.differences)
     assert len(fig.data) > 0
     # the differences are those of the public function
     pd.testing.assert_frame_equal(sim.paired_differences(back.kpis, "baseline"), back.differences)
@@ -108,6 +108,8 @@ def test_define_study_validates():
 
 def test_calibration_check_table():
     res = sim.run(SMALL)
-    t = sim.calibration_check(res)
+    from calibration.check import check
+
+    t = check(res)
     assert {"target", "observed", "simulated", "z", "within_tolerance", "source"} <= set(t.columns)
     assert len(t) >= 5

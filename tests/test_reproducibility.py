@@ -14,7 +14,7 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 import sim
-from sim.experiment import config_hash, versions
+from sim.experiment.replication import config_hash, versions
 from tests.conftest import PYTHON, ROOT, compose
 
 TOY2 = ("network=toy", "run=test", "run.replications=2")
@@ -95,7 +95,7 @@ def test_a_policy_lever_never_changes_the_arrival_stream(toy_none, lever):
 
 @pytest.mark.slow
 def test_levers_keep_the_arrival_stream_on_a_bundled_county_and_in_a_study(tmp_path):
-    from sim.study import run_study
+    from sim.experiment.study import run_study
 
     base = ("network=xianghe", "run=test", "run.horizon_days=3", "run.warmup_days=1")
     none = sim.run(compose(*base, "levers=none"), jobs=1)

@@ -19,8 +19,8 @@ from sim.config import (
     RunConfig,
     Village,
 )
-from sim.network import build_county
-from sim.restructure import apply_operations, effective_network, network_diff, running_cost
+from sim.county.network import build_county
+from sim.county.restructure import apply_operations, effective_network, network_diff, running_cost
 
 
 def line_network() -> NetworkConfig:

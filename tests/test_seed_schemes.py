@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 import sim
-from sim.network import build_county
-from sim.restructure import effective_network, network_diff
-from sim.study import compose_study, load_study
+from sim.county.network import build_county
+from sim.county.restructure import effective_network, network_diff
+from sim.experiment.study import compose_study, load_study
 from tests.conftest import ROOT
 
 SEED_NETWORKS = ["taobei", "xianghe", "liuzhou", "qingbaijiang", "qingdao"]

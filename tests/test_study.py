@@ -16,7 +16,7 @@ import pytest
 
 import sim
 from sim.config import ConfigError, StudyConfig
-from sim.study import compose_study, gather_multirun, load_study, load_study_result, run_study
+from sim.experiment.study import compose_study, gather_multirun, load_study, load_study_result, run_study
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -86,7 +86,7 @@ def test_resume_skips_done_replications_and_reruns_changed_ones(tmp_path):
 
 
 def test_a_failing_replication_is_recorded_and_the_rest_completes(tmp_path, monkeypatch):
-    import sim.experiment as experiment
+    import sim.experiment.runner as experiment
 
     real = experiment.replicate
 

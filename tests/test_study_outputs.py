@@ -18,7 +18,7 @@ import pandas.testing as pdt
 import pytest
 
 from sim.config import ConfigError, StudyConfig
-from sim.study import compose_study, load_study_result, run_study
+from sim.experiment.study import compose_study, load_study_result, run_study
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -41,7 +41,7 @@ BAD = StudyConfig(name="bad", baseline="base",
 
 
 def test_a_bad_restructure_in_the_last_scenario_is_refused_before_any_replication(tmp_path, monkeypatch):
-    import sim.experiment as experiment
+    import sim.experiment.runner as experiment
 
     ran = []
     real = experiment.replicate
@@ -67,7 +67,7 @@ def test_a_scenario_whose_graph_is_invalid_is_refused_when_composed():
 # --------------------------------------------------------------------------- B: bounded memory
 
 def test_study_runs_load_their_tables_lazily_and_pickle_whole(tmp_path):
-    from sim.experiment import Deferred
+    from sim.records.result import Deferred
 
     res = run_study(STUDY, TOY, folder=tmp_path, jobs=1, progress=False, brief=False)
     run = res.runs["base"]
@@ -93,7 +93,7 @@ def test_study_runs_load_their_tables_lazily_and_pickle_whole(tmp_path):
 MEMORY_CHILD = r"""
 import json, resource, sys
 from sim.config import StudyConfig
-from sim.study import compose_study, run_study
+from sim.experiment.study import compose_study, run_study
 overrides, folder = json.loads(sys.argv[1]), sys.argv[2]
 study = StudyConfig(name="mem", baseline="baseline",
                     scenarios={"baseline": [], "expert_weekly": ["levers=expert_weekly"]})
@@ -237,7 +237,7 @@ def test_resumed_replications_write_the_same_tables_as_fresh_ones(tmp_path):
 
 KILL_CHILD = r"""
 import json, os, signal, sys, time
-import sim.study as st
+import sim.experiment.study as st
 from sim.config import StudyConfig
 spec, args, folder, stop = json.loads(sys.argv[1]), json.loads(sys.argv[2]), sys.argv[3], sys.argv[4]
 study = StudyConfig(**spec)

@@ -1,4 +1,4 @@
-"""The record schema (sim/record_schema.py): declared once, matching what the model writes, and
+"""The record schema (sim/records/schema.py): declared once, matching what the model writes, and
 enforced on write and read-back."""
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ import pandas.testing as pdt
 import pytest
 
 import sim
-from sim import record_schema as rs
-from sim.experiment import TABLES, replicate, sites_table
+from sim.experiment.replication import replicate, sites_table
+from sim.records import schema as rs
+from sim.records.result import TABLES
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,11 +37,11 @@ def test_every_output_table_is_declared_once():
 
 
 def test_the_schema_module_imports_no_simpy():
-    tree = ast.parse((ROOT / "sim" / "record_schema.py").read_text())
+    tree = ast.parse((ROOT / "sim" / "records" / "schema.py").read_text())
     mods = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     mods |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
     assert mods <= {"__future__", "collections.abc", "dataclasses", "pathlib", "typing", "numpy", "pandas",
-                    "pyarrow", "pyarrow.parquet", "sim.config", "sim.records"}, mods
+                    "pyarrow", "pyarrow.parquet", "sim.config", "sim.records.log"}, mods
 
 
 @pytest.mark.parametrize("levers", ["none", "expert_weekly", "remote_full"])
@@ -70,7 +71,7 @@ EXPERT_LEVERS = [("toy", "expert_weekly"), ("toy", "combined_weekly_full"), ("xi
 
 def test_expert_specialties_follow_the_model_for_the_bundled_expert_levers():
     """The ``specialty`` categories (from the config) are those the model numbers its teams by."""
-    from sim.model import World
+    from sim.model.world import World
 
     for f in (ROOT / "scenarios" / "levers").glob("*.yaml"):
         if "expert:\n  enabled: true" in f.read_text() and not f.stem.startswith("expert_"):
@@ -122,6 +123,6 @@ def test_categories_come_from_the_run_folder_as_from_memory(tmp_path):
     sim.write_run(res, tmp_path)
     back = sim.load_run(tmp_path)
     assert _cats(back) == _cats(res)
-    assert _cats(res).facility == tuple(sites_table(sim.network.build_county(cfg.network))["site"])
+    assert _cats(res).facility == tuple(sites_table(sim.county.network.build_county(cfg.network))["site"])
     for t in (*TABLES, "kpis", "occupancy"):
         pdt.assert_frame_equal(getattr(back, t), getattr(res, t), check_exact=True)

@@ -9,9 +9,9 @@ import pytest
 
 import sim
 from sim.config import Config, Facility, Hours, NetworkConfig, Road, RunConfig, Village
-from sim.flow import Journey, ambulance_call, care
-from sim.model import World
-from sim.patients import A_ADMIT, A_DOWN, A_LOS, A_RENEGE, ATTRS
+from sim.county.patients import A_ADMIT, A_DOWN, A_LOS, A_RENEGE, ATTRS
+from sim.model.flow import Journey, ambulance_call, care
+from sim.model.world import World
 
 H24 = Hours(open_hour=0.0, close_hour=24.0, weekend_share=1.0)
 DAY = 1440.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 import sim
-from sim.model import World
+from sim.model.world import World
 
 
 def test_initial_queue_patients_are_real_and_wait_for_opening():

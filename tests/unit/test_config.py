@@ -9,7 +9,7 @@ import yaml
 
 import sim
 from sim.config import Road, Village, validate
-from sim.network import build_county
+from sim.county.network import build_county
 from tests.conftest import NETWORKS, ROOT, RUN_OPTIONS, compose, run_cli
 
 # ---------------------------------------------------------------------------- every option composes

@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 import simpy
 
-from sim.facilities import DAY, Site, is_open, next_opening
-from sim.network import build_county
-from sim.patients import Catalogue
+from sim.county.calendar import DAY, is_open, next_opening
+from sim.county.network import build_county
+from sim.county.patients import Catalogue
+from sim.county.routing import ChoiceTable, SiteInfo, can_manage, doctor_kind, emergency_capable, logit, referral_target
+from sim.engine.resources import Site
 from sim.rng import stream
-from sim.routing import ChoiceTable, SiteInfo, can_manage, doctor_kind, emergency_capable, logit, referral_target
 from tests.conftest import compose
 
 ALL_DAYS = frozenset(range(7))

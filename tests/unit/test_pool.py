@@ -1,4 +1,4 @@
-"""Specification of :class:`sim.facilities.Pool` on a bare SimPy environment.
+"""Specification of :class:`sim.engine.resources.Pool` on a bare SimPy environment.
 
 A Pool is a counted resource: requests are granted in (priority, arrival) order, a waiting
 request can renege, capacity can change during the run without pre-empting a unit in use,
@@ -12,7 +12,8 @@ import math
 import pytest
 import simpy
 
-from sim.facilities import DAY, Pool
+from sim.county.calendar import DAY
+from sim.engine.resources import Pool
 
 
 def customer(env, pool, name, log, service, priority=2, patience=None):

@@ -12,7 +12,7 @@ matching request, release or renege (a leaked or doubly released unit, a lost re
 
 A second check ties the monitors to the per-patient records: with no warm-started beds, the
 beds in use integrated over [0, T] at each facility equal the admissions table's bed-minutes
-(admit to discharge, or to T), and the bed-days :func:`sim.metrics.price` charges for; the
+(admit to discharge, or to T), and the bed-days :func:`sim.analysis.kpis.price` charges for; the
 table has exactly one row per bed request and one admission per grant.  The identity is
 exact (floating-point tolerance) with the bed transfers on as well as off: a deteriorating
 tier-1 inpatient's lead bed and a down-referred inpatient's tier-1 bed are held from the
@@ -26,10 +26,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.experiment import conditions_table, sites_table
-from sim.facilities import DAY
-from sim.metrics import price
-from sim.model import World, occupancy_table
+from sim.analysis.kpis import price
+from sim.county.calendar import DAY
+from sim.experiment.replication import conditions_table, sites_table
+from sim.model.world import World, occupancy_table
 from tests.conftest import compose
 
 RUNS = [pytest.param(("network=toy", "run=test", "run.horizon_days=14"), id="toy"),
@@ -105,7 +105,7 @@ def test_bed_monitors_agree_with_the_admissions_records(transfers):
     T = w.horizon
     tables = w.log.tables(w.site_ids, w.county.village_ids, w.cat.ids, w.specialties)
     ad = tables["admissions"]
-    # bed-days as sim.metrics prices them (admit to discharge, or to T, per row)
+    # bed-days as sim.analysis.kpis prices them (admit to discharge, or to T, per row)
     county = w.county
     priced = price(tables, sites_table(county), conditions_table(cfg), cfg.care.prices, T)["admissions"]
     bed_days = priced.groupby(ad["facility"].astype(str).to_numpy())["bed_days"].sum()

@@ -11,23 +11,24 @@ import gc
 import math
 import time
 from dataclasses import dataclass, field
-from heapq import heappop
 
 import numpy as np
 import pandas as pd
 import simpy
 
 from sim.config import Config
-from sim.facilities import DAY, Pool, Site
-from sim.flow import Journey, arrivals, care, release_later
-from sim.levers import install as install_levers
-from sim.levers import levers_on
-from sim.network import County, build_county
-from sim.patients import ATTRS, Arrivals, Catalogue
-from sim.records import Log
-from sim.restructure import effective_network
+from sim.county.calendar import DAY
+from sim.county.network import County, build_county
+from sim.county.patients import ATTRS, Arrivals, Catalogue
+from sim.county.restructure import effective_network
+from sim.county.routing import ChoiceTable, SiteInfo, can_manage, doctor_kind, emergency_capable, referral_target
+from sim.engine.kernel import Journey, run_until
+from sim.engine.resources import Pool, Site
+from sim.levers.mechanisms import install as install_levers
+from sim.levers.mechanisms import levers_on
+from sim.model.flow import arrivals, care, release_later
+from sim.records.log import Log
 from sim.rng import stream
-from sim.routing import ChoiceTable, SiteInfo, can_manage, doctor_kind, emergency_capable, referral_target
 
 __all__ = ["World", "ReplicationResult", "build_world", "run_replication", "site_ids"]
 
@@ -200,7 +201,7 @@ class World:
 
         horizon = cfg.run.horizon_days * DAY
         self.horizon = horizon
-        # ---- policy levers (sim.levers): per-(site, condition) rules, rotas, reading centres
+        # ---- policy levers (sim.levers.mechanisms): per-(site, condition) rules, rotas, reading centres
         on = levers_on(cfg)
         self.rules: list = [None] * S
         self.tele: dict = {}
@@ -317,35 +318,13 @@ class World:
         gc_was_enabled = gc.isenabled()
         gc.disable()
         try:
-            _run_until(self.env, self.horizon)
+            run_until(self.env, self.horizon)
         finally:
             if gc_was_enabled:
                 gc.enable()
 
     def pools(self) -> list[Pool]:
         return [p for s in self.sites if s is not None for p in s.pools()] + self.lever_pools
-
-
-def _run_until(env: simpy.Environment, horizon: float) -> None:
-    """``env.run(until=horizon)`` as one tight loop over SimPy's event queue.
-
-    Same semantics as ``Environment.step`` repeated (every event scheduled before the horizon
-    is processed, in SimPy's order; a failed event that nobody handled raises), without a
-    method call and an exception frame per event; ~10% of a county run.
-    """
-    queue = env._queue
-    pop = heappop
-    while queue and queue[0][0] < horizon:
-        env._now, _, _, event = pop(queue)
-        # SimPy marks a processed event by callbacks = None, which its own annotation (a list) omits
-        callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]
-        for callback in callbacks:
-            callback(event)
-        if not event._ok and not hasattr(event, "_defused"):
-            exc = type(event._value)(*event._value.args)
-            exc.__cause__ = event._value
-            raise exc
-    env._now = max(env._now, horizon)
 
 
 @dataclass

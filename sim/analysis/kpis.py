@@ -1,12 +1,12 @@
 """Tables -> KPIs -> summaries with confidence intervals and paired differences.
 
-Pure functions of the record tables (:mod:`sim.records`) and the site/village tables; no
+Pure functions of the record tables (:mod:`sim.records.log`) and the site/village tables; no
 SimPy here, so saved outputs can be analysed, and re-priced, without re-running the model.
 Every KPI table is long and tidy: ``scenario, replication, metric, group, value`` where
 ``group`` is ``"county"`` or a tier / facility id.
 
 Every KPI is declared once, with its names, unit, definition and source, in
-:mod:`sim.kpi_registry` (the reference table is ``docs/kpis.md``); :data:`KPI_ZH` and
+:mod:`sim.analysis.registry` (the reference table is ``docs/kpis.md``); :data:`KPI_ZH` and
 :data:`KPI_BETTER` are views of it.  For example:
 
 - ``county_retention`` 县域内就诊率: of the episodes that received care, the share completed
@@ -24,15 +24,16 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim.analysis.registry import REGISTRY
 from sim.config import MODALITIES, Prices, RestructureConfig
-from sim.kpi_registry import REGISTRY
-from sim.records import TEST_BIT
+from sim.records.log import TEST_BIT
+from sim.records.result import TABLES, RunResult
 
 __all__ = ["KPI_ZH", "KPI_BETTER", "kpis", "price", "summarise", "paired_differences", "mean_ci"]
 
 DAY = 1440.0
 
-#: Chinese name of every KPI (a view of :data:`sim.kpi_registry.REGISTRY`, where each KPI is declared).
+#: Chinese name of every KPI (a view of :data:`sim.analysis.registry.REGISTRY`, where each KPI is declared).
 KPI_ZH = {k: v.zh for k, v in REGISTRY.items()}
 
 #: +1 if higher is better, -1 if lower is better, 0 if neither (a view of the registry).
@@ -308,7 +309,7 @@ AVOIDED_EVENTS = ("expert_avoided", "skill_local", "remote_local", "mdt_local")
 
 def _lever_kpis(rows: list, tables: dict, occupancy: pd.DataFrame, pk: pd.DataFrame, v: pd.DataFrame,
                 vt: np.ndarray, conditions: pd.DataFrame, warm: float, warmup_days: float) -> None:
-    """KPIs of the policy levers (expert visits, remote diagnosis; :mod:`sim.levers`).  Emitted
+    """KPIs of the policy levers (expert visits, remote diagnosis; :mod:`sim.levers.mechanisms`).  Emitted
     for every run (zeros when the levers are off) so that a baseline pairs with every lever
     scenario.
 
@@ -464,3 +465,60 @@ def paired_differences(kpi: pd.DataFrame, baseline: str, level: float = 0.95) ->
             rows.append((scen, baseline, metric, group, n, m, lo, hi, (hi - lo) / 2 if n > 1 else math.nan, unpaired))
     return pd.DataFrame(rows, columns=["scenario", "baseline", "metric", "group", "n", "mean_diff", "ci_low", "ci_high",
                                        "paired_half_width", "unpaired_half_width"])
+
+
+def recompute(result: RunResult, warmup_days: float | None = None, prices: Prices | None = None) -> pd.DataFrame:
+    """Recompute a run's KPI table from its record tables (no re-run).
+
+    Use it to change the warm-up cut, or to re-price the same patient journeys under other
+    prices and reimbursement rates.
+
+    Parameters
+    ----------
+    result : RunResult
+        A run with its per-patient tables (``run.keep_patients=true``, the default).
+    warmup_days : float, optional
+        Discard episodes starting before this day (default: the run's ``run.warmup_days``).
+    prices : sim.config.Prices, optional
+        Prices and reimbursement rates (default: the run's ``care.prices``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``scenario, replication, metric, group, value`` (as :attr:`RunResult.kpis`).
+
+    Examples
+    --------
+    >>> from sim import run
+    >>> result = run(["network=toy", "run=test", "run.horizon_days=3"])
+    >>> again = recompute(result)
+    >>> bool((again["value"].fillna(-1).to_numpy() == result.kpis["value"].fillna(-1).to_numpy()).all())
+    True
+    >>> import dataclasses
+    >>> free = dataclasses.replace(result.config.care.prices, reimburse_outpatient=[1.0, 1.0, 1.0, 1.0])
+    >>> k = recompute(result, prices=free)
+    >>> float(k.query("metric == 'oop_per_visit' and group == 'county'")["value"].iloc[0]) < float(
+    ...     result.kpis.query("metric == 'oop_per_visit' and group == 'county'")["value"].iloc[0])
+    True
+    """
+    if result.patients is None:
+        raise ValueError("this run kept no per-patient tables (run.keep_patients=false): "
+                         "its KPIs cannot be recomputed")
+    cfg = result.config
+    warm = cfg.run.warmup_days if warmup_days is None else float(warmup_days)
+    pr = cfg.care.prices if prices is None else prices
+    frames = []
+    for r in sorted(result.kpis["replication"].unique()) if len(result.kpis) else sorted(
+            result.patients["replication"].unique()):
+        tables = {}
+        for t in TABLES:
+            df = getattr(result, t)
+            if df is not None:
+                tables[t] = df[df["replication"] == r].reset_index(drop=True)
+        occ = result.occupancy[result.occupancy["replication"] == r].reset_index(drop=True)
+        k = kpis(tables, occ, result.sites, result.villages, result.conditions, pr, warm,
+                         cfg.run.horizon_days, cfg.restructure)
+        k.insert(0, "replication", np.int32(r))
+        k.insert(0, "scenario", cfg.scenario)
+        frames.append(k)
+    return pd.concat(frames, ignore_index=True)

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.config import CareConfig
-from sim.network import County
-from sim.patients import Catalogue
+from sim.county.network import County
+from sim.county.patients import Catalogue
 
 __all__ = ["ChoiceTable", "expected_out_of_pocket", "utilities", "logit", "SiteInfo",
            "doctor_kind", "can_manage", "referral_target", "emergency_capable"]

@@ -4,7 +4,7 @@ Every function takes tidy tables (pandas) and returns a :class:`plotly.graph_obj
 in one consistent template (fonts, a colour-blind-safe Okabe-Ito palette with one colour per
 tier, units in axis titles, hover text with exact values).  Every function takes
 ``language="en"`` or ``"zh"`` and labels everything in that language (KPI names, units and
-better directions from :mod:`sim.kpi_registry`).
+better directions from :mod:`sim.analysis.registry`).
 
 Figures
 -------
@@ -33,8 +33,8 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.subplots import make_subplots
 
-from sim import kpi_registry as registry
-from sim.kpi_registry import REGISTRY
+from sim.analysis import registry
+from sim.analysis.registry import REGISTRY
 
 __all__ = [
     "LANGUAGES", "TIER_COLORS", "KPI_EN", "HEADLINE_KPIS", "PERCENT_KPIS", "label", "kpi_label", "tier_label",
@@ -147,7 +147,7 @@ def tier_label(tier: int, language: str = "en") -> str:
 
 def kpi_label(metric: str, language: str = "en", unit: bool = True) -> str:
     """A KPI's display name with its unit in brackets (``unit=False`` drops the unit); see
-    :func:`sim.kpi_registry.label`.
+    :func:`sim.analysis.registry.label`.
 
     >>> kpi_label("county_retention", "zh")
     '县域内就诊率(%)'
@@ -176,7 +176,7 @@ def decimals_for(metric: str, *values: float) -> int:
 
 def format_value(metric: str, value: float, diff: bool = False, language: str = "en", sign: bool = False,
                  digits: int | None = None) -> str:
-    """A KPI value (or difference) for text, in the KPI's unit (:func:`sim.kpi_registry.format_value`):
+    """A KPI value (or difference) for text, in the KPI's unit (:func:`sim.analysis.registry.format_value`):
     shares in % (differences in percentage points), minutes, yuan, counts.
 
     >>> format_value("county_retention", 0.9512)

@@ -10,13 +10,13 @@ Study folder (``<run.output_dir>/studies/<name>/`` unless given)::
     study.yaml              the study and the overrides it was run with
     replications/<scenario>/r0000/   one finished replication (written atomically)
     replications/<scenario>/r0000.error.txt   a replication that raised
-    runs/<scenario>/        each scenario's run folder (see :mod:`sim.io`)
+    runs/<scenario>/        each scenario's run folder (see :mod:`sim.analysis.io`)
     kpis.parquet            every scenario's KPI table (scenario, replication, metric, group, value)
     summary.csv             mean and 95% CI per scenario and KPI
     differences.csv         paired differences against the baseline, with the paired and the
                             unpaired CI half-widths (the variance reduction of CRN)
     meta.json               seeds, config hashes, versions, wall time, failures
-    brief.html, brief.zh.html   the policy brief (:mod:`sim.brief`)
+    brief.html, brief.zh.html   the policy brief (:mod:`sim.report.brief`)
     stale-<UTC time>/       study-level outputs of an earlier run with other config hashes
 
 Every scenario is composed, restructured and its county graph built before the first
@@ -25,9 +25,9 @@ once (a :class:`ConfigError` naming the scenario and the key) and nothing is wri
 
 Each finished replication is written to its folder as it completes and its per-patient tables
 are dropped from memory at once; the scenario run folders are then streamed from the
-replication folders one replication at a time (:func:`sim.io.assemble_run`), and the study
+replication folders one replication at a time (:func:`sim.analysis.io.assemble_run`), and the study
 tables come from the KPI tables only, so a study's memory does not grow with its replications.
-Every table has the columns and dtypes of :mod:`sim.record_schema`, whether its replications
+Every table has the columns and dtypes of :mod:`sim.records.schema`, whether its replications
 ran now, were read back from a checkpoint, or came from Dask.
 
 Re-running the same study into the same folder skips every replication already done with the
@@ -58,24 +58,23 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim import record_schema
+from sim.analysis.io import assemble_run, atomic_write_bytes, load_run, safe_child, write_table
+from sim.analysis.kpis import paired_differences, summarise
 from sim.config import Config, ConfigError, StudyConfig
-from sim.experiment import (
-    TABLES,
-    RunResult,
+from sim.county.network import County, build_county
+from sim.county.restructure import effective_network
+from sim.experiment.replication import (
     conditions_table,
     config_hash,
     default_jobs,
-    run_meta,
     sites_table,
     versions,
     villages_table,
 )
-from sim.io import assemble_run, atomic_write_bytes, load_run, safe_child, write_table
-from sim.metrics import paired_differences, summarise
-from sim.network import County, build_county
-from sim.restructure import effective_network
-from sim.sizing import check_fits
+from sim.experiment.runner import run_meta
+from sim.experiment.sizing import check_fits
+from sim.records import schema as record_schema
+from sim.records.result import TABLES, RunResult
 
 __all__ = ["StudyResult", "load_study", "compose_study", "run_study", "load_study_result", "gather_multirun",
            "move_stale_outputs", "STUDY_OUTPUTS"]
@@ -107,7 +106,7 @@ def load_study(name: str, config_dir: str | Path | None = None) -> StudyConfig:
     """Read ``scenarios/study/<name>.yaml`` (or a path) into a validated :class:`StudyConfig`."""
     from omegaconf import OmegaConf
 
-    from sim import SCENARIOS_DIR
+    from sim.config.loading import SCENARIOS_DIR
 
     path = Path(name)
     if not path.suffix:
@@ -118,7 +117,7 @@ def load_study(name: str, config_dir: str | Path | None = None) -> StudyConfig:
         node = OmegaConf.merge(OmegaConf.structured(StudyConfig), OmegaConf.load(path))
         study = OmegaConf.to_object(node)
     except Exception as exc:
-        from sim.config import _omegaconf_message, yaml_error_message
+        from sim.config.errors import _omegaconf_message, yaml_error_message
 
         raise ConfigError(yaml_error_message(exc) or f"study ({path.name}): {_omegaconf_message(exc)}") from None
     _validate_study(study)
@@ -149,7 +148,7 @@ def compose_study(study: StudyConfig, overrides: Sequence[str] = (),
 
 def _compose(study: StudyConfig, overrides: Sequence[str] = (),
              config_dir: str | Path | None = None) -> tuple[dict[str, Config], dict[str, County]]:
-    from sim import compose
+    from sim.config.loading import compose
 
     _validate_study(study)
     extra = [o for o in overrides if not o.startswith(("study=", "+study=", "scenario="))]
@@ -278,7 +277,7 @@ def run_study(study: StudyConfig | str, overrides: Sequence[str] = (), folder: s
 
     ``runs[name]`` of the result is the scenario's run folder: its per-patient tables (and
     occupancy) are read from ``runs/<name>/`` on first access."""
-    from sim.executor import iter_results
+    from sim.experiment.executor import iter_results
 
     t0 = time.perf_counter()
     if isinstance(study, str):
@@ -358,7 +357,7 @@ def run_study(study: StudyConfig | str, overrides: Sequence[str] = (), folder: s
     atomic_write_bytes(folder / "meta.json", json.dumps(result.meta, indent=2, default=str).encode())
     if brief and runs:
         try:
-            from sim.brief import write_brief
+            from sim.report.brief import write_brief
         except ImportError:  # the brief module is optional until it lands
             pass
         else:

@@ -1,7 +1,7 @@
 """Where replications run: in this process, a local process pool, or a Dask cluster.
 
 Every executor takes tasks ``(key, config, replication)`` and yields ``(key, output)`` as
-each finishes, in completion order.  ``output`` is what :func:`sim.experiment.replicate`
+each finishes, in completion order.  ``output`` is what :func:`sim.experiment.replication.replicate`
 returns, or ``{"error": <traceback text>}`` when the replication raised: one failure never
 stops the others.  Results do not depend on the executor (each replication is a pure
 function of its config and index).
@@ -19,6 +19,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
 
 from sim.config import Config, ExecutorConfig
+from sim.experiment.replication import replicate
 
 __all__ = ["safe_replicate", "iter_results", "dask_address"]
 
@@ -26,9 +27,7 @@ Task = tuple[Any, Config, int]
 
 
 def safe_replicate(cfg: Config, replication: int) -> dict:
-    """:func:`sim.experiment.replicate`, with any exception captured as text."""
-    from sim.experiment import replicate
-
+    """:func:`sim.experiment.replication.replicate`, with any exception captured as text."""
     try:
         return replicate(cfg, replication)
     except Exception:  # a failed replication is recorded, the study goes on

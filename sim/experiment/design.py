@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sim.analysis.kpis import mean_ci
 from sim.config import Config
-from sim.metrics import mean_ci
 
 __all__ = ["mser5", "warmup_from_occupancy", "warmup_figure", "ReplicationsChoice", "replications_needed"]
 
@@ -95,8 +95,8 @@ def replications_needed(cfg: Config, metric: str, group: str = "county", rel_pre
     precision is reached (the method of Hoad et al. also checks it stays reached; we report the
     trace so that can be seen).
     """
-    from sim.executor import iter_results
-    from sim.experiment import default_jobs
+    from sim.experiment.executor import iter_results
+    from sim.experiment.replication import default_jobs
 
     if not 0 < rel_precision < 1:
         raise ValueError("rel_precision must be in (0, 1)")

@@ -12,7 +12,7 @@ Categorical columns name where their categories come from:
   ``clinic:<village>``: the ``site`` column of the run's sites table), ``village`` (the villages
   table), ``condition`` (the conditions table's index, ``care.conditions`` order), ``specialty``
   (the expert teams' specialties in team order, from ``levers.expert``; none when it is off);
-- or a fixed code list of :mod:`sim.records` (``EXIT``, ``OUTCOME``, ``MODE``, ``ADMISSION``,
+- or a fixed code list of :mod:`sim.records.log` (``EXIT``, ``OUTCOME``, ``MODE``, ``ADMISSION``,
   ``REPERFUSION``, ``LEVER_EVENT``, ``STUDY_STATUS``) or ``MODALITIES`` (:mod:`sim.config`).
 
 String columns (``scenario``, KPI names, occupancy ids) are pandas ``str``.  This module
@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from sim.config import MODALITIES
-from sim.records import ADMISSION, EXIT, LEVER_EVENT, MODE, OUTCOME, REPERFUSION, STUDY_STATUS
+from sim.records.log import ADMISSION, EXIT, LEVER_EVENT, MODE, OUTCOME, REPERFUSION, STUDY_STATUS
 
 __all__ = ["RECORD_TABLES", "SCHEMA", "Categorical", "Categories", "categories", "expert_specialties",
            "columns", "dtypes", "empty", "coerce", "arrow_schema", "arrow_dictionary", "to_arrow", "read_table", "write_table"]
@@ -57,7 +57,7 @@ class Categorical:
 
     @classmethod
     def of(cls, codes: Mapping[int, str] | tuple[str, ...]) -> Categorical:
-        """A fixed code list: a ``{code: name}`` dict of :mod:`sim.records` (in code order) or names."""
+        """A fixed code list: a ``{code: name}`` dict of :mod:`sim.records.log` (in code order) or names."""
         if isinstance(codes, Mapping):
             if list(codes) != list(range(len(codes))):
                 raise ValueError("a code dict must map 0..n-1 to names")
@@ -120,7 +120,7 @@ assert set(RECORD_TABLES) <= set(SCHEMA)
 
 def expert_specialties(cfg: Any) -> tuple[str, ...]:
     """The ``specialty`` categories of a config: its expert teams' specialties, first seen first
-    (as :func:`sim.levers.install` numbers them); none when expert visits are off."""
+    (as :func:`sim.levers.mechanisms.install` numbers them); none when expert visits are off."""
     ex = cfg.levers.expert
     out: list[str] = []
     if ex.enabled:
@@ -132,7 +132,7 @@ def expert_specialties(cfg: Any) -> tuple[str, ...]:
 
 def categories(sites: pd.DataFrame, villages: pd.DataFrame, conditions: pd.DataFrame, cfg: Any) -> Categories:
     """The category lists of a run, from its sites, villages and conditions tables and its config
-    (:func:`sim.experiment.sites_table`, ...: the same in memory and read back from a run folder)."""
+    (:func:`sim.experiment.runner.sites_table`, ...: the same in memory and read back from a run folder)."""
     cond = conditions["condition"] if "condition" in conditions.columns else conditions.index
     return Categories(facility=tuple(sites["site"]), village=tuple(villages["village"]), condition=tuple(cond),
                       specialty=expert_specialties(cfg))
@@ -186,7 +186,7 @@ def _to_categorical(s: pd.Series, want: pd.CategoricalDtype, where: str) -> pd.S
             bad = lookup[used] < 0 if len(used) else np.zeros(0, dtype=bool)
             if bad.any():
                 raise ValueError(f"{where}: values {sorted(set(s.cat.categories[used[bad]]))[:5]} are not among the "
-                                 f"declared categories (sim/record_schema.py)")
+                                 f"declared categories (sim/records/schema.py)")
             new = np.where(codes >= 0, lookup[np.maximum(codes, 0)], -1)
         elif (codes >= 0).any():  # pragma: no cover - codes without categories
             raise ValueError(f"{where}: codes without categories")
@@ -200,7 +200,7 @@ def _to_categorical(s: pd.Series, want: pd.CategoricalDtype, where: str) -> pd.S
     lost = known & (codes < 0)
     if lost.any():
         raise ValueError(f"{where}: values {sorted(set(map(str, s[lost])))[:5]} are not among the declared "
-                         f"categories (sim/record_schema.py)")
+                         f"categories (sim/records/schema.py)")
     return pd.Series(pd.Categorical.from_codes(codes, dtype=want), index=s.index, name=s.name)
 
 
@@ -216,7 +216,7 @@ def coerce(df: pd.DataFrame, table: str, cats: Categories | None = None) -> pd.D
     missing = [c for c in cols if c not in df.columns]
     extra = [c for c in df.columns if c not in want]
     if missing or extra:
-        raise ValueError(f"table {table!r} does not match its record schema (sim/record_schema.py): "
+        raise ValueError(f"table {table!r} does not match its record schema (sim/records/schema.py): "
                          + ", ".join([*(f"missing column {c!r}" for c in missing),
                                       *(f"undeclared column {c!r}" for c in extra)]))
     if list(df.columns) == cols and all(_same(df[c].dtype, t) for c, t in want.items()):

@@ -1,11 +1,11 @@
-"""The KPI registry: every KPI of :func:`sim.metrics.kpis` declared once, with its names, unit,
+"""The KPI registry: every KPI of :func:`sim.analysis.kpis.kpis` declared once, with its names, unit,
 better direction, definition and source.
 
 Pure Python (standard library only): no SimPy, no pandas, nothing from the model, so that
 figures, the brief, the command line, the calibration checks and the documentation
 (``docs/kpis.md``, generated from here by ``scripts/kpi_docs.py``) all read the same
-declaration.  The older name tables (:data:`sim.metrics.KPI_ZH`, :data:`sim.metrics.KPI_BETTER`,
-:data:`sim.plots.KPI_EN`, :data:`sim.plots.PERCENT_KPIS`, :data:`sim.plots.HEADLINE_KPIS`) are
+declaration.  The older name tables (:data:`sim.analysis.kpis.KPI_ZH`, :data:`sim.analysis.kpis.KPI_BETTER`,
+:data:`sim.report.plots.KPI_EN`, :data:`sim.report.plots.PERCENT_KPIS`, :data:`sim.report.plots.HEADLINE_KPIS`) are
 views of :data:`REGISTRY`.
 
 A :class:`KPI` has
@@ -127,7 +127,7 @@ class KPI:
 # Shared phrases of the definitions.
 _EP = "episodes with onset after the warm-up"
 _ENDED = "post-warm-up episodes that ended (completed, transferred out of county or left untreated)"
-_PRICED = "priced by sim.metrics.price at the configured prices"
+_PRICED = "priced by sim.analysis.kpis.price at the configured prices"
 _CPC = "China Chest Pain Centre accreditation standard (中国胸痛中心认证标准)"
 _STEMI_GL = ("STEMI guidelines (中国急性ST段抬高型心肌梗死诊断和治疗指南 2019; ESC 2017): first medical contact to "
              "reperfusion within 120 min for primary PCI, else fibrinolysis")

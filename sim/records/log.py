@@ -1,7 +1,7 @@
 """Record schemas and the append-only, columnar log of one replication.
 
 The model only appends compact rows here; every KPI is computed afterwards from the tables
-(:mod:`sim.metrics`).  Columns are ``array.array`` buffers (a few bytes per value) turned
+(:mod:`sim.analysis.kpis`).  Columns are ``array.array`` buffers (a few bytes per value) turned
 into pandas DataFrames without copying Python objects.
 
 Tables
@@ -25,7 +25,7 @@ emergency   one row per 120 / emergency episode: call (onset for self-presenters
             contact (FMC), first ECG, door of the definitive-care site, reperfusion (balloon or
             needle) and how, ambulance station.
 
-Policy levers (:mod:`sim.levers`; the tables are empty when the levers are off):
+Policy levers (:mod:`sim.levers.mechanisms`; the tables are empty when the levers are off):
 
 expert_visits   one row per specialist visit: team, specialty, site, lead it came from (-1 =
                 external experts), departure from the lead, arrival on site, planned end,
@@ -43,13 +43,13 @@ from array import array
 import numpy as np
 import pandas as pd
 
-from sim.codes import Admission, Exit, LeverEvent, Mode, Outcome, Reperfusion, StudyStatus, labels
 from sim.config import MODALITIES
+from sim.records.codes import Admission, Exit, LeverEvent, Mode, Outcome, Reperfusion, StudyStatus, labels
 
 __all__ = ["Log", "EXIT", "OUTCOME", "MODE", "ADMISSION", "TEST_BIT", "decode_tests", "LEVER_EVENT",
            "STUDY_STATUS"]
 
-#: the codes of the record columns as ``{code: name}`` (defined once, in :mod:`sim.codes`).
+#: the codes of the record columns as ``{code: name}`` (defined once, in :mod:`sim.records.codes`).
 EXIT = labels(Exit)
 OUTCOME = labels(Outcome)
 MODE = labels(Mode)

@@ -1,6 +1,6 @@
 """SimPy processes that move patients and only *record*: arrivals, journeys, transfers.
 
-Every process takes the replication's :class:`~sim.model.World` first.  Nothing here
+Every process takes the replication's :class:`~sim.model.world.World` first.  Nothing here
 computes a KPI; everything is appended to ``world.log``.
 """
 
@@ -9,20 +9,20 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from simpy.events import NORMAL
 
-from sim.codes import Admission, Exit, Mode, Outcome, Reperfusion
-from sim.facilities import DAY, next_opening_many
-from sim.levers import DEFER, DEFERRED_RETURN, EV, decide, defer, settle, tele_ecg
-from sim.patients import A_ADMIT, A_AMB, A_CHOICE, A_CONSULT, A_DOWN, A_LOS, A_PATIENCE, A_PERC, A_RENEGE
-from sim.records import TEST_BIT
+from sim.county.calendar import DAY, next_opening_many
+from sim.county.patients import A_ADMIT, A_AMB, A_CHOICE, A_CONSULT, A_DOWN, A_LOS, A_PATIENCE, A_PERC, A_RENEGE
+from sim.engine.kernel import Journey, Wake
+from sim.levers.mechanisms import DEFER, DEFERRED_RETURN, EV, decide, defer, settle, tele_ecg
+from sim.records.codes import Admission, Exit, Mode, Outcome, Reperfusion
+from sim.records.log import TEST_BIT
 
 if TYPE_CHECKING:
-    from simpy.events import EventCallbacks
+    pass
 
-__all__ = ["arrivals", "care", "Journey", "release_later"]
+__all__ = ["arrivals", "care", "release_later"]
 
-# the record codes (sim.codes) as plain ints on the hot path
+# the record codes (sim.records.codes) as plain ints on the hot path
 COMPLETED, TRANSFERRED_OUT, LEFT = int(Exit.COMPLETED), int(Exit.TRANSFERRED_OUT), int(Exit.LEFT_UNTREATED)
 TREATED, ADMITTED, REFERRED, RENEGED, BALKED, OUT_OF_COUNTY, DOWN, CLOSED = (
     int(Outcome.TREATED), int(Outcome.ADMITTED), int(Outcome.REFERRED_UP), int(Outcome.RENEGED),
@@ -37,43 +37,6 @@ IN_BED, DISCHARGED, NO_BED = int(Admission.IN_BED), int(Admission.DISCHARGED), i
 #: the arrival process wakes at most this often (minutes) and schedules the journeys that
 #: start before its next wake-up; fewer events, same patients.
 ARRIVAL_TICK = 60.0
-
-
-class Wake:
-    """A timeout for patient journeys: what ``simpy.Timeout`` does for a :class:`Journey`,
-    as a slotted object (no instance dict), since a county run creates ~2 per patient."""
-
-    __slots__ = ("callbacks", "_value", "_ok")
-
-    def __init__(self, env, delay: float):
-        self.callbacks: EventCallbacks = []
-        self._value = None
-        self._ok = True
-        env.schedule(self, NORMAL, delay)
-
-
-class Journey:
-    """A light process: drives a patient generator on SimPy events.
-
-    Unlike ``simpy.Process`` it starts at a chosen time without an ``Initialize`` event and
-    schedules no event when it ends (nobody waits on a patient's journey), which saves two
-    of the five or so events per patient.  Model errors propagate and stop the run.
-    """
-
-    __slots__ = ("gen",)
-
-    def __init__(self, env, gen, delay: float):
-        self.gen = gen
-        t = Wake(env, delay)
-        t.callbacks.append(self._resume)
-
-    def _resume(self, event) -> None:
-        gen = self.gen
-        try:
-            event = gen.send(event._value)
-        except StopIteration:
-            return
-        event.callbacks.append(self._resume)
 
 
 def arrivals(w):

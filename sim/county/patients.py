@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.config import CareConfig, Condition, Dist
-from sim.facilities import DAY
+from sim.county.calendar import DAY
 from sim.rng import stream
 
 __all__ = ["Catalogue", "Arrivals", "ATTRS", "dist_multipliers", "mean_of"]

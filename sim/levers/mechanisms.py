@@ -5,7 +5,7 @@ multiplies a KPI.
 Expert visits
     A team's rota (:class:`~sim.config.ExpertTeam`) is expanded into visits.  Each visit is a
     light process: the specialists leave the lead hospital (its pool of that kind loses them,
-    travel included, via :meth:`~sim.facilities.Site.adjust`), travel the graph's road time,
+    travel included, via :meth:`~sim.engine.resources.Site.adjust`), travel the graph's road time,
     and sit in at the member site, whose pool of that kind (created with capacity 0) gains
     them.  While they are on site, patients of the covered conditions are seen there by them
     instead of being referred up; when the visit ends the specialists work off the queue,
@@ -19,7 +19,7 @@ Expert visits
 
 Remote diagnosis
     A member site that acquires a modality but cannot read it sends the study to its lead
-    hospital's reading centre (a :class:`~sim.facilities.Pool` of readers on a day/night
+    hospital's reading centre (a :class:`~sim.engine.resources.Pool` of readers on a day/night
     rota): transmission delay, queue, reading time, and a failure probability (the study is
     repeated or the patient referred).  The patient waits at the site (up to a limit); a
     negative or manageable result (the patient's ``u_result`` below the configured share)
@@ -43,174 +43,31 @@ import numpy as np
 import simpy
 from simpy.events import PENDING
 
-from sim.codes import Mode, Outcome, StudyStatus
-from sim.config import MODALITIES, SPECIALTIES, Config, ConfigError, Dist, _check, _dist, _finite_nonneg, _prob
-from sim.facilities import DAY, Pool, Site
-from sim.patients import A_MDT, A_RESULT, A_SKILL, A_SPREAD, A_TOLERANCE, dist_multipliers
-from sim.records import LEVER_EVENT, TEST_BIT
+from sim.config.errors import ConfigError
+from sim.config.levers import REMOTE_MODALITIES, WEEKDAYS, parse_weekday, team_sites, validate_levers
+from sim.config.schema import MODALITIES, Config, Dist
+from sim.county.calendar import DAY
+from sim.county.patients import A_MDT, A_RESULT, A_SKILL, A_SPREAD, A_TOLERANCE, dist_multipliers
+from sim.engine.kernel import Journey
+from sim.engine.resources import Pool, Site
+from sim.records.codes import Mode, Outcome, StudyStatus
+from sim.records.log import LEVER_EVENT, TEST_BIT
 from sim.rng import stream
 
 __all__ = ["validate_levers", "levers_on", "install", "expand_team", "WEEKDAYS", "parse_weekday",
            "Rule", "decide", "settle", "defer", "tele_ecg", "EXPERT", "SKILL", "DEFER", "DEFAULT"]
 
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 EV = {v: k for k, v in LEVER_EVENT.items()}
 # decisions before the queue
 DEFAULT, EXPERT, SKILL, DEFER = 0, 1, 2, 3
 DEFERRED_RETURN = int(Mode.DEFERRED_RETURN)  # visit mode
 _DEFERRED, _REPORTED, _FAILED = int(Outcome.DEFERRED), int(StudyStatus.REPORTED), int(StudyStatus.FAILED)
-REMOTE_MODALITIES = tuple(m for m in MODALITIES if m != "cathlab")
 DEFAULT_READ = Dist("lognormal", 10.0, 0.5)
-
-
-def parse_weekday(x) -> int:
-    """``"fri"``, ``"Friday"``, ``"4"`` or ``4`` -> 4 (0 = Monday).
-
-    >>> parse_weekday("Fri"), parse_weekday("saturday"), parse_weekday("0")
-    (4, 5, 0)
-    """
-    s = str(x).strip().lower()
-    if s.isdigit() and 0 <= int(s) <= 6:
-        return int(s)
-    for i, name in enumerate(WEEKDAYS):
-        if len(s) >= 3 and name.startswith(s):
-            return i
-    raise ValueError(s)
 
 
 def levers_on(cfg: Config) -> bool:
     lv = getattr(cfg, "levers", None)
     return lv is not None and (lv.expert.enabled or lv.remote.enabled)
-
-
-# --------------------------------------------------------------------------- validation
-
-
-def _team_sites(cfg: Config, team, key: str) -> list[str]:
-    """The team's sites: as listed, else every tier-1 member of ``lead`` (of any lead if null)."""
-    facs = cfg.network.facilities
-    if team.sites:
-        return list(team.sites)
-    _check(team.source == "lead", f"{key}.sites", "is empty: external experts need the sites they visit")
-    return [fid for fid, f in facs.items() if f.tier == 1 and (team.lead is None or f.lead == team.lead)]
-
-
-def validate_levers(cfg: Config) -> None:
-    """Semantic checks of ``levers`` (called from :func:`sim.config.validate`)."""
-    lv = cfg.levers
-    facs = cfg.network.facilities
-    conds = cfg.care.conditions
-    ex = lv.expert
-    if ex.enabled:
-        _check(len(ex.teams) > 0, "levers.expert.teams", "expert visits are enabled but no team is configured")
-        _finite_nonneg(ex.tolerance_days, "levers.expert.tolerance_days")
-        _prob(ex.return_spread, "levers.expert.return_spread")
-        sk = ex.skill
-        _prob(sk.ceiling, "levers.expert.skill.ceiling")
-        _prob(sk.learn_per_visit, "levers.expert.skill.learn_per_visit")
-        _prob(sk.initial, "levers.expert.skill.initial")
-        _check(sk.initial <= sk.ceiling, "levers.expert.skill.initial",
-               f"({sk.initial}) must not exceed levers.expert.skill.ceiling ({sk.ceiling})")
-        _check(sk.half_life_days > 0, "levers.expert.skill.half_life_days", f"must be > 0, got {sk.half_life_days}")
-        for i, t in enumerate(ex.teams):
-            key = f"levers.expert.teams[{i}]"
-            _check(bool(t.specialty), f"{key}.specialty", "is empty: name a doctor kind, e.g. ent")
-            _check(t.source in ("lead", "external"), f"{key}.source", f"must be lead or external, got {t.source!r}")
-            _check((t.every_days is None) != (not t.weekdays), key,
-                   "give exactly one of every_days (every N days) or weekdays (e.g. [fri])")
-            if t.every_days is not None:
-                _check(t.every_days >= 1 and math.isfinite(t.every_days) and float(t.every_days).is_integer(),
-                       f"{key}.every_days", f"must be a whole number of days >= 1, got {t.every_days!r}")
-            for d in t.weekdays:
-                try:
-                    parse_weekday(d)
-                except ValueError:
-                    raise ConfigError(f"{key}.weekdays: unknown weekday {d!r} (use mon..sun, monday..sunday or 0..6)") from None
-            _check(t.first_day >= 0, f"{key}.first_day", f"must be >= 0, got {t.first_day}")
-            _check(t.stagger_days >= 0, f"{key}.stagger_days", f"must be >= 0, got {t.stagger_days}")
-            _check(t.offset >= 0, f"{key}.offset", f"must be >= 0, got {t.offset}")
-            _check(t.doctors >= 1, f"{key}.doctors", f"must be >= 1, got {t.doctors}")
-            _check(0 <= t.start_hour < 24, f"{key}.start_hour", f"must be in [0, 24), got {t.start_hour}")
-            _check(0 < t.hours_on_site <= 24, f"{key}.hours_on_site", f"must be in (0, 24], got {t.hours_on_site}")
-            if t.lead is not None:
-                _check(t.lead in facs and facs[t.lead].tier == 2, f"{key}.lead",
-                       f"names {t.lead!r}, which is not a tier-2 lead hospital")
-            sites = _team_sites(cfg, t, key)
-            _check(len(sites) > 0, f"{key}.sites", "no site to visit")
-            for s in sites:
-                _check(s in facs, f"{key}.sites", f"names {s!r}, which is not a facility")
-                f = facs[s]
-                if t.source == "lead":
-                    _check(f.tier == 1, f"{key}.sites", f"{s!r} is not a tier-1 member (lead specialists visit members)")
-                    lead = t.lead or f.lead
-                    if lead is None or f.lead != lead:  # None: a member without a lead (an unvalidated network)
-                        raise ConfigError(f"{key}.sites: {s!r} is not a member of lead {lead!r}")
-                    _check(facs[lead].doctors.get(t.specialty, 0) >= t.doctors, f"{key}.specialty",
-                           f"lead {lead!r} has {facs[lead].doctors.get(t.specialty, 0)} day doctors of kind "
-                           f"{t.specialty!r}, fewer than doctors={t.doctors}")
-                else:
-                    _check(f.tier in (1, 2), f"{key}.sites", f"{s!r} is not a tier-1 or tier-2 facility")
-                    if f.tier == 2:
-                        _check(f.doctors.get(t.specialty, 0) > 0, f"{key}.specialty",
-                               f"external experts at {s!r} join its {t.specialty!r} doctors, but it has none")
-            for c in t.conditions:
-                _check(c in conds, f"{key}.conditions", f"names {c!r}, which is not a condition in care.conditions")
-                _check(conds[c].pathway == "outpatient", f"{key}.conditions", f"{c!r} is an emergency pathway")
-            if t.source == "lead" and not t.conditions:
-                _check(any(c.specialty == t.specialty and c.pathway == "outpatient" for c in conds.values()),
-                       f"{key}.specialty", f"no outpatient condition has specialty {t.specialty!r}; "
-                       "list the covered conditions in conditions")
-    for i, t in enumerate(ex.teams):  # names are checked even while the lever is off
-        _check(t.specialty in SPECIALTIES or not t.specialty, f"levers.expert.teams[{i}].specialty",
-               f"unknown doctor kind {t.specialty!r} (known: {', '.join(SPECIALTIES)})")
-    rm = lv.remote
-    for i, m in enumerate(rm.modalities):
-        _check(m in REMOTE_MODALITIES, f"levers.remote.modalities[{i}]",
-               f"unknown modality {m!r} (known: {', '.join(REMOTE_MODALITIES)})")
-    if rm.enabled:
-        _check(len(rm.modalities) > 0 or rm.consult.enabled, "levers.remote.modalities",
-               "remote diagnosis is enabled but no modality is read remotely and remote consultation is off")
-        for s in rm.sites:
-            _check(s in facs and facs[s].tier == 1, "levers.remote.sites", f"{s!r} is not a tier-1 member")
-        _check(rm.readers >= 0, "levers.remote.readers", f"must be >= 0, got {rm.readers}")
-        _check(rm.night_readers >= 0, "levers.remote.night_readers", f"must be >= 0, got {rm.night_readers}")
-        _check(rm.readers + rm.night_readers > 0 or not rm.modalities, "levers.remote.readers",
-               "the reading centre has no readers by day or night")
-        _check(0 <= rm.reader_open_hour < rm.reader_close_hour <= 24, "levers.remote.reader_open_hour",
-               f"needs 0 <= reader_open_hour < reader_close_hour <= 24, got {rm.reader_open_hour}-{rm.reader_close_hour}")
-        for m, read in rm.read_minutes.items():
-            _check(m in REMOTE_MODALITIES, f"levers.remote.read_minutes.{m}", "unknown modality")
-            _dist(read, f"levers.remote.read_minutes.{m}")
-        _finite_nonneg(rm.transmit_minutes, "levers.remote.transmit_minutes")
-        _prob(rm.failure_prob, "levers.remote.failure_prob")
-        _check(rm.failure_prob < 1, "levers.remote.failure_prob", "must be < 1 (every study would fail)")
-        _check(rm.on_failure in ("repeat", "refer"), "levers.remote.on_failure",
-               f"must be repeat or refer, got {rm.on_failure!r}")
-        _check(rm.max_repeats >= 0, "levers.remote.max_repeats", f"must be >= 0, got {rm.max_repeats}")
-        _finite_nonneg(rm.patient_max_wait_minutes, "levers.remote.patient_max_wait_minutes")
-        for c, p in rm.manageable.items():
-            _check(c in conds, f"levers.remote.manageable.{c}", "not a condition in care.conditions")
-            _prob(p, f"levers.remote.manageable.{c}")
-        for m, p in rm.manageable_by_modality.items():
-            _check(m in REMOTE_MODALITIES, f"levers.remote.manageable_by_modality.{m}", "unknown modality")
-            _prob(p, f"levers.remote.manageable_by_modality.{m}")
-        _prob(rm.default_manageable, "levers.remote.default_manageable")
-        if rm.tele_ecg:
-            _check("ecg" in rm.modalities, "levers.remote.tele_ecg", "needs ecg in levers.remote.modalities")
-        mc = rm.consult
-        if mc.enabled:
-            _check(len(mc.conditions) > 0, "levers.remote.consult.conditions", "remote consultation covers no condition")
-            for c in mc.conditions:
-                _check(c in conds, "levers.remote.consult.conditions", f"names {c!r}, which is not a condition")
-                _check(conds[c].pathway == "outpatient", "levers.remote.consult.conditions", f"{c!r} is an emergency pathway")
-            _check(mc.lines >= 1, "levers.remote.consult.lines", f"must be >= 1, got {mc.lines}")
-            _finite_nonneg(mc.consult_minutes, "levers.remote.consult.consult_minutes")
-            _check(mc.consult_minutes > 0, "levers.remote.consult.consult_minutes", "must be > 0")
-            _finite_nonneg(mc.max_wait_minutes, "levers.remote.consult.max_wait_minutes")
-            for c, p in mc.avoid_prob.items():
-                _check(c in conds, f"levers.remote.consult.avoid_prob.{c}", "not a condition in care.conditions")
-                _prob(p, f"levers.remote.consult.avoid_prob.{c}")
-            _prob(mc.default_avoid_prob, "levers.remote.consult.default_avoid_prob")
 
 
 # --------------------------------------------------------------------------- schedules
@@ -413,7 +270,7 @@ class Tele:
 
 
 def install(w) -> None:
-    """Build the lever state of one replication's :class:`~sim.model.World` and start its
+    """Build the lever state of one replication's :class:`~sim.model.world.World` and start its
     processes (rotas, reader shifts)."""
     cfg = w.cfg
     lv = cfg.levers
@@ -453,7 +310,7 @@ def install(w) -> None:
             key = f"levers.expert.teams[{ti}]"
             if team.specialty not in specialties:
                 specialties.append(team.specialty)
-            sites = _team_sites(cfg, team, key)
+            sites = team_sites(cfg, team, key)
             s_idx = [fidx[s] for s in sites]
             if team.source == "lead":
                 l_idx = [fidx[team.lead] if team.lead else county.lead_of[s] for s in s_idx]
@@ -502,7 +359,7 @@ def install(w) -> None:
             sl.ends = [sl.ends[i] for i in order]
         _check_concurrency(w, visits, ex)
         for v in visits:
-            from sim.flow import Journey
+
 
             Journey(w.env, expert_visit(w, v, slots.get((v.site, v.specialty)), specialties.index(v.specialty)),
                     v.depart)
@@ -600,7 +457,7 @@ def _check_concurrency(w, visits: list[Visit], ex) -> None:
 def adjust_choice(w) -> None:
     """First-contact choice sees the visit schedule: a visited member site looks capable of a
     covered condition with weight ``min(1, tolerance_days / days between visits)``."""
-    from sim.routing import expected_out_of_pocket, logit
+    from sim.county.routing import expected_out_of_pocket, logit
 
     ch = w.choice
     care = w.cfg.care
@@ -773,7 +630,7 @@ def _acquire_and_send(w, site: Site, centre: ReadingCentre, pid: int, s: int, m:
     yield env.timeout(w.test_minutes[m])
     eq.release()
     ev = simpy.Event(env)
-    from sim.flow import Journey
+
 
     Journey(env, read_study(w, centre, pid, s, m, prio, ev, None), 0.0)
     return ev
@@ -827,7 +684,7 @@ def tele_ecg(w, r: Rule, pid: int, s: int):
     if r.tele_dest >= 0:
         tele = Tele(r.tele_dest)
         w.tele[pid] = tele
-    from sim.flow import Journey
+
 
     Journey(env, read_study(w, r.centre, pid, s, "ecg", 0, None, tele), 0.0)
     return TEST_BIT["ecg"]

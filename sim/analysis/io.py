@@ -7,7 +7,7 @@ A run folder holds ``config.yaml`` (the resolved scenario), ``kpis.parquet``,
 seed, wall time, config hash).
 
 ``kpis``, ``occupancy`` and the per-patient tables are written and read back with the columns
-and dtypes of :mod:`sim.record_schema` (categorical ids included, empty tables too), however
+and dtypes of :mod:`sim.records.schema` (categorical ids included, empty tables too), however
 they were produced.  :func:`assemble_run` builds a study scenario's run folder from its
 replication folders one replication at a time, so its memory does not grow with replications.
 """
@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim import record_schema
 from sim.config import Config
-from sim.experiment import TABLES, Deferred, RunResult
+from sim.records import schema as record_schema
+from sim.records.result import TABLES, Deferred, RunResult
 
 __all__ = ["write_run", "load_run", "assemble_run", "atomic_write_bytes", "safe_child"]
 
@@ -142,7 +142,7 @@ def assemble_run(cfg: Config, sites: pd.DataFrame, villages: pd.DataFrame, condi
 
     The tables are concatenated in the order of ``replications``; KPIs (small) are read whole.
     """
-    from sim.metrics import summarise
+    from sim.analysis.kpis import summarise
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)

@@ -1,13 +1,13 @@
 """A self-contained HTML policy brief of a study (or of one run) folder.
 
-    python -m sim.brief <folder> [--language en|zh] [--export png|svg]
+    python -m sim.report.brief <folder> [--language en|zh] [--export png|svg]
 
 writes ``brief.html`` (English) and/or ``brief.zh.html`` (Chinese) into the folder: a
 plain-language summary generated from the numbers, the KPI table (county-level means with 95%
 CIs per scenario and paired differences against the baseline), the figures of
-:mod:`sim.plots` and a methods box.  plotly.js is embedded once, in the page's head; the page
+:mod:`sim.report.plots` and a methods box.  plotly.js is embedded once, in the page's head; the page
 makes no network request, so it opens offline.  Without ``--language`` both languages are
-written; :func:`sim.study.run_study` calls :func:`write_brief` (both languages) at the end of
+written; :func:`sim.experiment.study.run_study` calls :func:`write_brief` (both languages) at the end of
 every study.
 
 ``--export png|svg`` also writes every figure to ``figures/<name>[.zh].<ext>`` for slides; it
@@ -33,9 +33,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim import kpi_registry as registry
-from sim import plots
-from sim.plots import format_value, kpi_label
+from sim.analysis import registry
+from sim.report import plots
+from sim.report.plots import format_value, kpi_label
 
 __all__ = ["write_brief", "load_folder", "findings", "summary_sentences", "summary_paragraph", "brief_figures",
            "render_brief", "export_figures", "BriefExportError", "main", "FILENAMES"]
@@ -149,7 +149,7 @@ def load_folder(folder: str | Path) -> FolderData:
     if (folder / "kpis.parquet").exists() or (folder / "summary.csv").exists():
         summary = _read_csv(folder / "summary.csv")
         if not len(summary) and (folder / "kpis.parquet").exists():
-            from sim.metrics import summarise
+            from sim.analysis.kpis import summarise
 
             summary = summarise(pd.read_parquet(folder / "kpis.parquet"))
         config = _read_yaml(folder / "config.yaml")
@@ -647,7 +647,7 @@ def write_brief(folder: str | Path, language: str | Sequence[str] | None = None,
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m sim.brief", description=__doc__.split("\n\n")[0],
+    ap = argparse.ArgumentParser(prog="python -m sim.report.brief", description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("folder", help="a study folder (with study.yaml) or a run folder (with kpis.parquet)")
     ap.add_argument("--language", choices=plots.LANGUAGES, default=None,

@@ -148,6 +148,6 @@ def county_from_graph(g: nx.Graph, clinic_access_minutes: float = 5.0) -> County
 def build_county(net: NetworkConfig) -> County:
     """Graph + validation + travel matrices, in one call.
 
-    Pass the *effective* network (after restructuring: :func:`sim.restructure.effective_network`).
+    Pass the *effective* network (after restructuring: :func:`sim.county.restructure.effective_network`).
     """
     return county_from_graph(build_graph(net), net.clinic_access_minutes)

@@ -1,0 +1,85 @@
+"""The config: one typed schema (Hydra structured configs), its checks, and composing it.
+
+Modules, in import order (each imports only those above it):
+
+errors      ConfigError (one line naming the full key), warnings, Hydra/OmegaConf/YAML messages
+schema      the dataclasses: the only place config keys and types are declared
+checks      numbers and names checked once per schema field (kind, finite, range)
+levers      semantic checks of the policy levers' configs, one function per lever
+semantics   :func:`validate`: what a type system cannot express
+convert     :func:`to_config`: a composed OmegaConf node to plain, validated dataclasses
+loading     composing ``scenarios/`` with Hydra; Hydra's errors as one line
+
+This package imports neither SimPy nor anything else of :mod:`sim` but :mod:`sim.rng`.
+"""
+
+from sim.config.convert import to_config
+from sim.config.errors import ConfigError, warn
+from sim.config.loading import register_configs
+from sim.config.schema import (
+    MODALITIES,
+    SPECIALTIES,
+    TIERS,
+    Behaviour,
+    CareConfig,
+    ChoiceModel,
+    Condition,
+    Config,
+    Dist,
+    Emergency,
+    ExecutorConfig,
+    ExpertConfig,
+    ExpertTeam,
+    Facility,
+    Hours,
+    LeversConfig,
+    NetworkConfig,
+    Operation,
+    Prices,
+    Profiles,
+    RemoteConfig,
+    RemoteConsult,
+    RestructureConfig,
+    Road,
+    RunConfig,
+    SkillCurve,
+    StudyConfig,
+    Village,
+)
+from sim.config.semantics import validate
+
+__all__ = [
+    "ConfigError",
+    "Dist",
+    "Hours",
+    "Facility",
+    "Village",
+    "Road",
+    "NetworkConfig",
+    "Condition",
+    "ChoiceModel",
+    "Behaviour",
+    "Emergency",
+    "Prices",
+    "Profiles",
+    "CareConfig",
+    "RunConfig",
+    "StudyConfig",
+    "ExecutorConfig",
+    "Operation",
+    "RestructureConfig",
+    "Config",
+    "ExpertTeam",
+    "SkillCurve",
+    "ExpertConfig",
+    "RemoteConsult",
+    "RemoteConfig",
+    "LeversConfig",
+    "TIERS",
+    "MODALITIES",
+    "SPECIALTIES",
+    "warn",
+    "register_configs",
+    "to_config",
+    "validate",
+]

@@ -1,0 +1,503 @@
+"""Typed configuration schema (Hydra structured configs) and semantic validation.
+
+The dataclasses here are the *only* place where config keys and types are declared;
+the values live in YAML under ``scenarios/``.  Hydra merges every YAML file into these
+typed nodes, so an unknown key or a wrong type fails at compose time, naming the key.
+Semantic checks (negative beds, probabilities above 1, a member naming a lead that does
+not exist, ...) run in :func:`validate` and raise :class:`ConfigError` with one clear line.
+
+Time unit inside the model is the **minute**; configs use the unit in the key name
+(``_days``, ``_hours``, ``_minutes``).
+
+Glossary of domain terms used in keys
+-------------------------------------
+- village clinic 村卫生室 (tier 0), township health centre 乡镇卫生院 and community health
+  centre 社区卫生服务中心 (tier 1), county lead hospital 牵头医院 (tier 2), out-of-county
+  tertiary hospital (tier 3).
+- county retention 县域内就诊率, grassroots visit share 基层就诊率, outward transfer 外转.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+TIERS = (0, 1, 2, 3)
+#: Doctor kinds (``Facility.doctors`` keys, ``Condition.specialty``, expert teams' specialty):
+#: general practice, the emergency department, and the lead hospitals' specialties.  A name
+#: outside this list is a typo, refused when the config is composed.
+SPECIALTIES = ("general", "emergency", "cardiology", "neurology", "surgery", "ortho", "obstetrics",
+               "paediatrics", "oncology", "rehab", "ent", "eye", "dental", "tcm")
+#: Diagnostic modalities a site may acquire and/or read.  ``cathlab`` is the PCI suite of
+#: a chest-pain centre (胸痛中心); ``ct`` is also the stroke centre's scanner.
+MODALITIES = ("ecg", "xray", "ct", "lab", "cathlab")
+FACILITY_KINDS = ("township", "community", "lead", "tertiary")
+DISTRIBUTIONS = ("lognormal", "exponential", "gamma", "fixed")
+
+
+@dataclass
+class Dist:
+    """A positive random duration: ``dist`` with ``mean`` and coefficient of variation ``cv``.
+
+    ``exponential`` ignores ``cv`` (it is 1 by definition); ``fixed`` ignores it too.
+    """
+
+    dist: str = "lognormal"
+    mean: float = 1.0
+    cv: float = 0.5
+
+
+@dataclass
+class Hours:
+    """Outpatient opening hours (门诊时间).  Outside them only ``night_doctors`` work."""
+
+    open_hour: float = 8.0
+    close_hour: float = 17.5
+    #: days of the week with outpatient clinics, 0 = Monday.
+    days: list[int] = field(default_factory=lambda: [0, 1, 2, 3, 4, 5, 6])
+    #: share of day doctors on duty on Saturday and Sunday (rounded, at least night staff).
+    weekend_share: float = 1.0
+
+
+@dataclass
+class Facility:
+    """One tier-1/2/3 facility.  Village clinics are declared on their :class:`Village`."""
+
+    name: str = ""
+    name_zh: str = ""
+    kind: str = "township"
+    tier: int = 1
+    x_km: float = 0.0
+    y_km: float = 0.0
+    #: membership: the lead hospital (牵头医院) a tier-1 member belongs to.
+    lead: str | None = None
+    #: doctors on the day shift by kind ("general" and, at tier 2, specialties).
+    doctors: dict[str, int] = field(default_factory=lambda: {"general": 1})
+    #: doctors on duty outside outpatient hours (emergencies, inpatients); missing kind = 0.
+    night_doctors: dict[str, int] = field(default_factory=dict)
+    beds: int = 0
+    #: share of beds occupied at time 0 (warm start), with residual stays drawn at random.
+    initial_bed_occupancy: float = 0.0
+    #: outpatients already waiting at time 0 (warm start of the queues): patients of the
+    #: commonest outpatient condition this site manages, from its nearest village, who join
+    #: the general doctors' queue when it opens.  They count as arrivals (before any warm-up).
+    initial_queue: int = 0
+    #: modalities the site can acquire (has the machine and a technician).
+    acquire: list[str] = field(default_factory=list)
+    #: modalities the site can read (report) itself.
+    read: list[str] = field(default_factory=list)
+    #: units per acquired modality; a modality not listed has one unit.
+    equipment_units: dict[str, int] = field(default_factory=dict)
+    hours: Hours = field(default_factory=Hours)
+    #: 120 ambulances stationed here.
+    ambulances: int = 0
+    #: a closed site stays on the map as a road junction but offers no care (set by
+    #: ``restructure`` operations, or by hand).
+    closed: bool = False
+
+
+@dataclass
+class Village:
+    """A village: population, position and its clinic (村卫生室), if any."""
+
+    name: str = ""
+    name_zh: str = ""
+    x_km: float = 0.0
+    y_km: float = 0.0
+    population: int = 0
+    #: village doctors at the village clinic; 0 means the village has no clinic.
+    clinic_doctors: int = 0
+
+
+@dataclass
+class Road:
+    """An undirected road.  ``minutes`` null means distance x detour / speed."""
+
+    a: str = ""
+    b: str = ""
+    minutes: float | None = None
+
+
+@dataclass
+class NetworkConfig:
+    """The county: villages, facilities and roads, built into a networkx graph."""
+
+    name: str = "unnamed"
+    description: str = ""
+    #: where the figures come from (seed file, statistical bulletin) and what is assumed.
+    sources: list[str] = field(default_factory=list)
+    road_speed_kmh: float = 40.0
+    detour_factor: float = 1.3
+    #: minutes from a village's homes to its own clinic.
+    clinic_access_minutes: float = 5.0
+    villages: dict[str, Village] = field(default_factory=dict)
+    facilities: dict[str, Facility] = field(default_factory=dict)
+    roads: list[Road] = field(default_factory=list)
+
+
+@dataclass
+class Condition:
+    """One condition of the case mix (per-episode attributes are drawn at arrival)."""
+
+    name_zh: str = ""
+    #: new episodes per 1,000 people per year.
+    incidence_per_1000: float = 0.0
+    #: lowest tier that can manage it (0 village clinic ... 3 out-of-county only).
+    min_tier: int = 1
+    #: doctor kind that sees it at tier 2 (falls back to "general" where absent).
+    specialty: str = "general"
+    #: diagnostics it needs before treatment (from MODALITIES, not cathlab).
+    diagnostics: list[str] = field(default_factory=list)
+    #: mean consult minutes at tier 0, 1, 2, 3.
+    consult_minutes: list[float] = field(default_factory=lambda: [8.0, 10.0, 12.0, 15.0])
+    consult_cv: float = 0.6
+    consult_dist: str = "lognormal"
+    admit_prob: float = 0.0
+    los_days: Dist = field(default_factory=lambda: Dist("lognormal", 7.0, 0.7))
+    #: queue priority, 0 = most urgent (an emergency: seen first, never balks, and referred up
+    #: by 120 ambulance when the first site cannot manage it).
+    priority: int = 2
+    #: share of episodes that call 120 (the rest present themselves).
+    ambulance_prob: float = 0.0
+    #: share of discharged inpatients referred down to a tier-1 site near home (下转).
+    down_refer_prob: float = 0.0
+    #: "outpatient", or an emergency pathway: "stemi", "stroke", "trauma".
+    pathway: str = "outpatient"
+    #: hour-of-day profile: "outpatient" (day-time) or "emergency" (around the clock).
+    profile: str = "outpatient"
+
+
+@dataclass
+class ChoiceModel:
+    """Multinomial logit for the first contact (首诊) over reachable facilities.
+
+    Utility = beta_tier[tier] + beta_travel_per_hour * hours + beta_cost_per_100 *
+    expected out-of-pocket / 100 + beta_capable * [patient believes the site can manage].
+    """
+
+    beta_tier: list[float] = field(default_factory=lambda: [0.6, 0.0, 0.6, -0.4])
+    beta_travel_per_hour: float = -2.5
+    beta_cost_per_100: float = -0.17
+    beta_capable: float = 1.5
+    #: patients misjudge which tier their condition needs by this many tiers, at random.
+    perception_noise: float = 0.0
+    #: number of nearest township/community centres a village considers.
+    tier1_options: int = 3
+    include_tertiary: bool = True
+
+
+@dataclass
+class Behaviour:
+    """Patience, reneging, closed clinics and bed waits."""
+
+    #: mean patience in the doctor queue (hours) by priority 0, 1, 2 (exponential per patient).
+    patience_hours: list[float] = field(default_factory=lambda: [1000.0, 8.0, 4.0])
+    #: share of those who renege or balk who go up to the lead hospital (the rest go home).
+    renege_go_up_prob: float = 0.5
+    #: balk (leave on arrival) when this many are already waiting for the same doctors.
+    balk_queue: int = 60
+    #: "wait" for opening, or go "elsewhere" (next option of the choice model).
+    closed_policy: str = "wait"
+    #: longest wait for a bed before transfer up (or out of county at tier 2).
+    bed_wait_max_hours: float = 6.0
+    #: two-way referral under pressure (双向转诊): the share of down-referred hospital inpatients
+    #: who need a bed at the tier-1 site near home (the rest get an outpatient follow-up) ...
+    down_bed_share: float = 0.5
+    #: ... their stay there ...
+    down_los_days: float = 7.0
+    #: ... and how long they keep the lead-hospital bed waiting for that bed (blocking after
+    #: service: delayed-discharge bed-days) before going home with an outpatient follow-up.
+    max_block_hours: float = 48.0
+    #: share of tier-1 inpatients who deteriorate half-way through their stay and need a lead
+    #: bed; they keep the tier-1 bed while waiting ...
+    deterioration_prob: float = 0.03
+    #: ... at most this long, then go out of county (the rule that resolves circular waits).
+    max_up_wait_hours: float = 12.0
+
+
+@dataclass
+class Emergency:
+    """The 120 network and emergency pathways (times in minutes)."""
+
+    dispatch_minutes: float = 3.0
+    on_scene_minutes: float = 15.0
+    #: emergency-department work-up at a receiving hospital before a procedure.
+    ed_minutes: float = 20.0
+    cathlab_activation_minutes: float = 30.0
+    procedure_minutes: float = 60.0
+    #: stabilisation at a township centre before an emergency transfer.
+    stabilise_minutes: float = 30.0
+    #: minutes to hand the patient over and make the ambulance ready again.
+    handover_minutes: float = 15.0
+    #: 120 ambulances record a 12-lead ECG on scene (first contact to ECG = the ECG's minutes).
+    ambulance_ecg: bool = True
+    #: pharmaco-invasive STEMI care: a site of these tiers that has a diagnosed STEMI ECG gives
+    #: thrombolysis when the expected time to PCI (ambulance to the site, transfer, ED,
+    #: cath-lab activation) exceeds ``thrombolysis_threshold_minutes``; empty = never.
+    thrombolysis_tiers: list[int] = field(default_factory=lambda: [1])
+    thrombolysis_threshold_minutes: float = 120.0
+    door_to_needle_minutes: float = 30.0
+
+
+@dataclass
+class Prices:
+    """Prices (CNY) by tier 0..3, and reimbursement rates by tier (assumptions, see YAML)."""
+
+    consult: list[float] = field(default_factory=lambda: [7.0, 20.0, 58.0, 120.0])
+    bed_day: list[float] = field(default_factory=lambda: [0.0, 150.0, 450.0, 900.0])
+    tests: dict[str, float] = field(default_factory=dict)
+    ambulance_trip: float = 300.0
+    travel_per_hour: float = 20.0
+    reimburse_outpatient: list[float] = field(default_factory=lambda: [0.6, 0.5, 0.4, 0.3])
+    reimburse_inpatient: list[float] = field(default_factory=lambda: [0.9, 0.8, 0.65, 0.5])
+
+
+@dataclass
+class Profiles:
+    """Relative arrival intensity by hour of day (24 values) and day of week (7, Monday first)."""
+
+    outpatient_hourly: list[float] = field(default_factory=lambda: [1.0] * 24)
+    emergency_hourly: list[float] = field(default_factory=lambda: [1.0] * 24)
+    weekday: list[float] = field(default_factory=lambda: [1.0] * 7)
+
+
+@dataclass
+class CareConfig:
+    """Case mix, patient behaviour, emergency pathways and prices."""
+
+    name: str = "unnamed"
+    sources: list[str] = field(default_factory=list)
+    conditions: dict[str, Condition] = field(default_factory=dict)
+    #: mean minutes a diagnostic study takes (acquisition + on-site report), fixed.
+    test_minutes: dict[str, float] = field(
+        default_factory=lambda: {"ecg": 10.0, "xray": 15.0, "ct": 20.0, "lab": 30.0, "cathlab": 60.0})
+    choice: ChoiceModel = field(default_factory=ChoiceModel)
+    behaviour: Behaviour = field(default_factory=Behaviour)
+    emergency: Emergency = field(default_factory=Emergency)
+    prices: Prices = field(default_factory=Prices)
+    profiles: Profiles = field(default_factory=Profiles)
+
+
+@dataclass
+class RunConfig:
+    """Run length, warm-up, replications and the master seed."""
+
+    name: str = "baseline"
+    horizon_days: float = 28.0
+    warmup_days: float = 7.0
+    replications: int = 2
+    seed: int = 20261123
+    #: worker processes for replications; 0 means all cores.
+    jobs: int = 0
+    #: keep the per-patient tables (False keeps KPIs and occupancy only).
+    keep_patients: bool = True
+    #: where run folders go (relative paths are relative to the working directory).
+    output_dir: str = "outputs"
+    #: assert patient conservation at the end of every replication.
+    check_conservation: bool = True
+
+
+@dataclass
+class Operation:
+    """One restructuring operation applied to the network before the run (issue: downsizing).
+
+    ``op`` is one of:
+
+    - ``close``: close facility ``site`` (patients re-choose among what remains);
+    - ``merge``: merge ``site`` into ``into``: its doctors, beds, equipment and ambulances move,
+      times ``keep_share`` (1 = all move, 0.8 = a fifth are cut), and ``site`` closes;
+    - ``scale``: multiply ``resource`` (``doctors``, ``doctors:<kind>``, ``beds``, ``ambulances``,
+      ``equipment:<modality>``) by ``factor`` at ``site``, or at every facility of ``tier``;
+    - ``move_doctors``: move ``n`` doctors of ``kind`` from lead ``site`` to each member in
+      ``to`` (empty = every member of that lead) (下沉);
+    - ``convert_to_post``: close township centre ``site`` and staff the clinic of its nearest
+      village with ``n`` village doctors (a village-level post);
+    - ``hand_over``: member sites ``sites`` now belong to lead ``lead`` (a tertiary hospital
+      taking over township centres is modelled by adding that hospital as a lead).
+    """
+
+    op: str = ""
+    site: str = ""
+    into: str = ""
+    keep_share: float = 1.0
+    resource: str = ""
+    tier: int = 0
+    factor: float = 1.0
+    n: int = 0
+    kind: str = "general"
+    to: list[str] = field(default_factory=list)
+    lead: str = ""
+    sites: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RestructureConfig:
+    """Downsizing and restructuring: operations applied in order, and their money."""
+
+    operations: list[Operation] = field(default_factory=list)
+    #: one-off capital saved (CNY), e.g. a closed centre's building sold or repurposed.
+    capital_saved: float = 0.0
+    #: yearly running cost per doctor and per bed (CNY) for the running-cost difference.
+    cost_per_doctor_year: float = 200000.0
+    cost_per_bed_year: float = 60000.0
+
+
+@dataclass
+class StudyConfig:
+    """A study: a baseline and alternatives, each a list of Hydra overrides (``scenarios/study/``).
+
+    Empty ``scenarios`` means a plain single-scenario run.
+    """
+
+    name: str = ""
+    description: str = ""
+    baseline: str = ""
+    #: overrides applied to every scenario (before the scenario's own).
+    base_overrides: list[str] = field(default_factory=list)
+    scenarios: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass
+class ExecutorConfig:
+    """Where replications run: a local process pool, or a Dask cluster."""
+
+    #: "local" (process pool of run.jobs workers) or "dask".
+    kind: str = "local"
+    #: Dask scheduler address (tcp://host:8786); empty means $DASK_SCHEDULER_ADDRESS, else a
+    #: local Dask cluster of run.jobs workers.
+    address: str = ""
+
+
+@dataclass
+class ExpertTeam:
+    """One rota of lead-hospital specialists sitting in at member sites (专家下沉坐诊).
+
+    A visit day is either every ``every_days`` days from ``first_day`` (day 0 is the first
+    Monday) or each of the named ``weekdays`` ("fri", "friday" or "4").  Site ``i`` of
+    ``sites`` is shifted by ``i * stagger_days``; with ``rotate`` the team visits only one
+    site per visit day, in turn (``offset`` picks the first).  Travel is the graph's road
+    time between the lead and the site, each way; the lead loses the specialists for the
+    whole trip.  ``source: external`` brings extra specialists from outside the county
+    (provincial experts): no travel counted and nobody lost at the lead.
+    """
+
+    specialty: str = ""
+    #: member sites visited; empty = every tier-1 member of ``lead``.
+    sites: list[str] = field(default_factory=list)
+    #: the lead hospital the specialists come from; null = the (single) lead of the sites.
+    lead: str | None = None
+    source: str = "lead"
+    every_days: float | None = None
+    weekdays: list[str] = field(default_factory=list)
+    first_day: int = 0
+    stagger_days: int = 0
+    rotate: bool = False
+    offset: int = 0
+    #: specialists per site visit.
+    doctors: int = 1
+    #: clock time the visit starts on site, and hours on site.
+    start_hour: float = 8.5
+    hours_on_site: float = 7.0
+    #: condition ids covered; empty = every non-emergency condition of ``specialty``.
+    conditions: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SkillCurve:
+    """Skill transfer (传帮带): per site and specialty a skill level in [0, ceiling].
+
+    Each visit closes ``learn_per_visit`` of the gap to ``ceiling``; without visits the level
+    halves every ``half_life_days``.  Without an expert on site a patient of the specialty is
+    managed locally when their own uniform is below the current level.
+    """
+
+    initial: float = 0.0
+    learn_per_visit: float = 0.05
+    ceiling: float = 0.5
+    half_life_days: float = 120.0
+
+
+@dataclass
+class ExpertConfig:
+    enabled: bool = False
+    teams: list[ExpertTeam] = field(default_factory=list)
+    skill: SkillCurve = field(default_factory=SkillCurve)
+    #: mean days a non-urgent patient will wait for the next visit (exponential per patient).
+    tolerance_days: float = 7.0
+    #: returning patients arrive spread over this share of the visit's hours on site.
+    return_spread: float = 0.5
+    #: whether first-contact choice sees the schedule (visited sites look capable for the
+    #: covered conditions, weighted by the chance of a visit within the mean tolerance).
+    choice_sees_schedule: bool = True
+
+
+@dataclass
+class RemoteConsult:
+    """Remote consultation (远程会诊, video/phone MDT) with a lead-hospital specialist."""
+
+    enabled: bool = False
+    #: condition ids it covers.
+    conditions: list[str] = field(default_factory=list)
+    #: simultaneous video/phone lines at each lead hospital.
+    lines: int = 2
+    consult_minutes: float = 15.0
+    #: share of covered patients managed locally after the consult (per condition, else default).
+    avoid_prob: dict[str, float] = field(default_factory=dict)
+    default_avoid_prob: float = 0.4
+    #: the patient waits at most this long for a line and the specialist, else is referred.
+    max_wait_minutes: float = 120.0
+
+
+@dataclass
+class RemoteConfig:
+    """Remote diagnosis (远程诊断): member sites acquire, the lead's reading centre reads."""
+
+    enabled: bool = False
+    #: modalities read remotely (from MODALITIES, not cathlab).
+    modalities: list[str] = field(default_factory=list)
+    #: acquiring sites; empty = every tier-1 member.
+    sites: list[str] = field(default_factory=list)
+    #: readers at each lead hospital's reading centre, by day (reader hours) and night.
+    readers: int = 2
+    night_readers: int = 1
+    reader_open_hour: float = 8.0
+    reader_close_hour: float = 17.5
+    #: reading-time distribution per modality (minutes); missing modality: lognormal 10, cv 0.5.
+    read_minutes: dict[str, Dist] = field(default_factory=dict)
+    transmit_minutes: float = 5.0
+    failure_prob: float = 0.02
+    #: on a failed study: "repeat" it (up to ``max_repeats``), or "refer" the patient.
+    on_failure: str = "repeat"
+    max_repeats: int = 1
+    #: the patient waits at the site at most this long for every report, else is referred.
+    patient_max_wait_minutes: float = 240.0
+    #: share of patients whose result lets the centre treat locally: per condition, else the
+    #: lowest over the condition's remotely read modalities, else ``default_manageable``.
+    manageable: dict[str, float] = field(default_factory=dict)
+    manageable_by_modality: dict[str, float] = field(default_factory=dict)
+    default_manageable: float = 0.8
+    #: tele-ECG for chest pain: a transmitted STEMI ECG pre-activates the cath lab.
+    tele_ecg: bool = False
+    consult: RemoteConsult = field(default_factory=RemoteConsult)
+
+
+@dataclass
+class LeversConfig:
+    """Policy levers (issue 8): expert visits and remote diagnosis/consultation."""
+
+    name: str = "none"
+    expert: ExpertConfig = field(default_factory=ExpertConfig)
+    remote: RemoteConfig = field(default_factory=RemoteConfig)
+
+
+@dataclass
+class Config:
+    """A scenario: one composed config."""
+
+    scenario: str = "baseline"
+    study: StudyConfig = field(default_factory=StudyConfig)
+    restructure: RestructureConfig = field(default_factory=RestructureConfig)
+    executor: ExecutorConfig = field(default_factory=ExecutorConfig)
+    run: RunConfig = field(default_factory=RunConfig)
+    network: NetworkConfig = field(default_factory=NetworkConfig)
+    care: CareConfig = field(default_factory=CareConfig)
+    levers: LeversConfig = field(default_factory=LeversConfig)

@@ -1,0 +1,178 @@
+"""Semantic checks a type system cannot express (negative beds, a member naming a lead that
+does not exist, ...): :func:`validate` raises :class:`~sim.config.errors.ConfigError`.
+"""
+
+from __future__ import annotations
+
+import math
+
+from sim.config.checks import _check, _dist, _finite_nonneg, _prob, _tier_list, check_name, check_numbers
+from sim.config.errors import ConfigError, warn
+from sim.config.levers import validate_levers
+from sim.config.schema import FACILITY_KINDS, MODALITIES, SPECIALTIES, TIERS, Config, Dist
+
+__all__ = ["validate"]
+
+
+def validate(cfg: Config) -> None:
+    """Semantic checks that a type system cannot express.  Raises :class:`ConfigError`.
+
+    The network's graph-level checks (every village reaches a tier-1 and a tier-2 site, ...)
+    run when the graph is built, in :func:`sim.county.network.build_graph`.
+    """
+    check_numbers(cfg)
+    r = cfg.run
+    _check(r.horizon_days > 0 and math.isfinite(r.horizon_days), "run.horizon_days",
+           f"must be > 0, got {r.horizon_days!r}")
+    _finite_nonneg(r.warmup_days, "run.warmup_days")
+    _check(r.warmup_days < r.horizon_days, "run.warmup_days",
+           f"({r.warmup_days}) must be shorter than run.horizon_days ({r.horizon_days})")
+    _check(r.replications >= 1, "run.replications", f"must be >= 1, got {r.replications}")
+    _check(r.seed >= 0, "run.seed", f"must be >= 0, got {r.seed}")
+    _check(r.jobs >= 0, "run.jobs", f"must be >= 0 (0 = all cores), got {r.jobs}")
+    check_name(cfg.scenario, "scenario")
+
+    _check(cfg.executor.kind in ("local", "dask"), "executor.kind",
+           f"must be local or dask, got {cfg.executor.kind!r}")
+    st = cfg.study
+    if st.scenarios:
+        _check(st.baseline in st.scenarios, "study.baseline",
+               f"names {st.baseline!r}, which is not one of study.scenarios ({', '.join(st.scenarios)})")
+        for name in st.scenarios:
+            check_name(name, f"study.scenarios.{name}")
+        if st.name:
+            check_name(st.name, "study.name")
+    elif st.name:
+        raise ConfigError("study.scenarios: the study has no scenarios (an empty study)")
+
+    n = cfg.network
+    _check(n.road_speed_kmh > 0, "network.road_speed_kmh", f"must be > 0, got {n.road_speed_kmh}")
+    _check(n.detour_factor >= 1, "network.detour_factor", f"must be >= 1, got {n.detour_factor}")
+    _finite_nonneg(n.clinic_access_minutes, "network.clinic_access_minutes")
+    _check(len(n.villages) > 0, "network.villages", "the network has no villages")
+    for vid, village in n.villages.items():
+        key = f"network.villages.{vid}"
+        _check(village.population >= 0, f"{key}.population", f"must be >= 0, got {village.population}")
+        _check(village.clinic_doctors >= 0, f"{key}.clinic_doctors", f"must be >= 0, got {village.clinic_doctors}")
+        _check(vid not in n.facilities, key, "a village and a facility share this id")
+    for fid, f in n.facilities.items():
+        key = f"network.facilities.{fid}"
+        _check(f.kind in FACILITY_KINDS, f"{key}.kind", f"must be one of {', '.join(FACILITY_KINDS)}, got {f.kind!r}")
+        _check(f.tier in (1, 2, 3), f"{key}.tier", f"must be 1, 2 or 3, got {f.tier}")
+        expected = {"township": 1, "community": 1, "lead": 2, "tertiary": 3}[f.kind]
+        _check(f.tier == expected, f"{key}.tier", f"a {f.kind} is tier {expected}, got {f.tier}")
+        for field_name in ("doctors", "night_doctors"):
+            for kind in getattr(f, field_name):
+                _check(kind in SPECIALTIES, f"{key}.{field_name}.{kind}",
+                       f"unknown doctor kind (known: {', '.join(SPECIALTIES)})")
+        day_doctors = sum(f.doctors.values())
+        if f.tier == 2 and not f.closed:
+            _check(day_doctors > 0, f"{key}.doctors", "a lead hospital with no doctors at all cannot run")
+        elif f.tier == 1 and not f.closed and day_doctors == 0:
+            warn(f"{key}.doctors", "an open centre with no day doctors: it will refer or turn away every patient")
+        _check(f.beds >= 0, f"{key}.beds", f"must be >= 0, got {f.beds}")
+        _prob(f.initial_bed_occupancy, f"{key}.initial_bed_occupancy")
+        _check(f.initial_queue >= 0, f"{key}.initial_queue", f"must be >= 0, got {f.initial_queue}")
+        _check(f.ambulances >= 0, f"{key}.ambulances", f"must be >= 0, got {f.ambulances}")
+        for m in f.acquire + f.read + list(f.equipment_units):
+            _check(m in MODALITIES, f"{key}", f"unknown modality {m!r} (known: {', '.join(MODALITIES)})")
+        for m, units in f.equipment_units.items():
+            _check(units >= 0, f"{key}.equipment_units.{m}", f"must be >= 0, got {units}")
+        h = f.hours
+        _check(0 <= h.open_hour < h.close_hour <= 24, f"{key}.hours",
+               f"needs 0 <= open_hour < close_hour <= 24, got {h.open_hour}-{h.close_hour}")
+        _check(all(0 <= d <= 6 for d in h.days), f"{key}.hours.days", "days are 0 (Monday) to 6")
+        _prob(h.weekend_share, f"{key}.hours.weekend_share")
+        if f.tier == 1:
+            _check(f.lead is not None, f"{key}.lead", "a tier-1 member must name its lead hospital")
+        if f.lead is not None:
+            _check(f.lead in n.facilities, f"{key}.lead", f"names {f.lead!r}, which is not a facility")
+            _check(n.facilities[f.lead].tier == 2, f"{key}.lead", f"{f.lead!r} is not a tier-2 lead hospital")
+    tiers = {f.tier for f in n.facilities.values()}
+    _check(1 in tiers, "network.facilities", "needs at least one tier-1 facility")
+    _check(2 in tiers, "network.facilities", "needs at least one tier-2 lead hospital")
+    _check(sum(1 for f in n.facilities.values() if f.tier == 3) == 1, "network.facilities",
+           "needs exactly one tier-3 (out-of-county) node")
+    nodes = set(n.villages) | set(n.facilities)
+    for i, road in enumerate(n.roads):
+        key = f"network.roads[{i}]"
+        _check(road.a in nodes, f"{key}.a", f"names {road.a!r}, which is not a village or facility")
+        _check(road.b in nodes, f"{key}.b", f"names {road.b!r}, which is not a village or facility")
+        _check(road.a != road.b, key, "a road must join two different places")
+        if road.minutes is not None:
+            _finite_nonneg(road.minutes, f"{key}.minutes")
+
+    c = cfg.care
+    _check(len(c.conditions) > 0, "care.conditions", "the case mix has no conditions")
+    for cid, cond in c.conditions.items():
+        key = f"care.conditions.{cid}"
+        _finite_nonneg(cond.incidence_per_1000, f"{key}.incidence_per_1000")
+        _check(cond.min_tier in TIERS, f"{key}.min_tier", f"must be 0, 1, 2 or 3, got {cond.min_tier}")
+        if cond.incidence_per_1000 > 100_000:
+            warn(f"{key}.incidence_per_1000", f"{cond.incidence_per_1000:,.0f} episodes per 1,000 people a year "
+                 "(more than 100 per person): only a synthetic test county has that")
+        _check(cond.specialty in SPECIALTIES, f"{key}.specialty",
+               f"unknown doctor kind {cond.specialty!r} (known: {', '.join(SPECIALTIES)})")
+        for m in cond.diagnostics:
+            _check(m in MODALITIES and m != "cathlab", f"{key}.diagnostics",
+                   f"unknown diagnostic {m!r} (known: ecg, xray, ct, lab)")
+        _tier_list(cond.consult_minutes, f"{key}.consult_minutes")
+        _check(all(v > 0 for v in cond.consult_minutes), f"{key}.consult_minutes", "must be > 0")
+        _dist(Dist(cond.consult_dist, 1.0, cond.consult_cv), f"{key}.consult")
+        _prob(cond.admit_prob, f"{key}.admit_prob")
+        _dist(cond.los_days, f"{key}.los_days")
+        _check(cond.priority in (0, 1, 2), f"{key}.priority", f"must be 0, 1 or 2, got {cond.priority}")
+        _prob(cond.ambulance_prob, f"{key}.ambulance_prob")
+        _prob(cond.down_refer_prob, f"{key}.down_refer_prob")
+        _check(cond.pathway in ("outpatient", "stemi", "stroke", "trauma"), f"{key}.pathway",
+               f"must be outpatient, stemi, stroke or trauma, got {cond.pathway!r}")
+        _check(cond.profile in ("outpatient", "emergency"), f"{key}.profile",
+               f"must be outpatient or emergency, got {cond.profile!r}")
+    for m, v in c.test_minutes.items():
+        _check(m in MODALITIES, f"care.test_minutes.{m}", f"unknown modality (known: {', '.join(MODALITIES)})")
+        _finite_nonneg(v, f"care.test_minutes.{m}")
+    ch = c.choice
+    _tier_list(ch.beta_tier, "care.choice.beta_tier", nonneg=False)
+    for k in ("beta_travel_per_hour", "beta_cost_per_100", "beta_capable", "perception_noise"):
+        v = getattr(ch, k)
+        _check(math.isfinite(v), f"care.choice.{k}", f"must be finite, got {v!r}")
+    _check(ch.tier1_options >= 1, "care.choice.tier1_options", f"must be >= 1, got {ch.tier1_options}")
+    b = c.behaviour
+    _check(len(b.patience_hours) == 3, "care.behaviour.patience_hours", "needs 3 values (priority 0, 1, 2)")
+    for i, v in enumerate(b.patience_hours):
+        _finite_nonneg(v, f"care.behaviour.patience_hours[{i}]")
+        _check(v > 0, f"care.behaviour.patience_hours[{i}]", "must be > 0")
+    _prob(b.renege_go_up_prob, "care.behaviour.renege_go_up_prob")
+    _check(b.balk_queue >= 0, "care.behaviour.balk_queue", f"must be >= 0, got {b.balk_queue}")
+    _check(b.closed_policy in ("wait", "elsewhere"), "care.behaviour.closed_policy",
+           f"must be wait or elsewhere, got {b.closed_policy!r}")
+    _finite_nonneg(b.bed_wait_max_hours, "care.behaviour.bed_wait_max_hours")
+    _prob(b.down_bed_share, "care.behaviour.down_bed_share")
+    _prob(b.deterioration_prob, "care.behaviour.deterioration_prob")
+    for k in ("down_los_days", "max_block_hours", "max_up_wait_hours"):
+        _finite_nonneg(getattr(b, k), f"care.behaviour.{k}")
+    for k, v in vars(c.emergency).items():
+        if isinstance(v, float):
+            _finite_nonneg(v, f"care.emergency.{k}")
+    for t in c.emergency.thrombolysis_tiers:
+        _check(t in (1, 2), "care.emergency.thrombolysis_tiers", f"tiers are 1 or 2, got {t}")
+    p = c.prices
+    for k in ("consult", "bed_day"):
+        _tier_list(getattr(p, k), f"care.prices.{k}")
+    for k in ("reimburse_outpatient", "reimburse_inpatient"):
+        _tier_list(getattr(p, k), f"care.prices.{k}")
+        for i, v in enumerate(getattr(p, k)):
+            _prob(v, f"care.prices.{k}[{i}]")
+    for m, v in p.tests.items():
+        _check(m in MODALITIES, f"care.prices.tests.{m}", "unknown modality")
+        _finite_nonneg(v, f"care.prices.tests.{m}")
+    _finite_nonneg(p.ambulance_trip, "care.prices.ambulance_trip")
+    _finite_nonneg(p.travel_per_hour, "care.prices.travel_per_hour")
+    pr = c.profiles
+    for k, n_expected in (("outpatient_hourly", 24), ("emergency_hourly", 24), ("weekday", 7)):
+        vals = getattr(pr, k)
+        _check(len(vals) == n_expected, f"care.profiles.{k}", f"needs {n_expected} values, got {len(vals)}")
+        for i, v in enumerate(vals):
+            _finite_nonneg(v, f"care.profiles.{k}[{i}]")
+        _check(sum(vals) > 0, f"care.profiles.{k}", "all values are zero")
+    validate_levers(cfg)

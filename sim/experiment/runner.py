@@ -1,0 +1,98 @@
+"""Scenarios x replications: run them (in parallel) and collect tidy tables.
+
+The unit of work is :func:`replicate`, a pure function of ``(config, replication)``; the
+same config and seed give byte-identical tables in any process, with any worker count.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pandas as pd
+
+from sim.analysis.kpis import summarise
+from sim.config import Config
+from sim.county.network import County, build_county
+from sim.county.restructure import effective_network
+from sim.experiment.executor import iter_results
+from sim.experiment.replication import (
+    conditions_table,
+    config_hash,
+    default_jobs,
+    sites_table,
+    versions,
+    villages_table,
+)
+from sim.experiment.sizing import check_fits
+from sim.records import schema as record_schema
+from sim.records.result import TABLES, RunResult
+
+__all__ = ["run", "collect", "run_meta"]
+
+
+
+def run(cfg: Config, replications: list[int] | None = None, jobs: int | None = None,
+        progress: bool = False) -> RunResult:
+    """Run a scenario's replications on the configured executor (local pool or Dask).
+
+    Raises ``RuntimeError`` naming the failed replications if any raised.
+    """
+    t0 = time.perf_counter()
+    reps = list(range(cfg.run.replications)) if replications is None else list(replications)
+    jobs = jobs if jobs is not None else (cfg.run.jobs or default_jobs())
+    county = build_county(effective_network(cfg))  # validates the graph before any work starts
+    check_fits(cfg, jobs=jobs, replications=len(reps))  # refuses, naming the key, what cannot fit in memory
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(reps), desc=f"{cfg.scenario}", unit="rep")
+    outs: list[dict] = []
+    errors = []
+    for _, out in iter_results([(r, cfg, r) for r in reps], jobs, cfg.executor):
+        if "error" in out:
+            errors.append(out)
+        else:
+            outs.append(out)
+        if bar:
+            bar.update(1)
+    if bar:
+        bar.close()
+    if errors:
+        first = errors[0]["error"].strip().splitlines()[-1]
+        raise RuntimeError(f"{len(errors)} replication(s) failed "
+                           f"({', '.join(str(e['replication']) for e in errors)}): {first}")
+    return collect(cfg, outs, county, time.perf_counter() - t0)
+
+
+def collect(cfg: Config, outs: list[dict], county: County | None = None, wall: float = 0.0) -> RunResult:
+    """Assemble replication outputs into one :class:`RunResult` (in replication order), every
+    table coerced to its record schema (:mod:`sim.records.schema`).
+
+    This concatenates in memory: a study builds its run folders by streaming instead
+    (:func:`sim.analysis.io.assemble_run`)."""
+    county = county or build_county(effective_network(cfg))
+    outs = sorted(outs, key=lambda o: o["replication"])
+    sites, villages, conds = sites_table(county), villages_table(county), conditions_table(cfg)
+    cats = record_schema.categories(sites, villages, conds, cfg)
+
+    def cat(frames: list[pd.DataFrame], table: str) -> pd.DataFrame:
+        frames = [record_schema.coerce(f, table, cats) for f in frames]
+        return record_schema.coerce(pd.concat(frames, ignore_index=True), table, cats)
+
+    k = cat([o["kpis"] for o in outs], "kpis")
+    occ = cat([o["occupancy"] for o in outs], "occupancy")
+    tables: dict[str, pd.DataFrame | None] = {t: None for t in TABLES}
+    if all(o["tables"] is not None for o in outs):
+        for t in TABLES:
+            tables[t] = cat([o["tables"][t] for o in outs], t)
+    meta = run_meta(cfg, [o["replication"] for o in outs], {o["replication"]: o["info"] for o in outs}, wall)
+    return RunResult(config=cfg, kpis=k, summary=summarise(k), occupancy=occ, sites=sites, villages=villages,
+                     conditions=conds, meta=meta, **tables)
+
+
+def run_meta(cfg: Config, replications: list[int], info: dict[int, dict], wall: float) -> dict:
+    """A run folder's ``meta.json``: seed, replications, config hash, versions, wall time."""
+    return {"scenario": cfg.scenario, "seed": cfg.run.seed, "replications": list(replications),
+            "config_hash": config_hash(cfg), "versions": versions(), "wall_s": wall,
+            "replication_info": {str(r): info[r] for r in replications}}

@@ -1,0 +1,1 @@
+"""Policy levers: expert visits, remote diagnosis, the emergency network, payment levers."""

@@ -1,0 +1,1 @@
+"""One replication: the typed world (county, resources, levers, log) and the patient flow."""
