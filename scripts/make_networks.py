@@ -1,26 +1,49 @@
-"""Generate the larger bundled county networks as Hydra YAML (``scenarios/network/``).
+"""Generate the bundled county networks (``scenarios/network/``) from their data sources.
 
-The YAML files are the committed source of truth; this script documents how they were
-made and reproduces them byte for byte::
+Each network is described by a data file, ``scripts/networks/<name>.yaml``; this script
+validates it, places the villages and sizes the tier-1 centres, and writes the Hydra YAML.
+The generated files are committed and reproduced byte for byte::
 
-    .venv/bin/python scripts/make_networks.py            # (re)write the five files
+    .venv/bin/python scripts/make_networks.py            # (re)write every network
     .venv/bin/python scripts/make_networks.py liuzhou    # (re)write one
     .venv/bin/python scripts/make_networks.py --check    # exit 1 if a file differs
 
+A malformed source stops the script with one line naming the file and the key (exit 2).
+``toy.yaml`` is hand-written and not produced here.
+
 What comes from where
 ---------------------
-- Facility names and counts come from the seed news reports in ``/work/shared/seeds``
-  (seed 000 Taobei, seed 001 Xianghe, seed 002 Liuzhou "3-1", seed 003 Qingbaijiang,
-  seed 004 Qingdao); names the seeds do not give are marked ``[ASSUMED]`` in the YAML.
-- Liuzhou has two tier-2 leads (the TCM hospital and the district hospital, ``ExtraLead``)
-  so that ``restructure=liuzhou_takeover`` can hand three centres from one to the other;
-  its members and Qingdao's are placed by hand (``Member.r_km`` / ``angle_deg``).  The
-  extensions draw nothing from the RNG unless used, so the older three files are unchanged.
-- Sizing rules come from the NHC statistical bulletin 2023 (admissions, stay, occupancy,
-  per-township averages) as listed in ``/work/shared/REFERENCES.md``.
-- Positions, village populations and clinic staffing are synthetic but plausible, drawn
-  from one ``numpy.random.default_rng(seed)`` per network (no global RNG).  ``toy.yaml`` is
-  hand-written and not produced here.
+- ``scripts/networks/<name>.yaml`` (one per county): the seed, the header text and sources,
+  the lead hospital (and Liuzhou's second lead), the tertiary node, the members with their
+  village counts and target populations, the placement geometry and the village-clinic
+  probabilities.  Facility names and counts come from the seed news reports in
+  ``/work/shared/seeds`` (seed 000 Taobei, 001 Xianghe, 002 Liuzhou "3-1", 003 Qingbaijiang,
+  004 Qingdao); each member's ``note`` says where its name comes from, a lead's ``notes``
+  source its staffing, and anything not from a source is marked ``[ASSUMED]``.
+- ``scripts/networks/_defaults.yaml``: the common sources (NHC statistical bulletin 2023 and
+  others, as listed in ``/work/shared/REFERENCES.md``), travel settings, and the block every
+  tier-2 lead and tier-3 node shares (a county's own keys override it).
+- This script: the sizing rules (NHC 2023 admissions, stay and occupancy; the ``[ASSUMED]``
+  tier-1 rules written out in every generated file) and the placement.  Positions, village
+  populations and clinic staffing are synthetic but plausible, drawn from one
+  ``numpy.random.default_rng(seed)`` per network (no global RNG), in member order.
+
+Source keys
+-----------
+``seed``, ``title``, ``description``, ``header`` (text), ``sources`` (list);
+``lead``: ``id`` plus the facility keys of the generated file and ``notes`` (the comment on
+each line), optionally ``neighbourhoods`` (``count``, ``population``, ``stem``, ``stem_zh``:
+urban neighbourhoods around the lead itself); ``extra_leads``: id -> facility block with
+``x_km``, ``y_km``, ``note`` (comment above it) and ``notes``; ``tertiary``: ``id``, facility
+keys, ``minutes`` (road time from the lead) and ``note``; ``geometry``: ``township_r``,
+``community_r``, ``village_r``, ``urban_r`` (km ranges), ``min_village_to_lead``,
+``max_urban_to_lead``; ``villages``: ``p_no_clinic``, ``p_urban_clinic``, ``urban_min_clinic``,
+``urban_road_to_lead``; ``members``: id -> ``name``, ``name_zh``, ``kind`` (township or
+community), ``villages`` (count), ``population`` (target), ``note`` and optionally ``ct``,
+``reads_xray``, ``urban`` (its villages are urban neighbourhoods), ``lead`` (default: the
+main lead), ``r_km`` and ``angle_deg`` (placed by hand instead of on the ring; the ring's
+draws still happen), ``village_stem`` / ``village_stem_zh`` (default: from the name),
+``first_villages`` (``[name, name_zh]`` pairs named by a seed).
 """
 
 from __future__ import annotations
@@ -35,8 +58,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
 
-OUT_DIR = Path(__file__).resolve().parents[1] / "scenarios" / "network"
+ROOT = Path(__file__).resolve().parents[1]
+OUT_DIR = ROOT / "scenarios" / "network"
+SRC_DIR = ROOT / "scripts" / "networks"
+DEFAULTS = "_defaults.yaml"
 
 # ----------------------------------------------------------------------------- sizing rules
 #: NHC statistical bulletin 2023: ~0.21 admissions per person per year (rounded down).
@@ -87,851 +114,171 @@ TIER1_RULES = [
     "  reading skills, ECG and CT are read remotely by the lead hospital.",
 ]
 
-
-# ----------------------------------------------------------------------------- specs
-@dataclass(frozen=True)
-class Member:
-    """A tier-1 member of the county medical community and the villages it serves."""
-
-    fid: str
-    name: str
-    name_zh: str
-    kind: str  # "township" or "community"
-    n_villages: int
-    population: int  # target catchment; village populations are drawn to sum near it
-    note: str  # where the name comes from
-    ct: bool = False
-    reads_xray: bool = False
-    urban: bool = False  # its "villages" are urban neighbourhoods close to the centre
-    village_stem: str = ""  # pinyin stem of synthetic village names
-    village_stem_zh: str = ""
-    first_village_names: tuple[tuple[str, str], ...] = ()  # names from the seeds, if any
-    lead: str = ""  # its lead hospital; empty = the spec's main lead (``Spec.lead_id``)
-    r_km: tuple[float, float] | None = None  # distance from the main lead, overriding the ring
-    angle_deg: float | None = None  # direction from the main lead (0 = east, 90 = north)
-
-
-@dataclass(frozen=True)
-class Geometry:
-    """Distances (km) that drive the synthetic placement."""
-
-    township_r: tuple[float, float]
-    community_r: tuple[float, float]
-    village_r: tuple[float, float]
-    urban_r: tuple[float, float]
-    min_village_to_lead: float
-    max_urban_to_lead: float
-
-
-@dataclass(frozen=True)
-class ExtraLead:
-    """A second tier-2 lead hospital at a fixed position (km from the main lead)."""
-
-    fid: str
-    facility: dict[str, Any]  # without x_km / y_km
-    notes: dict[str, str]
-    x_km: float
-    y_km: float
-    note: str  # the comment line above it (where the name comes from)
-
-
-@dataclass
-class Spec:
-    key: str
-    seed: int
-    title: str
-    header: list[str]
-    description: str
-    sources: list[str]
-    lead_id: str
-    lead: dict[str, Any]
-    lead_notes: dict[str, str]
-    members: list[Member]
-    geometry: Geometry
-    tertiary_id: str
-    tertiary: dict[str, Any]
-    tertiary_minutes: float
-    tertiary_note: str
-    #: probability that a rural village has no clinic / has 2 doctors (else 1).
-    p_no_clinic: float = 0.08
-    #: doctors at an urban neighbourhood's clinic (0 = none): drawn 2 with this probability.
-    p_urban_clinic: float = 0.0
-    urban_min_clinic: int = 0
-    #: urban neighbourhoods around the lead hospital itself (no community centre): (n, population).
-    lead_neighbourhoods: tuple[int, int] = (0, 0)
-    lead_stem: tuple[str, str] = ("", "")
-    #: urban neighbourhoods get a direct road to the lead hospital too.
-    urban_road_to_lead: bool = True
-    #: further tier-2 leads (a district hospital beside a city hospital); members name theirs.
-    extra_leads: tuple[ExtraLead, ...] = ()
-
-
-COMMON_SOURCES = [
-    "NHC statistical bulletin 2023: ~0.21 admissions/person/yr, mean stay 8.8 d, public-hospital bed occupancy 86.0%",
-    "NHC statistical bulletin 2023 / 33,753 centres: township centre ~45 beds, ~48 staff, ~38,800 visits/yr",
-    "NHC statistical bulletin 2023: village clinics ~2,400 visits/yr each, 1-2 village doctors",
-    "Int J Equity Health 2015 (Deqing county, table 1): county hospitals >100 doctors and >200 beds",
-]
-
-LEAD_TIER2 = dict(
-    kind="lead",
-    tier=2,
-    initial_bed_occupancy=0.8,
-    acquire=list(ALL_KINDS),
-    read=list(ALL_KINDS),
-    hours=dict(open_hour=8.0, close_hour=17.5, days=DAYS, weekend_share=0.6),
-)
-TERTIARY = dict(
-    kind="tertiary",
-    tier=3,
-    doctors={"general": 1},
-    beds=0,
-    acquire=list(ALL_KINDS),
-    read=list(ALL_KINDS),
-    hours=dict(open_hour=8.0, close_hour=17.5, days=DAYS, weekend_share=1.0),
-)
-LEAD_NOTES_COMMON = {
-    "night_doctors": "[ASSUMED] on duty outside outpatient hours",
-    "initial_bed_occupancy": "[ASSUMED] warm start",
-    "acquire": "[ASSUMED] chest-pain centre (cath lab) and stroke CT",
-    "equipment_units": "[ASSUMED]",
-    "hours": "[ASSUMED]",
-    "ambulances": "[ASSUMED] 120 ambulances stationed here",
+# ----------------------------------------------------------------------------- source schema
+# A schema is a type (an int is accepted, and converted, where a float is due), [item] (a list),
+# (a, b) (a list of exactly these), {key: schema} ('key?' = optional) or {str: item} (any keys).
+COUNTS = {str: int}
+PAIR = (float, float)
+FACILITY = {
+    "name": str, "name_zh": str, "kind": str, "tier": int, "doctors": COUNTS, "night_doctors?": COUNTS,
+    "beds": int, "initial_bed_occupancy?": float, "acquire": [str], "read": [str], "equipment_units?": COUNTS,
+    "hours": {"open_hour": float, "close_hour": float, "days": [int], "weekend_share": float},
+    "ambulances?": int,
+}
+NOTES = {str: str}
+#: the keys of a generated facility, in the order they are written
+FACILITY_KEYS = ["name", "name_zh", "kind", "tier", "x_km", "y_km", "lead"]
+FACILITY_KEYS += [k.rstrip("?") for k in list(FACILITY)[4:]]
+NEIGHBOURHOODS = {"count": int, "population": int, "stem": str, "stem_zh": str}
+LEAD = {"id": str, **FACILITY, "notes?": NOTES, "neighbourhoods?": NEIGHBOURHOODS}
+EXTRA_LEAD = {"note": str, "x_km": float, "y_km": float, **FACILITY, "notes?": NOTES}
+TERTIARY = {"id": str, **FACILITY, "x_km": float, "y_km": float, "minutes": float, "note": str}
+MEMBER = {
+    "name": str, "name_zh": str, "kind": str, "villages": int, "population": int, "note": str,
+    "ct?": bool, "reads_xray?": bool, "urban?": bool, "lead?": str, "r_km?": PAIR, "angle_deg?": float,
+    "village_stem?": str, "village_stem_zh?": str, "first_villages?": [(str, str)],
+}
+MEMBER_DEFAULTS = dict(ct=False, reads_xray=False, urban=False, lead="", r_km=None, angle_deg=None,
+                       village_stem="", village_stem_zh="", first_villages=())
+GEOMETRY = {"township_r": PAIR, "community_r": PAIR, "village_r": PAIR, "urban_r": PAIR,
+            "min_village_to_lead": float, "max_urban_to_lead": float}
+VILLAGES = {"p_no_clinic": float, "p_urban_clinic": float, "urban_min_clinic": int, "urban_road_to_lead": bool}
+SOURCE = {
+    "seed": int, "title": str, "description": str, "header": str, "sources": [str], "lead": dict,
+    "extra_leads?": {str: dict}, "tertiary": dict, "geometry": GEOMETRY, "villages": VILLAGES,
+    "members": {str: MEMBER},
+}
+TRAVEL = {k: {"value": float, "note": str} for k in ("road_speed_kmh", "detour_factor", "clinic_access_minutes")}
+DEFAULTS_SCHEMA = {
+    "sources": [str],
+    "travel": TRAVEL,
+    "lead?": {k.rstrip("?") + "?": v for k, v in {**FACILITY, "notes": NOTES}.items()},
+    "tertiary?": {k.rstrip("?") + "?": v for k, v in FACILITY.items()},
 }
 
 
-def taobei() -> Spec:
-    seed_note = "seed 000"
-    assumed = "[ASSUMED] name not in seed 000 (a Taobei township)"
-    t = "township"
-    members = [
-        Member(
-            "t_pingan",
-            "Pingan Town Central Health Centre",
-            "平安镇中心卫生院",
-            t,
-            12,
-            28000,
-            seed_note + " (first pilot site)",
-            ct=True,
-            reads_xray=True,
-        ),
-        Member(
-            "t_taohe",
-            "Taohe Town Health Centre",
-            "洮河镇卫生院",
-            t,
-            11,
-            24000,
-            seed_note + " (pilot site)",
-            ct=True,
-            reads_xray=True,
-        ),
-        Member("t_linhai", "Linhai Town Health Centre", "林海镇卫生院", t, 10, 20000, seed_note),
-        Member("t_daobao", "Daobao Town Health Centre", "到保镇卫生院", t, 10, 20000, seed_note),
-        Member("t_qingshan", "Qingshan Town Health Centre", "青山镇卫生院", t, 9, 18000, seed_note),
-        Member("t_lingxia", "Lingxia Town Health Centre", "岭下镇卫生院", t, 9, 18000, seed_note),
-        Member("t_pingtai", "Pingtai Town Health Centre", "平台镇卫生院", t, 10, 20000, assumed),
-        Member(
-            "t_dongfeng",
-            "Dongfeng Township Health Centre",
-            "东风乡卫生院",
-            t,
-            9,
-            16000,
-            seed_note + " (东风乡致富村 in the text)",
-        ),
-        Member("t_dongsheng", "Dongsheng Township Health Centre", "东胜乡卫生院", t, 8, 16000, seed_note),
-        Member("t_deshun", "Deshun Township Health Centre", "德顺乡卫生院", t, 8, 14000, seed_note),
-        Member("t_yongsheng", "Yongsheng Township Health Centre", "永胜乡卫生院", t, 8, 14000, seed_note),
-        Member("t_sanhe", "Sanhe Township Health Centre", "三合乡卫生院", t, 9, 16000, assumed),
-        Member("t_jinxiang", "Jinxiang Township Health Centre", "金祥乡卫生院", t, 9, 16000, assumed),
-        Member("t_houjia", "Houjia Township Health Centre", "侯家乡卫生院", t, 8, 14000, assumed),
-    ]
-    c = "community"
-    for fid, py, zh, extra in [
-        ("c_changqing", "Changqing", "长庆", ""),
-        ("c_xingfu", "Xingfu", "幸福", " (pilot site)"),
-        ("c_mingren", "Mingren", "明仁", ""),
-        ("c_haiming", "Haiming", "海明", ""),
-        ("c_xinli", "Xinli", "新立", ""),
-    ]:
-        members.append(
-            Member(
-                fid,
-                f"{py} Community Health Centre",
-                f"{zh}社区卫生服务中心",
-                c,
-                4,
-                49000,
-                seed_note + extra,
-                reads_xray=bool(extra),
-                urban=True,
-                village_stem=f"{py} neighbourhood",
-                village_stem_zh=f"{zh}社区片区",
-            )
-        )
-    lead = dict(name="Baicheng City Hospital", name_zh="白城市医院", **LEAD_TIER2)
-    lead.update(
-        doctors={
-            "general": 70,
-            "emergency": 8,
-            "ent": 6,
-            "eye": 6,
-            "ortho": 8,
-            "cardiology": 10,
-            "dental": 5,
-            "surgery": 15,
-            "obstetrics": 8,
-            "neurology": 6,
-            "rehab": 4,
-        },
-        night_doctors={"emergency": 4, "general": 2, "cardiology": 1, "surgery": 2, "obstetrics": 1, "neurology": 1},
-        beds=2000,
-        equipment_units={"ct": 3, "xray": 10, "ecg": 6, "lab": 30, "cathlab": 1},
-        ambulances=8,
-    )
-    notes = dict(LEAD_NOTES_COMMON)
-    notes["doctors"] = (
-        "[ASSUMED] day-shift outpatient/consulting doctors of a ~500k city's lead hospital (200+ on the payroll)"
-    )
-    notes["beds"] = "[ASSUMED] demand-based ~1,700 (header), raised to 2,000 so that simulated lead occupancy lands near the national 86% (bypassing concentrates admissions at the lead)"
-    return Spec(
-        key="taobei",
-        seed=20160801,
-        title='Taobei district (洮北区), Baicheng, Jilin: the "1+N" county medical community',
-        header=[
-            "Lead hospital 白城市医院 (Baicheng City Hospital) with the district's 14 township health",
-            'centres and 5 community health centres (seed 000, 白城日报: "相继与洮北区内14家乡镇卫生院、',
-            '5家社区卫生服务中心 ... 结成紧密型的诊疗合作").  The seed names 9 of the 14 townships',
-            "(平安镇中心卫生院, 洮河镇, 林海镇, 到保镇, 青山镇, 岭下镇, 东胜乡, 德顺乡, 永胜乡; 东风乡 in the",
-            "text) and the 5 communities (长庆, 幸福, 明仁, 海明, 新立); the other names are [ASSUMED].",
-            "The seed's other partners (洮北区整骨医院, 妇幼保健院, 12 private hospitals) are not modelled;",
-            "they absorb part of the admissions the lead hospital's bed cap leaves over.",
-            "Out-of-county node: 吉林省人民医院, Changchun (seed 000: cooperation agreement), ~300 km.",
-            'Urban neighbourhoods around the community centres are "villages" without a clinic.',
-        ],
-        description=(
-            "Taobei district, Baicheng (Jilin): Baicheng City Hospital leading 14 township and "
-            "5 community health centres; ~500k people; synthetic positions."
-        ),
-        sources=[
-            "seed 000 (白城日报): 白城市医院 leads the 洮北区医共体 with 14 township and 5 community health centres",
-            "seed 000: pilot sites 平安镇中心卫生院, 洮河镇卫生院, 幸福社区卫生服务中心; 吉林省人民医院 cooperation agreement",
-        ],
-        lead_id="baicheng_hospital",
-        lead=lead,
-        lead_notes=notes,
-        members=members,
-        geometry=Geometry(
-            township_r=(12.0, 38.0),
-            community_r=(2.5, 5.5),
-            village_r=(2.0, 12.0),
-            urban_r=(0.6, 2.0),
-            min_village_to_lead=7.0,
-            max_urban_to_lead=7.0,
-        ),
-        tertiary_id="jilin_provincial",
-        tertiary=dict(
-            name="Jilin Provincial People's Hospital, Changchun",
-            name_zh="吉林省人民医院",
-            x_km=290.0,
-            y_km=-70.0,
-            **TERTIARY,
-        ),
-        tertiary_minutes=240.0,
-        tertiary_note="[ASSUMED] Baicheng-Changchun expressway, ~300 km",
-        p_no_clinic=0.08,
-        p_urban_clinic=0.0,
-    )
+class SourceError(ValueError):
+    """A malformed source file; the message (one line) names the file and the key."""
 
 
-def xianghe() -> Spec:
-    t = "township"
-    assumed = "[ASSUMED] name not in seed 001 (a Xianghe town)"
-    members = [
-        Member(
-            "t_qukou",
-            "Qukou Town Health Centre",
-            "渠口镇卫生院",
-            t,
-            16,
-            26000,
-            "seed 001 (X-ray on site; remote CT/ECG reading by the county hospital)",
-            ct=True,
-            first_village_names=(("Weigezhuang", "韦各庄村"),),
-        ),
-        Member("t_anping", "Anping Town Health Centre", "安平镇卫生院", t, 15, 24000, assumed),
-        Member("t_liusong", "Liusong Town Health Centre", "刘宋镇卫生院", t, 14, 22000, assumed),
-        Member("t_wubaihu", "Wubaihu Town Health Centre", "五百户镇卫生院", t, 13, 20000, assumed),
-    ]
-    lead = dict(name="Xianghe County People's Hospital", name_zh="香河县人民医院", **LEAD_TIER2)
-    lead.update(
-        doctors={
-            "general": 28,
-            "emergency": 5,
-            "ent": 2,
-            "eye": 2,
-            "ortho": 4,
-            "cardiology": 4,
-            "dental": 2,
-            "surgery": 8,
-            "obstetrics": 4,
-            "neurology": 3,
-            "rehab": 2,
-        },
-        night_doctors={"emergency": 3, "general": 1, "cardiology": 1, "surgery": 1, "obstetrics": 1, "neurology": 1},
-        beds=650,
-        equipment_units={"ct": 2, "xray": 6, "ecg": 4, "lab": 15, "cathlab": 1},
-        ambulances=5,
-    )
-    notes = dict(LEAD_NOTES_COMMON)
-    notes["doctors"] = "[ASSUMED] day-shift outpatient/consulting doctors of a county hospital (~130 on the payroll)"
-    notes["beds"] = "[ASSUMED] demand-based ~560 (header), raised to 650 so that simulated lead occupancy lands near the national 86%"
-    return Spec(
-        key="xianghe",
-        seed=20190507,
-        title="Xianghe county (香河县), Langfang, Hebei: county people's hospital + 4 township centres",
-        header=[
-            "香河县人民医院 (Xianghe County People's Hospital), a provincial pilot, formed a close county",
-            "medical community with 渠口卫生院 and 3 other township health centres (seed 001, 廊坊日报",
-            '2019-05-07: "与渠口衛生院等4家鄉鎮衛生院建立了緊密型醫共體").  Only 渠口 is named; the other',
-            "three township names are [ASSUMED].  Specialists (ENT, rehab, eye, dental, TCM) visit the",
-            "townships every Friday; remote reading of CT, ECG, 24-h Holter and 30+ lab items (seed 001).",
-            "Each modelled village stands for one or two administrative villages [ASSUMED]; the county",
-            "town (淑阳镇) is 5 large urban neighbourhoods around the hospital, a few with a community",
-            "health station.  The rest of the county (other towns, the TCM hospital) is not modelled.",
-            "Out-of-county node: a Beijing tertiary hospital (seed 001: Beijing-Langfang cooperation).",
-        ],
-        description=(
-            "Xianghe county (Hebei): county people's hospital leading 4 township health centres "
-            "and the county town; ~160k people; synthetic positions."
-        ),
-        sources=[
-            "seed 001 (廊坊日报 2019-05-07): 香河县人民医院 + 渠口卫生院 and 3 more township centres; Friday expert visits; remote CT/ECG/lab reading",
-            "seed 001: Beijing tertiary hospitals cooperate with Langfang hospitals (cross-province transfers)",
-        ],
-        lead_id="xianghe_peoples",
-        lead=lead,
-        lead_notes=notes,
-        members=members,
-        geometry=Geometry(
-            township_r=(8.0, 18.0),
-            community_r=(0.0, 0.0),
-            village_r=(1.5, 9.0),
-            urban_r=(0.8, 3.0),
-            min_village_to_lead=4.5,
-            max_urban_to_lead=3.5,
-        ),
-        tertiary_id="beijing_chaoyang",
-        tertiary=dict(
-            name="Beijing Chaoyang Hospital (out of province)",
-            name_zh="首都医科大学附属北京朝阳医院",
-            x_km=-50.0,
-            y_km=38.0,
-            **TERTIARY,
-        ),
-        tertiary_minutes=90.0,
-        tertiary_note="[ASSUMED] ~65 km into central Beijing, with traffic",
-        p_no_clinic=0.08,
-        p_urban_clinic=0.4,
-        lead_neighbourhoods=(5, 70000),
-        lead_stem=("Shuyang neighbourhood", "淑阳镇城区片区"),
-    )
+def _check(value: Any, schema: Any, where: str) -> Any:
+    """``value`` checked against ``schema`` (see above); returns it with ints made floats where due."""
+    at = where or "top level"
+    if isinstance(schema, dict):
+        if not isinstance(value, dict):
+            raise SourceError(f"{at}: expected a mapping, got {value!r}")
+        sub = (lambda k: f"{where}.{k}") if where else str
+        if str in schema:
+            for k in value:
+                if not isinstance(k, str):
+                    raise SourceError(f"{sub(k)}: expected a name as key, got {k!r}")
+            return {k: _check(v, schema[str], sub(k)) for k, v in value.items()}
+        keys = {k.rstrip("?"): k for k in schema}
+        for k in value:
+            if k not in keys:
+                raise SourceError(f"{sub(k)}: unknown key (expected one of: {', '.join(keys)})")
+        for k, spelled in keys.items():
+            if k not in value and not spelled.endswith("?"):
+                raise SourceError(f"{at}: missing key {k!r}")
+        return {k: _check(v, schema[keys[k]], sub(k)) for k, v in value.items()}
+    if isinstance(schema, list | tuple):
+        if not isinstance(value, list) or (isinstance(schema, tuple) and len(value) != len(schema)):
+            what = f"a list of {len(schema)}" if isinstance(schema, tuple) else "a list"
+            raise SourceError(f"{at}: expected {what}, got {value!r}")
+        items = schema if isinstance(schema, tuple) else [schema[0]] * len(value)
+        return [_check(v, s, f"{where}[{i}]") for i, (v, s) in enumerate(zip(value, items))]
+    if schema is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if not isinstance(value, schema) or (isinstance(value, bool) and schema is not bool):
+        raise SourceError(f"{at}: expected {schema.__name__}, got {value!r}")
+    return value
 
 
-def qingbaijiang() -> Spec:
-    t = "township"
-    assumed = "[ASSUMED] name not in seed 003 (a Qingbaijiang town)"
-    members = [
-        Member(
-            "c_datong",
-            "Group Datong Hospital",
-            "集团大同医院",
-            "community",
-            6,
-            54000,
-            "seed 003 (大同街道; diabetes clinic with the hub)",
-            urban=True,
-            village_stem="Datong community",
-            village_stem_zh="大同街道社区",
-        ),
-        Member(
-            "t_chengxiang",
-            "Group Chengxiang First Hospital",
-            "集团城厢第一医院",
-            t,
-            12,
-            38000,
-            "seed 003 (microsurgery; aiming at secondary-hospital grade)",
-            ct=True,
-            reads_xray=True,
-            village_stem="Chengxiang village",
-            village_stem_zh="城厢镇",
-        ),
-        Member(
-            "t_yaodu",
-            "Group Yaodu First Hospital",
-            "集团姚渡第一医院",
-            t,
-            11,
-            32000,
-            "seed 003 (STEMI diagnosed by ECG, transferred to the hub)",
-            village_stem="Yaodu village",
-            village_stem_zh="姚渡镇",
-        ),
-        Member("t_mimou", "Mimou Town Health Centre", "弥牟镇卫生院", t, 12, 36000, assumed),
-        Member("t_qingquan", "Qingquan Town Health Centre", "清泉镇卫生院", t, 11, 30000, assumed),
-        Member("t_fuhong", "Fuhong Town Health Centre", "福洪镇卫生院", t, 11, 30000, assumed),
-    ]
-    lead = dict(name="Qingbaijiang District People's Hospital", name_zh="成都市青白江区人民医院", **LEAD_TIER2)
-    lead.update(
-        doctors={
-            "general": 36,
-            "emergency": 6,
-            "ent": 3,
-            "eye": 3,
-            "ortho": 5,
-            "cardiology": 6,
-            "dental": 3,
-            "surgery": 11,
-            "obstetrics": 5,
-            "neurology": 5,
-            "rehab": 3,
-        },
-        night_doctors={"emergency": 3, "general": 2, "cardiology": 1, "surgery": 2, "obstetrics": 1, "neurology": 1},
-        beds=950,
-        equipment_units={"ct": 2, "xray": 6, "ecg": 4, "lab": 20, "cathlab": 1},
-        ambulances=6,
-    )
-    notes = dict(LEAD_NOTES_COMMON)
-    notes["doctors"] = (
-        "[ASSUMED] day-shift outpatient/consulting doctors of a grade-3A district "
-        "hospital (seed 003: 三级甲等 since 2021)"
-    )
-    notes["beds"] = (
-        "[ASSUMED] demand-based ~750 (header), raised to 950 so that simulated lead occupancy lands near the national 86%"
-    )
-    notes["acquire"] = "seed 003: 青白江胸痛中心 (chest-pain centre, cath lab); stroke CT"
-    return Spec(
-        key="qingbaijiang",
-        seed=20191129,
-        title='Qingbaijiang district (青白江区), Chengdu, Sichuan: district hospital group "1+6+63"',
-        header=[
-            "成都市青白江区人民医院集团 (seed 003, 华西社区报): 1 lead unit, 6 member units and 63 village",
-            'clinics ("1家牵头单位、6家成员单位和63家村卫生室"), inside the older "1+1+11+N" alliance with',
-            "成都市第二人民医院 (Chengdu Second People's Hospital) above the district hub; that city",
-            "hospital is the out-of-county (tier-3) node here.  The hub runs the chest-pain centre",
-            "(青白江胸痛中心).  The seed names 3 members (集团姚渡第一医院, 集团城厢第一医院,",
-            "集团大同医院); the other three names are [ASSUMED].  Every one of the 63 villages has a",
-            "clinic; the 6 around 大同 are urban communities with a health station (2 doctors).",
-        ],
-        description=(
-            "Qingbaijiang district (Chengdu): district people's hospital hub with 6 member "
-            "centres and 63 village clinics; ~220k people in the modelled catchment; synthetic positions."
-        ),
-        sources=[
-            'seed 003 (华西社区报): 区人民医院集团 = 1 lead + 6 members + 63 village clinics; "1+1+11+N" with 成都市第二人民医院',
-            "seed 003: STEMI at 姚渡第一医院 transferred to the hub's chest-pain centre (青白江胸痛中心)",
-        ],
-        lead_id="qingbaijiang_peoples",
-        lead=lead,
-        lead_notes=notes,
-        members=members,
-        geometry=Geometry(
-            township_r=(7.0, 15.0),
-            community_r=(2.5, 4.5),
-            village_r=(1.5, 7.0),
-            urban_r=(0.8, 2.5),
-            min_village_to_lead=3.0,
-            max_urban_to_lead=6.0,
-        ),
-        tertiary_id="chengdu_second",
-        tertiary=dict(
-            name="Chengdu Second People's Hospital", name_zh="成都市第二人民医院", x_km=-28.0, y_km=-12.0, **TERTIARY
-        ),
-        tertiary_minutes=45.0,
-        tertiary_note="[ASSUMED] ~30 km by expressway into central Chengdu",
-        p_no_clinic=0.0,
-        p_urban_clinic=1.0,
-        urban_min_clinic=2,
-        urban_road_to_lead=False,
-    )
+class _Loader(yaml.SafeLoader):
+    """``yaml.safe_load`` that refuses a repeated key (it would silently drop a member)."""
 
 
-def liuzhou() -> Spec:
-    t = "township"
-    district = "liubei_district"
-    seed_note = "seed 002 (柳州市中医医院 news 2020-06-29)"
-    assumed = "[ASSUMED] name not in seed 002 (a Liubei town); stays with the district hospital"
-    members = [
-        Member(
-            "t_huangcun",
-            "Huangcun Health Centre",
-            "黄村卫生院",
-            t,
-            8,
-            20000,
-            seed_note + ': handed to the TCM hospital from 2019 ("全院49名职工")',
-            lead=district,
-            r_km=(8.0, 11.0),
-            angle_deg=125.0,
-            village_stem="Huangcun village",
-            village_stem_zh="黄村片区",
-        ),
-        Member(
-            "t_bailu",
-            "Bailu Health Centre",
-            "白露卫生院",
-            t,
-            7,
-            22000,
-            seed_note + ": handed over from 2019; April 2020 outpatients 2,457, +27.57% y/y",
-            lead=district,
-            r_km=(5.0, 7.0),
-            angle_deg=55.0,
-            village_stem="Bailu village",
-            village_stem_zh="白露片区",
-        ),
-        Member(
-            "t_shibeiping",
-            "Shibeiping Town Health Centre",
-            "石碑坪镇卫生院",
-            t,
-            12,
-            26000,
-            seed_note + ": handed over from 2019; joined the city 120 network (54 runs, 75 patients in the trial)",
-            lead=district,
-            r_km=(26.0, 30.0),
-            angle_deg=80.0,
-        ),
-        Member("t_shatang", "Shatang Town Health Centre", "沙塘镇卫生院", t, 10, 24000, assumed, lead=district,
-               r_km=(14.0, 18.0), angle_deg=100.0),
-        Member("t_changtang", "Changtang Town Health Centre", "长塘镇卫生院", t, 9, 18000, assumed, lead=district,
-               r_km=(16.0, 22.0), angle_deg=35.0),
-        Member(
-            "c_queershan",
-            "Queershan Community Health Centre",
-            "雀儿山社区卫生服务中心",
-            "community",
-            4,
-            40000,
-            "[ASSUMED] name not in seed 002 (a Liubei urban sub-district); stays with the district hospital",
-            lead=district,
-            urban=True,
-            r_km=(3.0, 4.5),
-            angle_deg=150.0,
-            village_stem="Queershan neighbourhood",
-            village_stem_zh="雀儿山社区片区",
-        ),
-        Member(
-            "t_chuanshan",
-            "Chuanshan Town Central Health Centre",
-            "穿山镇中心卫生院",
-            t,
-            12,
-            36000,
-            seed_note + ": joined the 120 network (106 call-outs, 113 patients in the trial); "
-            "[ASSUMED] a direct member of the TCM hospital (the seed puts it inside its alliance)",
-            ct=True,
-            r_km=(22.0, 28.0),
-            angle_deg=225.0,
-        ),
-    ]
-    lead = dict(name="Liuzhou Traditional Chinese Medicine Hospital", name_zh="柳州市中医医院", **LEAD_TIER2)
-    lead.update(
-        doctors={
-            "general": 40,
-            "emergency": 6,
-            "ent": 3,
-            "eye": 3,
-            "ortho": 8,
-            "cardiology": 6,
-            "dental": 2,
-            "surgery": 10,
-            "obstetrics": 5,
-            "neurology": 4,
-            "rehab": 6,
-        },
-        night_doctors={"emergency": 3, "general": 2, "cardiology": 1, "surgery": 1, "obstetrics": 1, "neurology": 1},
-        beds=600,
-        equipment_units={"ct": 2, "xray": 4, "ecg": 4, "lab": 15, "cathlab": 1},
-        ambulances=4,
-    )
-    notes = dict(LEAD_NOTES_COMMON)
-    notes["doctors"] = (
-        "[ASSUMED] day-shift outpatient/consulting doctors of a grade-3A TCM hospital serving the modelled catchment "
-        "(TCM internal medicine counted as general; strong orthopaedics/骨伤 and acupuncture-rehab)"
-    )
-    notes["beds"] = "[ASSUMED] the share of the hospital's beds serving the modelled catchment (demand ~870 for both leads, header)"
-    notes["acquire"] = "[ASSUMED] a grade-3A hospital: cath lab and stroke CT"
-    dnotes = dict(LEAD_NOTES_COMMON)
-    dnotes["doctors"] = "[ASSUMED] day-shift outpatient/consulting doctors of a grade-2 district hospital"
-    dnotes["beds"] = "[ASSUMED] grade-2 district hospital"
-    dnotes["acquire"] = "[ASSUMED] no cath lab: STEMI goes to the TCM hospital; stroke CT"
-    dnotes["ambulances"] = "[ASSUMED] 120 ambulances stationed here"
-    district_lead = dict(
-        name="Liubei District Hospital",
-        name_zh="柳北区人民医院",
-        kind="lead",
-        tier=2,
-        doctors={
-            "general": 16,
-            "emergency": 3,
-            "ent": 1,
-            "eye": 1,
-            "ortho": 2,
-            "cardiology": 2,
-            "dental": 1,
-            "surgery": 4,
-            "obstetrics": 2,
-            "neurology": 1,
-            "rehab": 1,
-        },
-        night_doctors={"emergency": 2, "general": 1, "surgery": 1, "obstetrics": 1},
-        beds=300,
-        initial_bed_occupancy=0.8,
-        acquire=["ecg", "xray", "ct", "lab"],
-        read=["ecg", "xray", "ct", "lab"],
-        equipment_units={"ct": 1, "xray": 2, "ecg": 2, "lab": 8},
-        hours=dict(open_hour=8.0, close_hour=17.5, days=DAYS, weekend_share=0.6),
-        ambulances=2,
-    )
-    return Spec(
-        key="liuzhou",
-        seed=20200629,
-        title='Liubei district (柳北区), Liuzhou, Guangxi: the TCM hospital\'s "3-1" (三一) alliance',
-        header=[
-            "柳州市中医医院 (Liuzhou TCM Hospital, grade-3A) took over three Liubei township health centres",
-            '(黄村, 石碑坪, 白露卫生院) from 2019 at the district government\'s request ("从2019年起柳北区政府先后',
-            '将黄村、石碑坪、白露三个卫生院交给柳州市中医医院托管"; seed 002, 中国中医药报 via the hospital\'s',
-            'site, 2020-06-29): a tertiary hospital paired directly with grade-1 centres ("三一").  Before the',
-            "takeover they sat in the weak district-level \"二一\" alliance; the district lead is modelled as a",
-            "second tier-2 lead, 柳北区人民医院 (name [ASSUMED]), with two more towns and one urban community",
-            "centre ([ASSUMED] names).  The TCM hospital (a tertiary hospital) is modelled as a tier-2 lead so",
-            "that it can take members (restructure=liuzhou_takeover hands the three centres over).",
-            "石碑坪镇卫生院 and 穿山镇中心卫生院 (柳江区) joined the city 120 network (seed 002); 穿山 is modelled",
-            "as a direct member of the TCM hospital [ASSUMED].  The TCM hospital's own city-centre catchment is",
-            "5 urban neighbourhoods around it.  The \"三二\" partner 融水县中医医院 is not modelled.",
-            "Tier-3 node: 柳州市工人医院, the city's largest general tertiary hospital, standing for the other",
-            "tertiary hospitals patients leave the two leads for [ASSUMED]; ~15 min from the TCM hospital.",
-            "Both leads' beds share the catchment's demand (header total, [ASSUMED] split 600 / 300).",
-        ],
-        description=(
-            'Liubei district, Liuzhou (Guangxi): Liuzhou TCM Hospital (3-1 alliance) and the Liubei district '
-            "hospital, 6 township and 1 community centre; 3 centres handed to the TCM hospital by "
-            "restructure=liuzhou_takeover; ~250k people; synthetic positions."
-        ),
-        sources=[
-            "seed 002 (中国中医药报 via 柳州市中医医院, 2020-06-29): 黄村, 石碑坪, 白露卫生院 handed to 柳州市中医医院 from 2019 (三一 alliance)",
-            "seed 002: 石碑坪镇卫生院 (54 ambulance runs, 75 patients) and 穿山镇中心卫生院 (106 call-outs, 113 patients) joined the Liuzhou 120 network in a trial",
-            "seed 002: 黄村卫生院 49 staff; 白露卫生院 2,457 outpatients in April 2020 (+27.57%); 石碑坪 director drives 30 km",
-        ],
-        lead_id="liuzhou_tcm",
-        lead=lead,
-        lead_notes=notes,
-        members=members,
-        geometry=Geometry(
-            township_r=(8.0, 30.0),
-            community_r=(3.0, 4.5),
-            village_r=(1.5, 6.0),
-            urban_r=(0.6, 2.0),
-            min_village_to_lead=3.0,
-            max_urban_to_lead=7.0,
-        ),
-        tertiary_id="liuzhou_workers",
-        tertiary=dict(
-            name="Liuzhou Workers' Hospital (other city tertiary hospitals)",
-            name_zh="柳州市工人医院",
-            x_km=-3.5,
-            y_km=-2.0,
-            **TERTIARY,
-        ),
-        tertiary_minutes=15.0,
-        tertiary_note="[ASSUMED] across the city centre",
-        p_no_clinic=0.05,
-        p_urban_clinic=0.3,
-        lead_neighbourhoods=(5, 70000),
-        lead_stem=("Liuzhou city-centre neighbourhood", "柳州城区片区"),
-        extra_leads=(
-            ExtraLead(
-                district,
-                district_lead,
-                dnotes,
-                x_km=1.0,
-                y_km=5.5,
-                note="[ASSUMED] name and size: the district-level lead of the \"二一\" alliance before the takeover",
-            ),
-        ),
-    )
+def _mapping(loader: _Loader, node: yaml.MappingNode) -> dict[Any, Any]:
+    loader.flatten_mapping(node)
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+        seen.add(key)
+    return loader.construct_mapping(node, deep=True)
 
 
-def qingdao() -> Spec:
-    c, t = "community", "township"
-    seed_note = "seed 004 (青岛早报 2024)"
-    assumed_c = "[ASSUMED] name not in seed 004 (a Qingdao urban sub-district)"
-    assumed_t = "[ASSUMED] name not in seed 004 (a Qingdao-area town)"
-    urban = [
-        # fid, pinyin, zh, note, first neighbourhood names
-        ("c_fuan", "Fuan", "阜安", seed_note + ": workstation opened 2023-12-20 (respiratory head; plastic surgery, thyroid, cardiology, dermatology teams)", ()),
-        ("c_shuiqinggou", "Shuiqinggou", "水清沟", "[ASSUMED] centre above the seed's 小水清沟卫生服务站 (green-channel case, seed 004)",
-         (("Xiaoshuiqinggou", "小水清沟"),)),
-        ("c_liaoninglu", "Liaoninglu", "辽宁路", assumed_c, ()),
-        ("c_dengzhoulu", "Dengzhoulu", "登州路", assumed_c, ()),
-        ("c_dunhualu", "Dunhualu", "敦化路", assumed_c, ()),
-        ("c_licun", "Licun", "李村", assumed_c, ()),
-        ("c_xiangtanlu", "Xiangtanlu", "湘潭路", assumed_c, ()),
-        ("c_fushanxinqu", "Fushanxinqu", "浮山新区", assumed_c, ()),
-        ("c_zhonghan", "Zhonghan", "中韩", assumed_c, ()),
-        ("c_shazikou", "Shazikou", "沙子口", assumed_c, ()),
-    ]
-    angles_c = [40.0, 60.0, 80.0, 100.0, 120.0, 140.0, 30.0, 70.0, 110.0, 150.0]
-    members = [
-        Member(
-            fid,
-            f"{py} Sub-district Community Health Centre",
-            f"{zh}街道社区卫生服务中心",
-            c,
-            4,
-            24000,
-            note,
-            urban=True,
-            angle_deg=angles_c[i],
-            village_stem=f"{py} neighbourhood",
-            village_stem_zh=f"{zh}社区片区",
-            first_village_names=first,
-        )
-        for i, (fid, py, zh, note, first) in enumerate(urban)
-    ]
-    members.append(
-        Member(
-            "c_wanggezhuang",
-            "Wanggezhuang Sub-district Community Health Centre",
-            "王哥庄街道社区卫生服务中心",
-            c,
-            10,
-            30000,
-            seed_note + ": workstation opened 2023-12-23 (oncology and pain clinics); a rural sub-district of Laoshan",
-            r_km=(30.0, 36.0),
-            angle_deg=55.0,
-            village_stem="Wanggezhuang village",
-            village_stem_zh="王哥庄街道",
-        )
-    )
-    members.append(
-        Member(
-            "t_jiaolai",
-            "Jiaolai Central Health Centre",
-            "胶莱中心卫生院",
-            t,
-            12,
-            36000,
-            seed_note + ": workstation opened 2023-12-23 (thyroid, cardiology, plastic surgery teams)",
-            ct=True,
-            r_km=(60.0, 66.0),
-            angle_deg=135.0,
-            village_stem="Jiaolai village",
-            village_stem_zh="胶莱镇",
-        )
-    )
-    for fid, py, zh, n, pop, ang in [
-        ("t_ligezhuang", "Ligezhuang", "李哥庄", 9, 30000, 120.0),
-        ("t_puji", "Puji", "铺集", 9, 28000, 165.0),
-        ("t_nancun", "Nancun", "南村", 10, 32000, 110.0),
-        ("t_liaolan", "Liaolan", "蓼兰", 9, 28000, 95.0),
-        ("t_yifengdian", "Yifengdian", "移风店", 9, 28000, 80.0),
-        ("t_tianheng", "Tianheng", "田横", 9, 28000, 60.0),
-        ("t_liuwang", "Liuwang", "六汪", 9, 28000, 175.0),
-    ]:
-        members.append(Member(fid, f"{py} Town Health Centre", f"{zh}镇卫生院", t, n, pop, assumed_t, angle_deg=ang))
-    lead = dict(name="Qingdao Municipal Hospital", name_zh="青岛市市立医院", **LEAD_TIER2)
-    lead.update(
-        doctors={
-            "general": 70,
-            "emergency": 8,
-            "ent": 6,
-            "eye": 6,
-            "ortho": 8,
-            "cardiology": 12,
-            "dental": 5,
-            "surgery": 16,
-            "obstetrics": 8,
-            "neurology": 6,
-            "rehab": 4,
-        },
-        night_doctors={"emergency": 4, "general": 2, "cardiology": 1, "surgery": 2, "obstetrics": 1, "neurology": 1},
-        beds=2000,
-        equipment_units={"ct": 4, "xray": 10, "ecg": 6, "lab": 30, "cathlab": 2},
-        ambulances=8,
-    )
-    notes = dict(LEAD_NOTES_COMMON)
-    notes["doctors"] = (
-        "[ASSUMED] day-shift outpatient/consulting doctors of a grade-3A city hospital serving the modelled catchment"
-    )
-    notes["beds"] = "[ASSUMED] the share of the hospital's beds serving the modelled catchment (demand-based, header)"
-    notes["acquire"] = "[ASSUMED] heart centre (seed 004: 心脏中心) with cath lab; stroke CT"
-    return Spec(
-        key="qingdao",
-        seed=20240227,
-        title="Qingdao (青岛), Shandong: Qingdao Municipal Hospital's grassroots expert workstations",
-        header=[
-            "青岛市市立医院 (Qingdao Municipal Hospital, grade-3A city hospital) opened expert workstations at",
-            '19 grassroots sites in December 2023: "首批10家基层单位博士(科普)团工作站和9家基层单位巡诊工作站"',
-            "(seed 004, 青岛早报 2024).  Each is led by a hospital expert with an assistant; specialist teams",
-            "sit in and tour (levers=qingdao_workstations).  The seed names 3 sites (阜安社区卫生服务中心,",
-            "胶莱中心卫生院, 王哥庄街道社区卫生服务中心) and one station (小水清沟卫生服务站, the first",
-            "neighbourhood of 水清沟); the other 16 site names are [ASSUMED] real Qingdao sub-districts/towns.",
-            "The hospital is also the lead of the 市北区 medical-social community with a green-channel",
-            "up-referral; modelled as one tier-2 lead for all 19 sites.  Each site's catchment is scaled down",
-            "[ASSUMED] to keep the model near the other bundled networks in size; urban neighbourhoods have a",
-            "community health station (2 doctors) with probability 0.5 [ASSUMED].  The cross-region partners",
-            "(诸城市中医医院, 高密夷安医院) are not modelled.  Tier-3 node: 青岛大学附属医院, standing for the",
-            "city's other tertiary hospitals [ASSUMED]; positions are synthetic, sites north of the hospital.",
-        ],
-        description=(
-            "Qingdao (Shandong): Qingdao Municipal Hospital with expert workstations at 19 grassroots sites "
-            "(11 community and 8 township centres); ~550k people in the modelled catchments; synthetic positions."
-        ),
-        sources=[
-            "seed 004 (观海新闻/青岛早报 2024): 青岛市市立医院 workstations at 10 (博士科普团) + 9 (巡诊) grassroots sites, Dec 2023",
-            "seed 004: workstations at 阜安社区卫生服务中心, 胶莱中心卫生院, 王哥庄街道社区卫生服务中心; green channel from 小水清沟卫生服务站",
-        ],
-        lead_id="qingdao_municipal",
-        lead=lead,
-        lead_notes=notes,
-        members=members,
-        geometry=Geometry(
-            township_r=(35.0, 80.0),
-            community_r=(2.5, 12.0),
-            village_r=(2.0, 9.0),
-            urban_r=(0.6, 2.0),
-            min_village_to_lead=20.0,
-            max_urban_to_lead=14.5,
-        ),
-        tertiary_id="qingdao_university",
-        tertiary=dict(
-            name="Affiliated Hospital of Qingdao University (other city tertiary hospitals)",
-            name_zh="青岛大学附属医院",
-            x_km=3.0,
-            y_km=2.0,
-            **TERTIARY,
-        ),
-        tertiary_minutes=15.0,
-        tertiary_note="[ASSUMED] across the city centre",
-        p_no_clinic=0.05,
-        p_urban_clinic=0.5,
-        lead_neighbourhoods=(4, 50000),
-        lead_stem=("Shinan neighbourhood", "市南区片区"),
-    )
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
 
 
-SPECS = {
-    "taobei": taobei,
-    "xianghe": xianghe,
-    "qingbaijiang": qingbaijiang,
-    "liuzhou": liuzhou,
-    "qingdao": qingdao,
-}
+def _name(path: Path) -> Path:
+    """``path`` as error messages show it (relative to the repository where it lies inside)."""
+    return path.relative_to(ROOT) if path.is_absolute() and path.is_relative_to(ROOT) else path
+
+
+def _read(path: Path, schema: Any) -> dict[str, Any]:
+    name = _name(path)
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+    except OSError as e:
+        raise SourceError(f"{name}: cannot read ({e.strerror})") from None
+    except yaml.MarkedYAMLError as e:
+        line = f"line {e.problem_mark.line + 1}: " if e.problem_mark else ""
+        raise SourceError(f"{name}: {line}{e.problem}") from None
+    try:
+        return _check(data, schema, "")
+    except SourceError as e:
+        raise SourceError(f"{name}: {e}") from None
+
+
+def _block(defaults: dict[str, Any], own: dict[str, Any], schema: dict[str, Any], where: str) -> dict[str, Any]:
+    """A facility block: the defaults overridden key by key, checked; ``notes`` merged line by line."""
+    merged = _check({**{k: v for k, v in defaults.items() if k != "notes"}, **own}, schema, where)
+    if "notes?" in schema:
+        merged["notes"] = {**defaults.get("notes", {}), **merged.get("notes", {})}
+    return merged
+
+
+def load_source(path: Path) -> dict[str, Any]:
+    """The checked source of one network (``path``), with ``_defaults.yaml`` from its folder."""
+    common = _read(path.parent / DEFAULTS, DEFAULTS_SCHEMA)
+    s = _read(path, SOURCE)
+    try:
+        s["key"], s["common"] = path.stem, common
+        s["lead"] = _block(common.get("lead", {}), s["lead"], LEAD, "lead")
+        s["extra_leads"] = {
+            f: _block(common.get("lead", {}), x, EXTRA_LEAD, f"extra_leads.{f}")
+            for f, x in s.get("extra_leads", {}).items()
+        }
+        s["tertiary"] = _block(common.get("tertiary", {}), s["tertiary"], TERTIARY, "tertiary")
+        leads = [s["lead"]["id"], *s["extra_leads"]]
+        ids = [*leads, *s["members"], s["tertiary"]["id"]]
+        for fid in ids:
+            if ids.count(fid) > 1:
+                raise SourceError(f"{fid}: two facilities (lead, extra_leads, members, tertiary) share this id")
+        for where, f in [("lead", s["lead"]), ("tertiary", s["tertiary"])] + [
+            (f"extra_leads.{k}", x) for k, x in s["extra_leads"].items()
+        ]:
+            for key in ("acquire", "read"):
+                if set(f[key]) - set(ALL_KINDS):
+                    raise SourceError(f"{where}.{key}: {f[key]} (expected among {', '.join(ALL_KINDS)})")
+        for fid, m in s["members"].items():
+            m.update({k: v for k, v in MEMBER_DEFAULTS.items() if k not in m}, fid=fid)
+            m["lead"] = m["lead"] or s["lead"]["id"]
+            if m["kind"] not in ("township", "community"):
+                raise SourceError(f"members.{fid}.kind: {m['kind']!r} (expected township or community)")
+            if m["lead"] not in leads:
+                raise SourceError(f"members.{fid}.lead: {m['lead']!r} (expected one of: {', '.join(leads)})")
+            if m["villages"] < 1 or m["population"] < 1:
+                raise SourceError(f"members.{fid}: villages and population must be positive")
+            if not m["village_stem_zh"] and not re.match(r"^.+?[镇乡]", m["name_zh"]):
+                raise SourceError(f"members.{fid}.village_stem_zh: needed, name_zh has no 镇/乡 to name villages by")
+        if not s["members"]:
+            raise SourceError("members: none given")
+    except SourceError as e:
+        raise SourceError(f"{_name(path)}: {e}") from None
+    return s
 
 
 # ----------------------------------------------------------------------------- generation
@@ -963,14 +310,14 @@ def _place_village(
     lead: tuple[float, float],
     taken: list[tuple[float, float]],
     urban: bool,
-    geo: Geometry,
+    geo: dict[str, Any],
 ) -> tuple[float, float]:
     for _ in range(10000):
         p = _polar(rng, centre, r)
         d_lead = _dist(p, lead)
-        if urban and d_lead > geo.max_urban_to_lead:
+        if urban and d_lead > geo["max_urban_to_lead"]:
             continue
-        if not urban and d_lead < geo.min_village_to_lead:
+        if not urban and d_lead < geo["min_village_to_lead"]:
             continue
         if min(_dist(p, q) for q in taken) < (0.5 if urban else 0.9):
             continue
@@ -983,22 +330,28 @@ def _populations(rng: np.random.Generator, total: int, n: int, sigma: float) -> 
     return [max(10, round_to(total * x / w.sum(), 10)) for x in w]
 
 
-def generate(spec: Spec) -> Net:
-    rng = np.random.default_rng(spec.seed)
-    geo = spec.geometry
+def _facility(block: dict[str, Any]) -> dict[str, Any]:
+    """The facility keys of a source block (without ids, notes, neighbourhoods)."""
+    return {k: v for k, v in block.items() if k in FACILITY_KEYS}
+
+
+def generate(s: dict[str, Any]) -> Net:
+    rng = np.random.default_rng(s["seed"])
+    geo, rules, members = s["geometry"], s["villages"], list(s["members"].values())
+    lead_id = s["lead"]["id"]
     lead_xy = (0.0, 0.0)
-    facilities: dict[str, dict[str, Any]] = {spec.lead_id: dict(spec.lead, x_km=0.0, y_km=0.0)}
+    facilities: dict[str, dict[str, Any]] = {lead_id: dict(_facility(s["lead"]), x_km=0.0, y_km=0.0)}
     taken: list[tuple[float, float]] = [lead_xy]
-    lead_pos: dict[str, tuple[float, float]] = {spec.lead_id: lead_xy}
-    for ex in spec.extra_leads:
-        facilities[ex.fid] = dict(ex.facility, x_km=ex.x_km, y_km=ex.y_km)
-        lead_pos[ex.fid] = (ex.x_km, ex.y_km)
-        taken.append(lead_pos[ex.fid])
+    lead_pos: dict[str, tuple[float, float]] = {lead_id: lead_xy}
+    for fid, ex in s["extra_leads"].items():
+        facilities[fid] = _facility(ex)
+        lead_pos[fid] = (ex["x_km"], ex["y_km"])
+        taken.append(lead_pos[fid])
 
     # tier-1 centres: townships on a ring 10-40 km out, communities on an inner ring
     positions: dict[str, tuple[float, float]] = {}
-    for kind, r in (("township", geo.township_r), ("community", geo.community_r)):
-        group = [m for m in spec.members if m.kind == kind]
+    for kind, r in (("township", geo["township_r"]), ("community", geo["community_r"])):
+        group = [m for m in members if m["kind"] == kind]
         base = rng.uniform(0.0, 2.0 * math.pi)
         for k, m in enumerate(group):
             angle = base + 2.0 * math.pi * k / len(group) + rng.uniform(-0.2, 0.2)
@@ -1007,87 +360,77 @@ def generate(spec: Spec) -> Net:
                 r_k = (r[0], mid - 2.0) if k % 2 == 0 else (mid + 2.0, r[1])
             else:
                 r_k = r
-            if m.angle_deg is not None:  # a member placed by hand (the ring's draws still happen)
-                angle = math.radians(m.angle_deg)
-            positions[m.fid] = _polar(rng, lead_xy, m.r_km or r_k, angle)
-            taken.append(positions[m.fid])
+            if m["angle_deg"] is not None:  # a member placed by hand (the ring's draws still happen)
+                angle = math.radians(m["angle_deg"])
+            positions[m["fid"]] = _polar(rng, lead_xy, m["r_km"] or r_k, angle)
+            taken.append(positions[m["fid"]])
 
     villages: dict[str, dict[str, Any]] = {}
     home: dict[str, str] = {}
     catchment: dict[str, tuple[int, int]] = {}
     urban_ids: set[str] = set()
-    counter = 0
 
-    def add_village(
-        centre_id: str, centre: tuple[float, float], name: str, name_zh: str, pop: int, urban: bool
-    ) -> None:
-        nonlocal counter
-        counter += 1
-        vid = f"v{counter:03d}"
-        r = geo.urban_r if urban else geo.village_r
-        xy = _place_village(rng, centre, r, lead_xy, taken, urban, geo)
+    def add_village(centre_id: str, centre: tuple[float, float], name: str, name_zh: str, pop: int, urban: bool):
+        vid = f"v{len(villages) + 1:03d}"
+        xy = _place_village(rng, centre, geo["urban_r"] if urban else geo["village_r"], lead_xy, taken, urban, geo)
         taken.append(xy)
         u = rng.random()
         if urban:
-            clinic = 2 if u < spec.p_urban_clinic else spec.urban_min_clinic
+            clinic = 2 if u < rules["p_urban_clinic"] else rules["urban_min_clinic"]
             urban_ids.add(vid)
         else:
             p2 = 0.45 if pop >= 3000 else 0.2
-            clinic = 0 if u < spec.p_no_clinic else (2 if u < spec.p_no_clinic + p2 else 1)
+            p0 = rules["p_no_clinic"]
+            clinic = 0 if u < p0 else (2 if u < p0 + p2 else 1)
         villages[vid] = dict(name=name, name_zh=name_zh, x_km=xy[0], y_km=xy[1], population=pop, clinic_doctors=clinic)
         home[vid] = centre_id
 
-    for m in spec.members:
-        pops = _populations(rng, m.population, m.n_villages, 0.25 if m.urban else 0.35)
-        stem = m.village_stem or m.name.split(" ")[0] + " village"
-        stem_zh = m.village_stem_zh or re.match(r"^.+?[镇乡]", m.name_zh).group(0)
+    for m in members:
+        pops = _populations(rng, m["population"], m["villages"], 0.25 if m["urban"] else 0.35)
+        stem = m["village_stem"] or m["name"].split(" ")[0] + " village"
+        stem_zh = m["village_stem_zh"] or re.match(r"^.+?[镇乡]", m["name_zh"]).group(0)
         for i, pop in enumerate(pops):
-            if i < len(m.first_village_names):
-                nm, nm_zh = m.first_village_names[i]
+            if i < len(m["first_villages"]):
+                nm, nm_zh = m["first_villages"][i]
             else:
-                nm, nm_zh = f"{stem} {i + 1:02d}", f"{stem_zh}{i + 1:02d}{'' if m.urban else '村'}"
-            add_village(m.fid, positions[m.fid], nm, nm_zh, pop, m.urban)
-        catchment[m.fid] = (sum(pops), m.n_villages)
-    n_lead, pop_lead = spec.lead_neighbourhoods
-    if n_lead:
-        for i, pop in enumerate(_populations(rng, pop_lead, n_lead, 0.2)):
-            add_village(
-                spec.lead_id, lead_xy, f"{spec.lead_stem[0]} {i + 1:02d}", f"{spec.lead_stem[1]}{i + 1:02d}", pop, True
-            )
+                nm, nm_zh = f"{stem} {i + 1:02d}", f"{stem_zh}{i + 1:02d}{'' if m['urban'] else '村'}"
+            add_village(m["fid"], positions[m["fid"]], nm, nm_zh, pop, m["urban"])
+        catchment[m["fid"]] = (sum(pops), m["villages"])
+    nb = s["lead"].get("neighbourhoods")
+    if nb and nb["count"]:
+        for i, pop in enumerate(_populations(rng, nb["population"], nb["count"], 0.2)):
+            add_village(lead_id, lead_xy, f"{nb['stem']} {i + 1:02d}", f"{nb['stem_zh']}{i + 1:02d}", pop, True)
 
-    for m in spec.members:
-        pop, _ = catchment[m.fid]
-        doctors, night, beds = tier1_staffing(m.kind, pop)
-        acquire = ["ecg", "xray", "ct", "lab"] if m.ct else ["ecg", "xray", "lab"]
-        facilities[m.fid] = dict(
-            name=m.name,
-            name_zh=m.name_zh,
-            kind=m.kind,
+    for m in members:
+        doctors, night, beds = tier1_staffing(m["kind"], catchment[m["fid"]][0])
+        facilities[m["fid"]] = dict(
+            name=m["name"],
+            name_zh=m["name_zh"],
+            kind=m["kind"],
             tier=1,
-            x_km=positions[m.fid][0],
-            y_km=positions[m.fid][1],
-            lead=m.lead or spec.lead_id,
+            x_km=positions[m["fid"]][0],
+            y_km=positions[m["fid"]][1],
+            lead=m["lead"],
             doctors={"general": doctors},
             night_doctors={"general": night},
             beds=beds,
             initial_bed_occupancy=0.6,
-            acquire=acquire,
-            read=["lab", "xray"] if m.reads_xray else ["lab"],
+            acquire=["ecg", "xray", "ct", "lab"] if m["ct"] else ["ecg", "xray", "lab"],
+            read=["lab", "xray"] if m["reads_xray"] else ["lab"],
             # a lab analyser runs many samples at once: 8 parallel slots [ASSUMED]
             equipment_units={"lab": 8},
             hours=dict(open_hour=8.0, close_hour=17.5, days=DAYS, weekend_share=0.5),
             ambulances=0,
         )
-    facilities[spec.tertiary_id] = dict(spec.tertiary)
+    facilities[s["tertiary"]["id"]] = _facility(s["tertiary"])
 
     # roads: village -> own centre (+ lead for urban neighbourhoods) -> 1-2 nearest villages
     roads: list[tuple[str, str, float | None, str]] = []
     seen: set[frozenset[str]] = set()
 
     def road(a: str, b: str, minutes: float | None = None, note: str = "") -> None:
-        key = frozenset((a, b))
-        if key not in seen:
-            seen.add(key)
+        if frozenset((a, b)) not in seen:
+            seen.add(frozenset((a, b)))
             roads.append((a, b, minutes, note))
 
     vids = list(villages)
@@ -1101,26 +444,25 @@ def generate(spec: Spec) -> Net:
         nearest = min(doors)[1]
         if nearest != home[vid]:
             road(vid, nearest)
-        if vid in urban_ids and spec.urban_road_to_lead and home[vid] != spec.lead_id:
-            road(vid, spec.lead_id)
+        if vid in urban_ids and rules["urban_road_to_lead"] and home[vid] != lead_id:
+            road(vid, lead_id)
         d = np.hypot(*(vxy - vxy[i]).T)
         d[i] = np.inf
-        k = int(rng.integers(1, 3))
-        for j in np.argsort(d, kind="stable")[:k]:
+        for j in np.argsort(d, kind="stable")[: int(rng.integers(1, 3))]:
             road(vid, vids[int(j)])
-    t1 = [m.fid for m in spec.members]
-    for m in spec.members:
-        if m.lead and m.lead != spec.lead_id:
-            road(m.fid, m.lead)
-        road(m.fid, spec.lead_id)
-    for ex in spec.extra_leads:
-        road(ex.fid, spec.lead_id)
+    t1 = [m["fid"] for m in members]
+    for m in members:
+        if m["lead"] != lead_id:
+            road(m["fid"], m["lead"])
+        road(m["fid"], lead_id)
+    for fid in s["extra_leads"]:
+        road(fid, lead_id)
     for fid in t1:
         p = positions[fid]
         others = sorted((f for f in t1 if f != fid), key=lambda f: (_dist(p, positions[f]), f))
         for other in others[: int(rng.integers(1, 3))]:
             road(fid, other)
-    road(spec.lead_id, spec.tertiary_id, spec.tertiary_minutes, spec.tertiary_note)
+    road(lead_id, s["tertiary"]["id"], s["tertiary"]["minutes"], s["tertiary"]["note"])
     return Net(villages=villages, village_home=home, facilities=facilities, catchment=catchment, roads=roads)
 
 
@@ -1151,38 +493,22 @@ def yval(v: Any) -> str:
     raise TypeError(type(v))
 
 
-FACILITY_KEYS = [
-    "name",
-    "name_zh",
-    "kind",
-    "tier",
-    "x_km",
-    "y_km",
-    "lead",
-    "doctors",
-    "night_doctors",
-    "beds",
-    "initial_bed_occupancy",
-    "acquire",
-    "read",
-    "equipment_units",
-    "hours",
-    "ambulances",
-]
+TIER1_NOTED = ("doctors", "night_doctors", "beds", "initial_bed_occupancy", "hours")
 
 
-def render(spec: Spec, net: Net) -> str:
+def render(s: dict[str, Any], net: Net) -> str:
     pop = sum(v["population"] for v in net.villages.values())
     n_clinics = sum(1 for v in net.villages.values() if v["clinic_doctors"] > 0)
     lead_need = beds_needed(pop, LEAD_SHARE)
+    seed = s["seed"]
     out: list[str] = []
     w = out.append
-    w(f"# {spec.title}")
+    w(f"# {s['title']}")
     w("#")
-    w(f"# GENERATED by scripts/make_networks.py (numpy default_rng seed {spec.seed}); edit the script, not this file,")
+    w(f"# GENERATED by scripts/make_networks.py (numpy default_rng seed {seed}); edit the script, not this file,")
     w("# and re-run `.venv/bin/python scripts/make_networks.py` (`--check` verifies this file).")
     w("#")
-    for line in spec.header:
+    for line in s["header"].splitlines():
         w(f"# {line}".rstrip())
     w("#")
     w("# Positions are synthetic but plausible (distances typical of the county, not from a map): the")
@@ -1190,28 +516,20 @@ def render(spec: Spec, net: Net) -> str:
     w("# names (except where a seed names one) and village-clinic staffing are synthetic.  Every")
     w("# number marked [ASSUMED] is an assumption, not a published figure.")
     w("#")
-    w(
-        f"# Totals: {pop:,} people in {len(net.villages)} villages ({n_clinics} with a clinic), "
-        f"{len(net.facilities)} facilities."
-    )
+    w(f"# Totals: {pop:,} people in {len(net.villages)} villages ({n_clinics} with a clinic), {len(net.facilities)} facilities.")
     w(f"# Lead-hospital beds: {pop:,} x 0.2 admissions/yr (NHC 2023: 0.21) x {LEAD_SHARE} [ASSUMED lead share]")
     w(f"#   / 365 x 8.8 d mean stay (NHC 2023) / 0.85 occupancy (NHC 2023: public 86%) ~= {lead_need:,.0f} beds.")
     w("")
-    w(f"name: {spec.key}")
-    w(f"description: {json.dumps(spec.description, ensure_ascii=False)}")
+    w(f"name: {s['key']}")
+    w(f"description: {json.dumps(s['description'], ensure_ascii=False)}")
     w("sources:")
-    for s in (
-        spec.sources
-        + COMMON_SOURCES
-        + [
-            f"[ASSUMED] positions, village populations and clinic staffing: synthetic, scripts/make_networks.py seed {spec.seed}",
-            "[ASSUMED] specialty split, night rota, equipment units and ambulances of the lead hospital; tier-1 sizing rules (YAML comments)",
-        ]
-    ):
-        w(f"  - {json.dumps(s, ensure_ascii=False)}")
-    w("road_speed_kmh: 40.0        # [ASSUMED] mean county road speed")
-    w("detour_factor: 1.3          # [ASSUMED] road km per straight-line km")
-    w("clinic_access_minutes: 5.0  # [ASSUMED] homes to their village clinic")
+    for src in s["sources"] + s["common"]["sources"] + [
+        f"[ASSUMED] positions, village populations and clinic staffing: synthetic, scripts/make_networks.py seed {seed}",
+        "[ASSUMED] specialty split, night rota, equipment units and ambulances of the lead hospital; tier-1 sizing rules (YAML comments)",
+    ]:
+        w(f"  - {json.dumps(src, ensure_ascii=False)}")
+    for k, t in s["common"]["travel"].items():
+        w(f"{k}: {yval(t['value'])}".ljust(28) + f"# {t['note']}")
     w("")
     w("# Villages: position, population and clinic_doctors (0 = no village clinic) all [ASSUMED],")
     w("# synthetic; rural villages have 1-2 village doctors (NHC 2023), a few none.")
@@ -1220,19 +538,18 @@ def render(spec: Spec, net: Net) -> str:
         w(f"  {vid}: {yval(v)}")
     w("")
     w("facilities:")
+    leads = {s["lead"]["id"]: s["lead"], **s["extra_leads"]}
     for fid, f in net.facilities.items():
         w(f"  {fid}:")
+        notes = leads[fid]["notes"] if fid in leads else {}
         if f["tier"] == 1:
-            m = next(m for m in spec.members if m.fid == fid)
             cpop, nv = net.catchment[fid]
-            w(f"    # name: {m.note}; catchment {cpop:,} people in {nv} villages; sizing [ASSUMED] rules below")
-        extra = {ex.fid: ex for ex in spec.extra_leads}
-        notes = (extra[fid].notes if fid in extra else spec.lead_notes) if f["tier"] == 2 else {}
-        if fid in extra:
-            w(f"    # {extra[fid].note}")
+            w(f"    # name: {s['members'][fid]['note']}; catchment {cpop:,} people in {nv} villages; sizing [ASSUMED] rules below")
+        elif fid in s["extra_leads"]:
+            w(f"    # {s['extra_leads'][fid]['note']}")
         elif f["tier"] == 2:
             w("    # name: seed; staffing, beds and equipment [ASSUMED] as marked")
-        if f["tier"] == 3:
+        else:
             w("    # a sink: patients sent out of county are not simulated further")
         for k in FACILITY_KEYS:
             if k not in f:
@@ -1240,14 +557,14 @@ def render(spec: Spec, net: Net) -> str:
             line = f"    {k}: {yval(f[k])}"
             if k in notes:
                 line += f"  # {notes[k]}"
-            elif f["tier"] == 1 and k in ("doctors", "night_doctors", "beds", "initial_bed_occupancy", "hours"):
+            elif f["tier"] == 1 and k in TIER1_NOTED:
                 line += "  # [ASSUMED] rule"
             w(line)
     w("")
     for line in TIER1_RULES:
         w(f"# {line}")
     w("")
-    urban_note = "; urban neighbourhoods also the lead hospital" if spec.urban_road_to_lead else ""
+    urban_note = "; urban neighbourhoods also the lead hospital" if s["villages"]["urban_road_to_lead"] else ""
     w("# Roads: minutes omitted = straight-line km x detour_factor / road_speed_kmh.  Each village")
     w("# joins its own centre, the nearest centre or lead hospital if that is not its own, and its")
     w(f"# 1-2 nearest villages{urban_note}.  Each tier-1 centre joins its lead")
@@ -1260,22 +577,26 @@ def render(spec: Spec, net: Net) -> str:
     return "\n".join(out) + "\n"
 
 
-def _self_check(spec: Spec, net: Net, text: str) -> None:
+def _self_check(key: str, net: Net, text: str) -> None:
     """The emitted YAML parses back to exactly the generated data."""
-    import yaml
-
     data = yaml.safe_load(text)
-    assert data["villages"] == net.villages, spec.key
-    assert data["facilities"] == net.facilities, spec.key
+    assert data["villages"] == net.villages, key
+    assert data["facilities"] == net.facilities, key
     roads = [(r["a"], r["b"], r.get("minutes")) for r in data["roads"]]
-    assert roads == [(a, b, m) for a, b, m, _ in net.roads], spec.key
+    assert roads == [(a, b, m) for a, b, m, _ in net.roads], key
 
 
-def build(key: str) -> str:
-    spec = SPECS[key]()
-    net = generate(spec)
-    text = render(spec, net)
-    _self_check(spec, net, text)
+def networks(src_dir: Path = SRC_DIR) -> list[str]:
+    """The networks with a source in ``src_dir`` (every ``*.yaml`` but the defaults)."""
+    return sorted(p.stem for p in src_dir.glob("*.yaml") if p.name != DEFAULTS)
+
+
+def build(key: str, src_dir: Path = SRC_DIR) -> str:
+    """The generated YAML of network ``key`` from ``src_dir/<key>.yaml``."""
+    source = load_source(src_dir / f"{key}.yaml")
+    net = generate(source)
+    text = render(source, net)
+    _self_check(key, net, text)
     return text
 
 
@@ -1283,11 +604,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="compare with the files on disk; write nothing")
     parser.add_argument("--out", type=Path, default=OUT_DIR, help="output folder (default scenarios/network)")
-    parser.add_argument("names", nargs="*", default=list(SPECS), help="networks to build (default: all)")
+    parser.add_argument("--sources", type=Path, default=SRC_DIR, help="source folder (default scripts/networks)")
+    parser.add_argument("names", nargs="*", help="networks to build (default: every source)")
     args = parser.parse_args(argv)
     status = 0
-    for key in args.names:
-        text = build(key)
+    for key in args.names or networks(args.sources):
+        try:
+            text = build(key, args.sources)
+        except SourceError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
         path = args.out / f"{key}.yaml"
         if args.check:
             same = path.exists() and path.read_text(encoding="utf-8") == text

@@ -45,7 +45,9 @@ def test_every_seed_network_composes_and_builds(network):
     assert np.isfinite(county.travel[:, county.tier == 2].min(axis=1)).all()
 
 
-def test_the_generator_reproduces_the_new_network_files():
+@lru_cache(maxsize=1)
+def _make_networks():
+    """``scripts/make_networks.py`` as a module (it is a script, not part of the package)."""
     spec = importlib.util.spec_from_file_location("make_networks", ROOT / "scripts" / "make_networks.py")
     mod = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = mod  # dataclasses look their module up there
@@ -53,8 +55,37 @@ def test_the_generator_reproduces_the_new_network_files():
         spec.loader.exec_module(mod)
     finally:
         sys.modules.pop(spec.name, None)
-    for key in ("liuzhou", "qingdao"):
-        assert mod.build(key) == (ROOT / "scenarios" / "network" / f"{key}.yaml").read_text(encoding="utf-8"), key
+    return mod
+
+
+@pytest.mark.parametrize("network", SEED_NETWORKS)
+def test_the_generator_reproduces_the_new_network_files(network):
+    mod = _make_networks()
+    assert sorted(mod.networks()) == sorted(SEED_NETWORKS)  # one source per bundled network
+    assert mod.build(network) == (ROOT / "scenarios" / "network" / f"{network}.yaml").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key"),
+    [
+        ("    population: 22000\n", "", "members.t_bailu: missing key 'population'"),
+        ("    population: 22000\n", "    populaton: 22000\n", "members.t_bailu.populaton: unknown key"),
+        ("  beds: 600\n", "  beds: many\n", "lead.beds: expected int"),
+        ("  t_bailu:\n", "  t_huangcun:\n", "duplicate key 't_huangcun'"),
+    ],
+)
+def test_a_malformed_network_source_fails_with_one_line_naming_file_and_key(tmp_path, capsys, old, new, key):
+    mod = _make_networks()
+    for src in (ROOT / "scripts" / "networks").glob("*.yaml"):
+        (tmp_path / src.name).write_text(src.read_text(encoding="utf-8"), encoding="utf-8")
+    text = (tmp_path / "liuzhou.yaml").read_text(encoding="utf-8")
+    assert old in text
+    (tmp_path / "liuzhou.yaml").write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(mod.SourceError, match="liuzhou.yaml: "):
+        mod.load_source(tmp_path / "liuzhou.yaml")
+    assert mod.main(["--check", "--sources", str(tmp_path), "--out", str(tmp_path), "liuzhou"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(tmp_path / "liuzhou.yaml") in err and key in err, err
 
 
 def test_liuzhou_has_two_leads_and_the_takeover_moves_the_three_centres():
