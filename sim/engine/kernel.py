@@ -2,7 +2,15 @@
 
 - :class:`Wake` and :class:`Journey`: a light timeout and a light process for patient
   journeys (two of the five or so events per patient saved);
-- :func:`run_until`: ``env.run(until=...)`` as one tight loop over SimPy's event queue.
+- :func:`run_until`: ``env.run(until=...)`` as one tight loop over SimPy's event queue;
+- :class:`Pool`: a priority resource built directly on SimPy events.  Compared with
+  ``simpy.PriorityResource`` it adds what the model needs and nothing else: a capacity that
+  can change during the run (shift schedules, expert rotas; when capacity drops, a doctor
+  already with a patient finishes that patient, no pre-emption); reneging without a
+  ``Condition`` per patient (a patience timer is created only when the patient actually has
+  to queue); time-weighted monitors (in use, queueing, capacity), in total and per simulated
+  day, so utilisation and Little's law can be computed after the run without any event log.
+  Requests are served in (priority, arrival) order: lower priority numbers first.
 
 They rely on SimPy's event protocol (``callbacks``, ``_ok``, ``_value``, ``env.schedule``) and
 its environment's ``_queue`` and ``_now``; ``pyproject.toml`` pins SimPy to the minor versions
@@ -11,16 +19,19 @@ this was tested with.
 
 from __future__ import annotations
 
-from heapq import heappop
+import math
+from heapq import heappop, heappush
 from typing import TYPE_CHECKING
 
 import simpy
-from simpy.events import NORMAL
+from simpy.events import NORMAL, PENDING
+
+from sim.county.calendar import DAY
 
 if TYPE_CHECKING:  # pragma: no cover
     from simpy.events import EventCallbacks
 
-__all__ = ["Wake", "Journey", "run_until"]
+__all__ = ["Wake", "Journey", "run_until", "Pool"]
 
 
 class Wake:
@@ -80,3 +91,193 @@ def run_until(env: simpy.Environment, horizon: float) -> None:
             exc.__cause__ = event._value
             raise exc
     env._now = max(env._now, horizon)
+
+
+class Pool:
+    """A counted resource with priority queueing, reneging, variable capacity and monitors."""
+
+    __slots__ = ("env", "facility", "resource", "capacity", "in_use", "waiting", "_heap", "_seq",
+                 "_last", "_day", "_day_end",
+                 "day_busy", "day_queue", "day_cap", "_db", "_dq", "_dc", "requests",
+                 "served", "reneged", "t_in", "t_out")
+
+    def __init__(self, env: simpy.Environment, capacity: int, facility: str = "", resource: str = ""):
+        if capacity < 0:
+            raise ValueError(f"{facility}.{resource}: capacity must be >= 0, got {capacity}")
+        self.env = env
+        self.facility = facility
+        self.resource = resource
+        self.capacity = int(capacity)
+        self.in_use = 0
+        self.waiting = 0
+        self._heap: list[tuple] = []
+        self._seq = 0
+        self._last = env.now
+        self._day = int(env.now // DAY)
+        self._day_end = (self._day + 1) * DAY
+        self.day_busy: list[float] = []
+        self.day_queue: list[float] = []
+        self.day_cap: list[float] = []
+        self._db = self._dq = self._dc = 0.0
+        self.requests = 0
+        self.served = 0
+        self.reneged = 0
+        #: sums of the minutes at which requests entered and at which users left (release or
+        #: renege): with the users still inside at the end they give the total time spent in
+        #: the pool, which must equal busy_area + queue_area (Little's law, tests/validation).
+        self.t_in = 0.0
+        self.t_out = 0.0
+
+    # ------------------------------------------------------------------ monitors
+    def _touch(self) -> None:
+        """Add the time since the last change to today's integrals (in use, queue, capacity)."""
+        now = self.env._now
+        if now > self._day_end:
+            self._roll(now)
+        dt = now - self._last
+        if dt:
+            self._db += self.in_use * dt
+            self._dq += self.waiting * dt
+            self._dc += self.capacity * dt
+            self._last = now
+
+    def _roll(self, now: float) -> None:
+        """Close the days that ended before ``now``."""
+        last = self._last
+        u, q, c = self.in_use, self.waiting, self.capacity
+        while now > self._day_end:
+            dt = self._day_end - last
+            self.day_busy.append(self._db + u * dt)
+            self.day_queue.append(self._dq + q * dt)
+            self.day_cap.append(self._dc + c * dt)
+            self._db = self._dq = self._dc = 0.0
+            last = self._day_end
+            self._day_end += DAY
+        self._last = last
+
+    @property
+    def busy_area(self) -> float:
+        """Integral of units in use over the run so far (unit-minutes)."""
+        return sum(self.day_busy) + self._db
+
+    @property
+    def queue_area(self) -> float:
+        """Integral of the queue length over the run so far."""
+        return sum(self.day_queue) + self._dq
+
+    @property
+    def cap_area(self) -> float:
+        """Integral of the capacity over the run so far."""
+        return sum(self.day_cap) + self._dc
+
+    def close_monitors(self) -> None:
+        """Bring the monitors up to ``env.now`` and flush the current (partial) day."""
+        self._touch()
+        self.day_busy.append(self._db)
+        self.day_queue.append(self._dq)
+        self.day_cap.append(self._dc)
+        self._db = self._dq = self._dc = 0.0
+
+    # ------------------------------------------------------------------ requests
+    def request(self, priority: int = 2) -> simpy.Event:
+        """An event that succeeds (value True) when a unit is granted."""
+        ev = simpy.Event(self.env)
+        self.requests += 1
+        self.t_in += self.env._now
+        if self.waiting == 0 and self.in_use < self.capacity:
+            self._touch()
+            self.in_use += 1
+            self.served += 1
+            ev._ok = True
+            ev._value = True
+            self.env.schedule(ev)
+        else:
+            self._touch()
+            self.waiting += 1
+            # (priority, sequence, event): a reneged event is skipped lazily when popped, so the
+            # queue holds no reference cycle (the model runs with the cyclic GC paused).
+            heappush(self._heap, (priority, self._seq, ev))
+            self._seq += 1
+        return ev
+
+    def try_acquire(self) -> bool:
+        """Take a unit now if one is free and nobody is queueing (no event needed)."""
+        if self.waiting == 0 and self.in_use < self.capacity:
+            self._touch()
+            self.in_use += 1
+            self.served += 1
+            self.requests += 1
+            self.t_in += self.env._now
+            return True
+        return False
+
+    def renege(self, ev: simpy.Event) -> bool:
+        """Withdraw a waiting request: it succeeds with value False.  False if already granted."""
+        if ev._value is not PENDING:
+            return False
+        self._touch()
+        self.waiting -= 1
+        self.reneged += 1
+        self.t_out += self.env._now
+        ev._ok = True
+        ev._value = False
+        self.env.schedule(ev)
+        return True
+
+    def request_with_patience(self, priority: int, patience: float) -> simpy.Event:
+        """Like :meth:`request`, but the request reneges (value False) after ``patience`` minutes.
+
+        ``patience <= 0`` means no waiting at all (a loss system, e.g. ``bed_wait_max_hours: 0``):
+        a request that finds no free unit is refused at once and never joins the queue, so a
+        unit freed later at the same instant is not handed to it (nor does it hold up others).
+        """
+        if patience <= 0 and not (self.waiting == 0 and self.in_use < self.capacity):
+            ev = simpy.Event(self.env)
+            self.requests += 1
+            self.reneged += 1
+            now = self.env._now
+            self.t_in += now
+            self.t_out += now
+            ev._ok = True
+            ev._value = False
+            self.env.schedule(ev)
+            return ev
+        ev = self.request(priority)
+        if ev._value is PENDING and patience < math.inf:
+            timer = self.env.timeout(patience)
+
+            # a def, not a lambda, so the callback returns None as SimPy's type says; left
+            # unannotated since annotations would be built anew each time a patient queues
+            def on_timeout(_timer, ev=ev):
+                self.renege(ev)
+
+            timer.callbacks.append(on_timeout)
+        return ev
+
+    def release(self) -> None:
+        self._touch()
+        self.in_use -= 1
+        self.t_out += self.env._now
+        if self.waiting:
+            self._grant()
+
+    def set_capacity(self, capacity: int) -> None:
+        """Change capacity now.  Units above the new capacity finish their current user first."""
+        if capacity == self.capacity:
+            return
+        self._touch()
+        self.capacity = capacity
+        self._grant()
+
+    def _grant(self) -> None:
+        heap = self._heap
+        while self.waiting and self.in_use < self.capacity:
+            ev = heappop(heap)[2]
+            if ev._value is not PENDING:  # reneged while queueing
+                continue
+            self.waiting -= 1
+            self.in_use += 1
+            self.served += 1
+            ev._ok = True
+            ev._value = True
+            self.env.schedule(ev)

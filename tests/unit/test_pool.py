@@ -13,7 +13,7 @@ import pytest
 import simpy
 
 from sim.county.calendar import DAY
-from sim.engine.resources import Pool
+from sim.engine.kernel import Pool
 
 
 def customer(env, pool, name, log, service, priority=2, patience=None):

@@ -19,7 +19,7 @@ import simpy
 
 import sim
 from sim.config import Dist
-from sim.engine.resources import Pool
+from sim.engine.kernel import Pool
 from tests.validation.reduction import DAY, condition, erlang_b, per_replication_mean, reduced_config, t_ci, window
 
 BEDS, LOAD, LOS_DAYS = 4, 3.0, 0.05
