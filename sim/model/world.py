@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import simpy
 
-from sim.config import Config
+from sim.config import Condition, Config, NetworkConfig
 from sim.county.calendar import DAY
 from sim.county.network import County, build_county
 from sim.county.patients import ATTRS, Arrivals, Catalogue
@@ -39,7 +39,92 @@ def site_ids(county: County) -> list[str]:
 
 
 class World:
-    """Everything one replication needs on its hot path, as plain lists and numbers."""
+    """One replication's world: its parts declared here, built once, then read on the hot path.
+
+    The attributes are flat (one attribute lookup per read in :mod:`sim.model.flow`, the
+    hottest code of the model) but declared, typed and grouped by part; ``__slots__`` makes an
+    undeclared attribute (a lever writing something new) an error rather than a silent addition.
+    Per-site lists are indexed by site (facilities, then village clinics at ``F + village``);
+    per-(site, condition) lists by ``[site][condition]``; times are in minutes.
+    """
+
+    # ---- the replication
+    cfg: Config
+    replication: int
+    env: simpy.Environment
+    log: Log                                 # the append-only record tables
+    horizon: float
+    n_arrived: int                           # patients released so far (conservation check)
+    # ---- the county (from sim.county): graph, travel times, catalogue
+    net: NetworkConfig                       # the network after restructuring
+    county: County
+    cat: Catalogue
+    conds: list[Condition]
+    F: int                                   # number of facilities; clinics are sites F..F+V-1
+    tertiary: int                            # the out-of-county sink's index
+    tier: list[int]
+    travel: list[list[float]]                # [village][facility] road minutes
+    ftravel: list[list[float]]               # [facility][facility] road minutes
+    home: list[int]                          # [village] its tier-1 centre
+    clinic_minutes: float                    # village to its clinic
+    site_ids: list[str]
+    # ---- resources (sim.engine): one Site per simulated node, and its opening hours
+    sites: list[Site | None]
+    infos: list[SiteInfo | None]
+    site_open: np.ndarray
+    site_close: np.ndarray
+    site_days: np.ndarray
+    # ---- routing per (site, condition)
+    kind: list[list[str]]                    # doctor kind who sees the condition there
+    manage: list[list[bool]]                 # whether the site can manage it
+    local_tests: list[list[tuple[str, ...]]]  # tests it acquires and reads itself
+    refer: list[list[int]]                   # where it refers the condition up
+    em_capable: list[list[bool]]
+    down_kind: dict[int, str]                # tier-1 site -> doctor kind taking down-referrals
+    choice: ChoiceTable                      # first-contact choice (logit) table
+    # ---- the emergency network (120)
+    em_dest_from_village: list[list[int]]
+    em_dest_from_site: list[list[int]]
+    stations_of_village: list[list[int]]
+    stations_of_site: list[int]
+    dispatch: float
+    on_scene: float
+    ed_minutes: float
+    cathlab_activation: float
+    procedure: float
+    stabilise: float
+    handover: float
+    ambulance_ecg: bool
+    lysis_tiers: frozenset[int]
+    lysis_threshold: float
+    door_to_needle: float
+    # ---- patients' behaviour and care times
+    perception_noise: float
+    patience: list[float]
+    renege_up: float
+    balk_queue: float
+    closed_wait: bool
+    bed_wait_max: float
+    down_bed_share: float
+    down_los: float
+    max_block: float
+    deterioration: float
+    max_up_wait: float
+    bed_waits: dict[tuple[int, int], int]    # (site holding a bed, site awaited) -> patients
+    consult: list[list[float]]
+    los: list[float]
+    test_minutes: dict[str, float]
+    arrivals: Arrivals
+    # ---- policy levers (sim.levers): what they install
+    rules: list                              # [site] per-condition lever rules, or None
+    tele: dict
+    lever_pools: list[Pool]
+    specialties: list[str]
+    choice_weight: dict
+    centres: dict
+    slots: dict
+
+    __slots__ = tuple(__annotations__)
 
     def __init__(self, cfg: Config, replication: int, county: County | None = None):
         self.cfg = cfg
@@ -62,10 +147,25 @@ class World:
         self.home = [int(h) for h in county.home_tier1]
         self.clinic_minutes = county.clinic_access_minutes
         self.site_ids = site_ids(county)
+        self.horizon = cfg.run.horizon_days * DAY
+        self._build_sites()
+        self._build_routing()
+        self._build_emergency()
+        self._build_behaviour()
+        self._build_hours()
+        self._install_levers()
+        # ---- the processes: warm-started beds and queues, shift schedules, arrivals
+        self._warm_start()
+        for maybe_site in self.sites:
+            if maybe_site is not None:
+                self.env.process(maybe_site.shifts(self.env))
+        self.env.process(arrivals(self))
 
-        # ---- sites: facilities (tier 3 is a sink, not simulated), then village clinics
+    def _build_sites(self) -> None:
+        """Sites: the facilities (tier 3 is a sink, not simulated), then one clinic per village."""
+        county, env, F = self.county, self.env, self.F
         env = self.env
-        self.sites: list[Site | None] = []
+        self.sites = []
         infos: list[SiteInfo | None] = []
         for i, fid in enumerate(county.facility_ids):
             f = self.net.facilities[fid]
@@ -91,13 +191,14 @@ class World:
                 infos.append(None)
         self.infos = infos
 
-        # ---- per (site, condition) routing facts
-        C = self.cat.n
-        self.kind: list[list[str]] = []
-        self.manage: list[list[bool]] = []
-        self.local_tests: list[list[tuple[str, ...]]] = []
-        self.refer: list[list[int]] = []
-        self.em_capable: list[list[bool]] = []
+    def _build_routing(self) -> None:
+        """Per (site, condition): doctor kind, whether it manages, local tests, referral target."""
+        county, infos, F, V = self.county, self.infos, self.F, self.county.n_villages
+        self.kind = []
+        self.manage = []
+        self.local_tests = []
+        self.refer = []
+        self.em_capable = []
         for s, info in enumerate(infos):
             if info is None or self.sites[s] is None:
                 self.kind.append([])
@@ -127,7 +228,7 @@ class World:
                 v = s - F
                 self.refer[s] = [referral_target(county, s, v, cond.min_tier if self.manage[s][c]
                                                  else max(cond.min_tier, 1)) for c, cond in enumerate(self.conds)]
-        self.down_kind: dict[int, str] = {}
+        self.down_kind = {}
         for s in range(F):
             info = infos[s]
             if self.sites[s] is None or self.tier[s] != 1:
@@ -135,7 +236,9 @@ class World:
             assert info is not None, "every facility has a SiteInfo (only clinics' may be None)"
             self.down_kind[s] = "rehab" if "rehab" in info.doctors else doctor_kind(info, "general", False)
 
-        # ---- emergency destinations and 120 stations
+    def _build_emergency(self) -> None:
+        """Emergency destinations per village and site, and the 120 stations nearest each."""
+        F, V, C = self.F, self.county.n_villages, self.cat.n
         def nearest_capable(dist_row: list[float], c: int) -> int:
             cands = [f for f in range(F) if self.sites[f] is not None and self.em_capable[f][c]
                      and self.tier[f] >= 2]
@@ -153,7 +256,9 @@ class World:
                                  (min(stations, key=lambda f: (self.travel[s - F][f], f)) if stations else -1)
                                  for s in range(F + V)]
 
-        # ---- behaviour and times (minutes)
+    def _build_behaviour(self) -> None:
+        """The first-contact choice table, patients' behaviour and the care times (minutes)."""
+        county, care, F = self.county, self.cfg.care, self.F
         b, e = care.behaviour, care.emergency
         self.choice = ChoiceTable(county, self.cat, care,
                                   open_sites={i for i in range(F) if county.is_open[i]})
@@ -170,7 +275,7 @@ class World:
         self.max_up_wait = b.max_up_wait_hours * 60.0
         #: (site holding a bed, site whose bed is awaited) -> patients waiting so: a cycle
         #: of such waits between two sites is a circular wait, recorded when it forms.
-        self.bed_waits: dict[tuple[int, int], int] = {}
+        self.bed_waits = {}
         self.consult = [list(cond.consult_minutes) for cond in self.conds]
         self.los = [cond.los_days.mean * DAY for cond in self.conds]
         self.test_minutes = dict(care.test_minutes)
@@ -188,7 +293,8 @@ class World:
         self.lysis_threshold = e.thrombolysis_threshold_minutes
         self.door_to_needle = e.door_to_needle_minutes
 
-        # opening hours per site (always open where there is no site: tertiary sink)
+    def _build_hours(self) -> None:
+        """Opening hours per site as arrays (always open where there is no site: tertiary sink)."""
         S = len(self.sites)
         self.site_open = np.zeros(S)
         self.site_close = np.full(S, DAY)
@@ -199,24 +305,20 @@ class World:
                 self.site_close[i] = maybe_site.close_min
                 self.site_days[i] = [d in maybe_site.days for d in range(7)]
 
-        horizon = cfg.run.horizon_days * DAY
-        self.horizon = horizon
-        # ---- policy levers (sim.levers.mechanisms): per-(site, condition) rules, rotas, reading centres
+    def _install_levers(self) -> None:
+        """Patients' draws (with the levers' extra attributes when any lever is on), then the levers
+        (:mod:`sim.levers`): per-(site, condition) rules, rotas, reading centres."""
+        cfg, county = self.cfg, self.county
         on = levers_on(cfg)
-        self.rules: list = [None] * S
-        self.tele: dict = {}
-        self.lever_pools: list[Pool] = []
-        self.specialties: list[str] = []
-        self.choice_weight: dict = {}
+        self.rules = [None] * len(self.sites)
+        self.tele = {}
+        self.lever_pools = []
+        self.specialties = []
+        self.choice_weight = {}
         self.arrivals = Arrivals(self.cat, county.population, county.village_ids, cfg.run.seed,
-                                 replication, horizon, lever_attributes=on)
+                                 self.replication, self.horizon, lever_attributes=on)
         if on:
             install_levers(self)
-        self._warm_start()
-        for maybe_site in self.sites:
-            if maybe_site is not None:
-                env.process(maybe_site.shifts(env))
-        env.process(arrivals(self))
 
     # ------------------------------------------------------------------ helpers used by flow
     def site_travel(self, a: int, b: int, village: int) -> float:
