@@ -41,7 +41,7 @@ def test_the_schema_module_imports_no_simpy():
     mods = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     mods |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
     assert mods <= {"__future__", "collections.abc", "dataclasses", "pathlib", "typing", "numpy", "pandas",
-                    "pyarrow", "pyarrow.parquet", "sim.config", "sim.records.log"}, mods
+                    "pyarrow", "pyarrow.parquet", "sim.config", "sim.records.codes"}, mods
 
 
 @pytest.mark.parametrize("levers", ["none", "expert_weekly", "remote_full"])

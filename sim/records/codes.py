@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-__all__ = ["Exit", "Outcome", "Mode", "Admission", "Reperfusion", "LeverEvent", "StudyStatus", "labels"]
+__all__ = ["Exit", "Outcome", "Mode", "Admission", "Reperfusion", "LeverEvent", "StudyStatus", "labels",
+           "EXIT", "OUTCOME", "MODE", "ADMISSION", "REPERFUSION", "LEVER_EVENT", "STUDY_STATUS"]
 
 
 class Exit(IntEnum):
@@ -108,3 +109,14 @@ def labels(codes: type[IntEnum]) -> dict[int, str]:
     {0: 'pending', 1: 'reported', 2: 'failed'}
     """
     return {int(m): m.name.lower() for m in sorted(codes, key=int)}
+
+
+#: the codes of the record columns as ``{code: name}``, in code order (the categories of the
+#: record tables' code columns, :mod:`sim.records.schema`).
+EXIT = labels(Exit)
+OUTCOME = labels(Outcome)
+MODE = labels(Mode)
+ADMISSION = labels(Admission)
+REPERFUSION = labels(Reperfusion)
+LEVER_EVENT = labels(LeverEvent)
+STUDY_STATUS = labels(StudyStatus)

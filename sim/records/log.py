@@ -44,20 +44,26 @@ import numpy as np
 import pandas as pd
 
 from sim.config import MODALITIES
-from sim.records.codes import Admission, Exit, LeverEvent, Mode, Outcome, Reperfusion, StudyStatus, labels
+from sim.records import schema
+from sim.records.codes import (
+    ADMISSION,
+    EXIT,
+    LEVER_EVENT,
+    MODE,
+    OUTCOME,
+    STUDY_STATUS,
+    Admission,
+    Exit,
+    Outcome,
+    Reperfusion,
+    StudyStatus,
+)
 
 __all__ = ["Log", "EXIT", "OUTCOME", "MODE", "ADMISSION", "TEST_BIT", "decode_tests", "LEVER_EVENT",
            "STUDY_STATUS"]
 
-#: the codes of the record columns as ``{code: name}`` (defined once, in :mod:`sim.records.codes`).
-EXIT = labels(Exit)
-OUTCOME = labels(Outcome)
-MODE = labels(Mode)
-ADMISSION = labels(Admission)
+#: bit of each modality in the ``tests`` bitmask of a visit.
 TEST_BIT = {m: 1 << i for i, m in enumerate(MODALITIES)}
-REPERFUSION = labels(Reperfusion)
-LEVER_EVENT = labels(LeverEvent)
-STUDY_STATUS = labels(StudyStatus)
 # plain ints for the appends on the model's hot path
 _IN_SYSTEM, _IN_PROGRESS, _WAITING = int(Exit.IN_SYSTEM), int(Outcome.IN_PROGRESS), int(Admission.WAITING)
 _NO_REPERFUSION, _PENDING = int(Reperfusion.NONE), int(StudyStatus.PENDING)
@@ -282,94 +288,54 @@ class Log:
     # ----------------------------------------------------------------- tables
     def tables(self, facility_ids: list[str], village_ids: list[str], condition_ids: list[str],
                specialties: list[str] | None = None) -> dict[str, pd.DataFrame]:
-        """The tables as DataFrames with categorical ids (the four core tables, then the
-        lever tables ``expert_visits``, ``remote_studies`` and ``lever_events``)."""
-        fcat = pd.CategoricalDtype(facility_ids)
-        vcat = pd.CategoricalDtype(village_ids)
-        ccat = pd.CategoricalDtype(condition_ids)
-
-        def col(a: array) -> np.ndarray:
-            dtype = _DTYPES[a.typecode]
-            return np.frombuffer(a, dtype=dtype).copy() if len(a) else np.zeros(0, dtype=dtype)
-
-        def cat(codes: np.ndarray, dtype: pd.CategoricalDtype) -> pd.Categorical:
-            return pd.Categorical.from_codes(codes.astype(np.int32), dtype=dtype)
-
+        """The record tables (:data:`~sim.records.schema.RECORD_TABLES`) as DataFrames, built
+        from the record schema: each declared column from the buffer :data:`BUFFERS` names,
+        with the declared dtype (code columns and ids as categoricals); the ``scenario`` and
+        ``replication`` columns are added by the caller."""
+        cats = schema.Categories(facility=tuple(facility_ids), village=tuple(village_ids),
+                                 condition=tuple(condition_ids), specialty=tuple(specialties or []))
         n = len(self.p_onset)
-        first = col(self.p_first).astype(np.int32)
-        patients = pd.DataFrame({
-            "patient": np.arange(n, dtype=np.uint32),
-            "village": cat(col(self.p_village), vcat),
-            "condition": cat(col(self.p_condition), ccat),
-            "onset": col(self.p_onset),
-            "exit": cat(col(self.p_exit), pd.CategoricalDtype(list(EXIT.values()))),
-            "exit_time": col(self.p_exit_time),
-            "first_facility": pd.Categorical.from_codes(first, dtype=fcat),
-            "travel_min": col(self.p_travel),
-            "first_travel_min": col(self.p_first_travel),
-            "up_referrals": col(self.p_up),
-            "down_referrals": col(self.p_down),
-        })
-        visits = pd.DataFrame({
-            "patient": col(self.v_patient),
-            "facility": cat(col(self.v_facility), fcat),
-            "arrive": col(self.v_arrive),
-            "start": col(self.v_start),
-            "end": col(self.v_end),
-            "outcome": cat(col(self.v_outcome), pd.CategoricalDtype(list(OUTCOME.values()))),
-            "mode": cat(col(self.v_mode), pd.CategoricalDtype(list(MODE.values()))),
-            "tests": col(self.v_tests),
-        })
-        admissions = pd.DataFrame({
-            "patient": col(self.a_patient),
-            "facility": cat(col(self.a_facility), fcat),
-            "request": col(self.a_request),
-            "admit": col(self.a_admit),
-            "discharge": col(self.a_discharge),
-            "blocked_min": col(self.a_blocked),
-            "outcome": cat(col(self.a_outcome), pd.CategoricalDtype(list(ADMISSION.values()))),
-        })
-        emergency = pd.DataFrame({
-            "patient": col(self.e_patient),
-            "call": col(self.e_call),
-            "fmc": col(self.e_fmc),
-            "door": col(self.e_door),
-            "reperfusion": col(self.e_reperfusion),
-            "reperfusion_kind": cat(col(self.e_kind), pd.CategoricalDtype(list(REPERFUSION.values()))),
-            "ecg": col(self.e_ecg),
-            "station": pd.Categorical.from_codes(col(self.e_station).astype(np.int32), dtype=fcat),
-            "destination": pd.Categorical.from_codes(col(self.e_dest).astype(np.int32), dtype=fcat),
-        })
-        scat = pd.CategoricalDtype(list(specialties or []))
-        expert_visits = pd.DataFrame({
-            "team": col(self.x_team),
-            "specialty": cat(col(self.x_specialty), scat),
-            "site": cat(col(self.x_site), fcat),
-            "lead": pd.Categorical.from_codes(col(self.x_lead).astype(np.int32), dtype=fcat),
-            "doctors": col(self.x_doctors),
-            "depart": col(self.x_depart),
-            "arrive": col(self.x_arrive),
-            "planned_end": col(self.x_planned_end),
-            "leave": col(self.x_leave),
-            "return": col(self.x_return),
-        })
-        remote_studies = pd.DataFrame({
-            "patient": col(self.r_patient),
-            "site": cat(col(self.r_site), fcat),
-            "centre": cat(col(self.r_centre), fcat),
-            "modality": cat(col(self.r_modality), pd.CategoricalDtype(list(MODALITIES))),
-            "priority": col(self.r_priority),
-            "sent": col(self.r_sent),
-            "start": col(self.r_start),
-            "report": col(self.r_report),
-            "status": cat(col(self.r_status), pd.CategoricalDtype(list(STUDY_STATUS.values()))),
-        })
-        lever_events = pd.DataFrame({
-            "patient": col(self.l_patient),
-            "site": cat(col(self.l_site), fcat),
-            "time": col(self.l_time),
-            "event": cat(col(self.l_event), pd.CategoricalDtype(list(LEVER_EVENT.values()))),
-            "value": col(self.l_value),
-        })
-        return {"patients": patients, "visits": visits, "admissions": admissions, "emergency": emergency,
-                "expert_visits": expert_visits, "remote_studies": remote_studies, "lever_events": lever_events}
+        out = {}
+        for table in schema.RECORD_TABLES:
+            data = {}
+            for column, kind in schema.SCHEMA[table]:
+                if column in ("scenario", "replication"):
+                    continue
+                buf = BUFFERS[table][column]
+                values = np.arange(n) if buf is None else _column(getattr(self, buf))
+                if isinstance(kind, schema.Categorical):
+                    data[column] = pd.Categorical.from_codes(values.astype(np.int32),
+                                                             dtype=pd.CategoricalDtype(kind.categories(cats)))
+                else:
+                    data[column] = values.astype(kind, copy=False)
+            out[table] = pd.DataFrame(data)
+        return out
+
+
+#: table -> column -> the :class:`Log` buffer holding it (``None``: the row number, a patient's id).
+BUFFERS: dict[str, dict[str, str | None]] = {
+    "patients": {"patient": None, "village": "p_village", "condition": "p_condition", "onset": "p_onset",
+                 "exit": "p_exit", "exit_time": "p_exit_time", "first_facility": "p_first", "travel_min": "p_travel",
+                 "first_travel_min": "p_first_travel", "up_referrals": "p_up", "down_referrals": "p_down"},
+    "visits": {"patient": "v_patient", "facility": "v_facility", "arrive": "v_arrive", "start": "v_start",
+               "end": "v_end", "outcome": "v_outcome", "mode": "v_mode", "tests": "v_tests"},
+    "admissions": {"patient": "a_patient", "facility": "a_facility", "request": "a_request", "admit": "a_admit",
+                   "discharge": "a_discharge", "blocked_min": "a_blocked", "outcome": "a_outcome"},
+    "emergency": {"patient": "e_patient", "call": "e_call", "fmc": "e_fmc", "door": "e_door",
+                  "reperfusion": "e_reperfusion", "reperfusion_kind": "e_kind", "ecg": "e_ecg",
+                  "station": "e_station", "destination": "e_dest"},
+    "expert_visits": {"team": "x_team", "specialty": "x_specialty", "site": "x_site", "lead": "x_lead",
+                      "doctors": "x_doctors", "depart": "x_depart", "arrive": "x_arrive",
+                      "planned_end": "x_planned_end", "leave": "x_leave", "return": "x_return"},
+    "remote_studies": {"patient": "r_patient", "site": "r_site", "centre": "r_centre", "modality": "r_modality",
+                       "priority": "r_priority", "sent": "r_sent", "start": "r_start", "report": "r_report",
+                       "status": "r_status"},
+    "lever_events": {"patient": "l_patient", "site": "l_site", "time": "l_time", "event": "l_event",
+                     "value": "l_value"},
+}
+
+
+def _column(a: array) -> np.ndarray:
+    """A buffer as a numpy array of its own type (a copy: the log may grow no further)."""
+    dtype = _DTYPES[a.typecode]
+    return np.frombuffer(a, dtype=dtype).copy() if len(a) else np.zeros(0, dtype=dtype)

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from sim.config import MODALITIES
-from sim.records.log import ADMISSION, EXIT, LEVER_EVENT, MODE, OUTCOME, REPERFUSION, STUDY_STATUS
+from sim.records.codes import ADMISSION, EXIT, LEVER_EVENT, MODE, OUTCOME, REPERFUSION, STUDY_STATUS
 
 __all__ = ["RECORD_TABLES", "SCHEMA", "Categorical", "Categories", "categories", "expert_specialties",
            "columns", "dtypes", "empty", "coerce", "arrow_schema", "arrow_dictionary", "to_arrow", "read_table", "write_table"]
@@ -57,7 +57,7 @@ class Categorical:
 
     @classmethod
     def of(cls, codes: Mapping[int, str] | tuple[str, ...]) -> Categorical:
-        """A fixed code list: a ``{code: name}`` dict of :mod:`sim.records.log` (in code order) or names."""
+        """A fixed code list: a ``{code: name}`` dict of :mod:`sim.records.codes` (in code order) or names."""
         if isinstance(codes, Mapping):
             if list(codes) != list(range(len(codes))):
                 raise ValueError("a code dict must map 0..n-1 to names")
