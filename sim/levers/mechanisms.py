@@ -495,28 +495,28 @@ def expert_visit(w, v: Visit, slot: Slot | None, spec_code: int):
     log = w.log
     lead = w.sites[v.lead] if v.lead >= 0 else None
     site = w.sites[v.site]
-    row = log.expert_visit(v.team, spec_code, v.site, v.lead, v.doctors, env._now, v.arrive, v.end)
+    row = log.expert_visit(v.team, spec_code, v.site, v.lead, v.doctors, env.now, v.arrive, v.end)
     if lead is not None:
-        lead.adjust(v.specialty, -v.doctors, env._now)
-    if v.arrive > env._now:
-        yield env.timeout(v.arrive - env._now)
-    site.adjust(v.specialty, v.doctors, env._now)
+        lead.adjust(v.specialty, -v.doctors, env.now)
+    if v.arrive > env.now:
+        yield env.timeout(v.arrive - env.now)
+    site.adjust(v.specialty, v.doctors, env.now)
     if slot is not None:
         slot.present += 1
-    yield env.timeout(v.end - env._now)
+    yield env.timeout(v.end - env.now)
     if slot is not None:
         slot.present -= 1
         pool = slot.pool
         while pool.waiting > 0:  # see the patients already registered
             yield env.timeout(5.0)
-        slot.learn_visit(env._now)
-    site.adjust(v.specialty, -v.doctors, env._now)
-    log.x_leave[row] = env._now
+        slot.learn_visit(env.now)
+    site.adjust(v.specialty, -v.doctors, env.now)
+    log.x_leave[row] = env.now
     if v.travel > 0:
         yield env.timeout(v.travel)
     if lead is not None:
-        lead.adjust(v.specialty, v.doctors, env._now)
-    log.x_return[row] = env._now
+        lead.adjust(v.specialty, v.doctors, env.now)
+    log.x_return[row] = env.now
 
 
 def decide(w, r: Rule, a, now: float, mode: int):
@@ -541,7 +541,7 @@ def defer(w, r: Rule, sl: Slot, pid: int, v: int, a, s: int, row: int):
     (``r.slot``, never None when :func:`decide` says DEFER)."""
     env = w.env
     log = w.log
-    now = env._now
+    now = env.now
     i = sl.next_visit(now)
     back = sl.starts[i] + a[A_SPREAD] * r.spread * (sl.ends[i] - sl.starts[i])
     trip = w.travel[v][s]
@@ -558,13 +558,13 @@ def settle(w, r: Rule, how: int, pid: int, c: int, a, s: int, row: int, manage: 
     log = w.log
     env = w.env
     if how == EXPERT:
-        log.lever_event(pid, s, env._now, EV["expert_seen"])
+        log.lever_event(pid, s, env.now, EV["expert_seen"])
         if not r.static_manage:
-            log.lever_event(pid, s, env._now, EV["expert_avoided"])
+            log.lever_event(pid, s, env.now, EV["expert_avoided"])
         return True
     if manage:
         if how == SKILL:
-            log.lever_event(pid, s, env._now, EV["skill_local"])
+            log.lever_event(pid, s, env.now, EV["skill_local"])
         return True
     tier_ok = r.tier_ok or how == SKILL
     if r.remote_mods and (tier_ok or r.mdt is not None):
@@ -572,10 +572,10 @@ def settle(w, r: Rule, how: int, pid: int, c: int, a, s: int, row: int, manage: 
         if not ok:
             return False
         if a[A_RESULT] >= r.manageable:
-            log.lever_event(pid, s, env._now, EV["remote_referred"])
+            log.lever_event(pid, s, env.now, EV["remote_referred"])
             return False
         if tier_ok:
-            log.lever_event(pid, s, env._now, EV["skill_local"] if how == SKILL else EV["remote_local"])
+            log.lever_event(pid, s, env.now, EV["skill_local"] if how == SKILL else EV["remote_local"])
             return True
     elif not r.remote_ok:
         return False
@@ -594,7 +594,7 @@ def remote_read(w, r: Rule, pid: int, s: int, row: int, prio: int):
     log = w.log
     site = w.sites[s]
     centre = r.centre
-    deadline = env._now + w.cfg.levers.remote.patient_max_wait_minutes
+    deadline = env.now + w.cfg.levers.remote.patient_max_wait_minutes
     rm = w.cfg.levers.remote
     pending = []
     for m in r.remote_mods:
@@ -604,20 +604,20 @@ def remote_read(w, r: Rule, pid: int, s: int, row: int, prio: int):
     while pending:
         m, ev, tries = pending.pop(0)
         if ev._value is PENDING:
-            left = deadline - env._now
+            left = deadline - env.now
             if left <= 0:
-                log.lever_event(pid, s, env._now, EV["remote_timeout"])
+                log.lever_event(pid, s, env.now, EV["remote_timeout"])
                 return False
             yield env.any_of([ev, env.timeout(left)])
             if ev._value is PENDING:
-                log.lever_event(pid, s, env._now, EV["remote_timeout"])
+                log.lever_event(pid, s, env.now, EV["remote_timeout"])
                 return False
         if not ev._value:  # failed study
             if rm.on_failure == "repeat" and tries < rm.max_repeats:
                 ev2 = yield from _acquire_and_send(w, site, centre, pid, s, m, prio)
                 pending.append((m, ev2, tries + 1))
                 continue
-            log.lever_event(pid, s, env._now, EV["remote_failed"])
+            log.lever_event(pid, s, env.now, EV["remote_failed"])
             return False
     return True
 
@@ -640,16 +640,16 @@ def read_study(w, centre: ReadingCentre, pid: int, s: int, m: str, prio: int, do
     """Process body of one study: transmission, reading-centre queue, reading, report."""
     env = w.env
     log = w.log
-    row = log.remote_study(pid, s, centre.lead, MODALITIES.index(m), prio, env._now)
+    row = log.remote_study(pid, s, centre.lead, MODALITIES.index(m), prio, env.now)
     if centre.transmit > 0:
         yield env.timeout(centre.transmit)
     pool = centre.readers
     if not pool.try_acquire():
         yield pool.request(prio)
-    log.r_start[row] = env._now
+    log.r_start[row] = env.now
     yield env.timeout(centre.read_minutes(m))
     pool.release()
-    log.r_report[row] = env._now
+    log.r_report[row] = env.now
     failed = centre.fail_rng.random() < centre.fail_p
     log.r_status[row] = _FAILED if failed else _REPORTED
     if done is not None:
@@ -679,7 +679,7 @@ def tele_ecg(w, r: Rule, pid: int, s: int):
         yield eq.request(0)
     yield env.timeout(w.test_minutes["ecg"])
     eq.release()
-    w.log.lever_event(pid, s, env._now, EV["tele_ecg_sent"])
+    w.log.lever_event(pid, s, env.now, EV["tele_ecg_sent"])
     tele = None
     if r.tele_dest >= 0:
         tele = Tele(r.tele_dest)
@@ -695,22 +695,22 @@ def remote_consult(w, m: Mdt, pid: int, c: int, a, s: int, prio: int):
     the specialist."""
     env = w.env
     log = w.log
-    t0 = env._now
+    t0 = env.now
     line = m.lines
     if not (line.try_acquire() or (yield line.request_with_patience(prio, m.max_wait))):
-        log.lever_event(pid, s, env._now, EV["mdt_timeout"])
+        log.lever_event(pid, s, env.now, EV["mdt_timeout"])
         return False
     doc = m.specialist
-    left = m.max_wait - (env._now - t0)
+    left = m.max_wait - (env.now - t0)
     if not (doc.try_acquire() or (yield doc.request_with_patience(prio, max(left, 0.0)))):
         line.release()
-        log.lever_event(pid, s, env._now, EV["mdt_timeout"])
+        log.lever_event(pid, s, env.now, EV["mdt_timeout"])
         return False
     yield env.timeout(m.minutes)
     doc.release()
     line.release()
     if a[A_MDT] < m.avoid:
-        log.lever_event(pid, s, env._now, EV["mdt_local"], env._now - t0)
+        log.lever_event(pid, s, env.now, EV["mdt_local"], env.now - t0)
         return True
-    log.lever_event(pid, s, env._now, EV["mdt_referred"], env._now - t0)
+    log.lever_event(pid, s, env.now, EV["mdt_referred"], env.now - t0)
     return False

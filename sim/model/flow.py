@@ -74,10 +74,10 @@ def arrivals(w):
         tl, vl, cl, al = t.tolist(), v.tolist(), c.tolist(), att.tolist()
         sl, arr, amb = s.tolist(), arrive.tolist(), by_amb.tolist()
         for i in range(n):
-            now = env._now
+            now = env.now
             if tl[i] - now > ARRIVAL_TICK:
                 yield env.timeout(tl[i] - now - ARRIVAL_TICK / 2)
-                now = env._now
+                now = env.now
             if amb[i]:
                 Journey(env, ambulance_call(w, pid0 + i, vl[i], cl[i], al[i]), tl[i] - now)
             else:
@@ -91,7 +91,7 @@ def go(w, pid, dest, minutes, emergency):
     env = w.env
     if not emergency and w.closed_wait and dest != w.tertiary:
         site = w.sites[dest]
-        arrive = env._now + minutes
+        arrive = env.now + minutes
         if not site.is_open(arrive):
             yield env.timeout(site.next_opening(arrive) - arrive)
     if minutes > 0:
@@ -108,7 +108,7 @@ def care(w, pid, v, c, a, s, mode):
     emergency = cond.pathway != "outpatient"
     erow = -1
     while True:
-        now = env._now
+        now = env.now
         if s == w.tertiary:
             row = log.visit(pid, s, now, mode)
             log.v_start[row] = now
@@ -154,34 +154,34 @@ def care(w, pid, v, c, a, s, mode):
             manage = w.manage[s][c]
             tests = w.local_tests[s][c]
         else:
-            how, kind, manage, tests = decide(w, rule, a, env._now, mode)
+            how, kind, manage, tests = decide(w, rule, a, env.now, mode)
             if how == DEFER:
                 yield from defer(w, rule, rule.slot, pid, v, a, s, row)
                 mode = DEFERRED_RETURN
                 continue
             pool = site.doctors[kind]
         if pool.waiting >= w.balk_queue and prio > 0:
-            log.v_end[row] = env._now
+            log.v_end[row] = env.now
             log.v_outcome[row] = BALKED
             nxt = w.after_renege_target(s, v, a[A_RENEGE])
             if nxt is None:
-                log.exit(pid, LEFT, env._now)
+                log.exit(pid, LEFT, env.now)
                 return
             yield from go(w, pid, nxt, w.site_travel(s, nxt, v), emergency)
             s, mode = nxt, AFTER_RENEGE
             continue
         granted = pool.try_acquire() or (yield pool.request_with_patience(prio, a[A_PATIENCE] * w.patience[prio]))
         if not granted:
-            log.v_end[row] = env._now
+            log.v_end[row] = env.now
             log.v_outcome[row] = RENEGED
             nxt = w.after_renege_target(s, v, a[A_RENEGE])
             if nxt is None:
-                log.exit(pid, LEFT, env._now)
+                log.exit(pid, LEFT, env.now)
                 return
             yield from go(w, pid, nxt, w.site_travel(s, nxt, v), emergency)
             s, mode = nxt, AFTER_RENEGE
             continue
-        log.v_start[row] = env._now
+        log.v_start[row] = env.now
         yield Wake(env, w.consult[c][site.tier] * a[A_CONSULT])
         pool.release()
         mask = 0
@@ -208,16 +208,16 @@ def care(w, pid, v, c, a, s, mode):
                 eq.release()
                 log.v_tests[row] |= ECG_BIT
             if log.v_tests[row] & ECG_BIT and log.e_ecg[erow] != log.e_ecg[erow]:
-                log.e_ecg[erow] = env._now
+                log.e_ecg[erow] = env.now
             if cond.pathway == "stemi" and site.tier in w.lysis_tiers and log.v_tests[row] & ECG_BIT \
                     and ("ecg" in site.read or (rule is not None and rule.tele_ecg)) \
                     and w.expected_time_to_pci(s, c) > w.lysis_threshold:
                 # pharmaco-invasive: thrombolysis here, then transfer for later angiography
                 yield env.timeout(w.door_to_needle)
-                log.e_reperfusion[erow] = env._now
+                log.e_reperfusion[erow] = env.now
                 log.e_kind[erow] = LYSIS
             yield env.timeout(w.stabilise)
-            log.v_end[row] = env._now
+            log.v_end[row] = env.now
             log.v_outcome[row] = REFERRED
             log.p_up[pid] += 1
             dest = w.em_dest_from_site[s][c]
@@ -229,28 +229,28 @@ def care(w, pid, v, c, a, s, mode):
         if manage:
             if a[A_ADMIT] < cond.admit_prob:
                 if site.beds is not None:
-                    log.v_end[row] = env._now
+                    log.v_end[row] = env.now
                     log.v_outcome[row] = ADMITTED
                     ok = yield from admit(w, pid, c, a, s, v)
                     if ok is None:
                         return
                     if ok:
                         yield from after_discharge(w, pid, v, c, a, s)
-                        log.exit(pid, COMPLETED, env._now)
+                        log.exit(pid, COMPLETED, env.now)
                         return
                     # no bed within the limit: transfer up, and out of county from tier 2
                     nxt = w.refer_up(s, v, max(cond.min_tier, site.tier + 1))
                 else:
-                    log.v_end[row] = env._now
+                    log.v_end[row] = env.now
                     log.v_outcome[row] = REFERRED
                     nxt = w.refer_up(s, v, max(cond.min_tier, site.tier + 1))
             else:
-                log.v_end[row] = env._now
+                log.v_end[row] = env.now
                 log.v_outcome[row] = TREATED
-                log.exit(pid, COMPLETED, env._now)
+                log.exit(pid, COMPLETED, env.now)
                 return
         else:
-            log.v_end[row] = env._now
+            log.v_end[row] = env.now
             log.v_outcome[row] = REFERRED
             nxt = w.refer[s][c]
         log.p_up[pid] += 1
@@ -280,13 +280,13 @@ def admit(w, pid, c, a, s, v=-1):
     env = w.env
     log = w.log
     site = w.sites[s]
-    row = log.admission(pid, s, env._now)
+    row = log.admission(pid, s, env.now)
     prio = w.conds[c].priority
     ok = site.beds.try_acquire() or (yield site.beds.request_with_patience(prio, w.bed_wait_max))
     if not ok:
         log.a_outcome[row] = NO_BED
         return False
-    log.a_admit[row] = env._now
+    log.a_admit[row] = env.now
     log.a_outcome[row] = IN_BED
     stay = w.los[c] * a[A_LOS]
     tier = w.tier[s]
@@ -296,25 +296,25 @@ def admit(w, pid, c, a, s, v=-1):
         lead = w.county.lead_of[s]
         lrow = yield from wait_bed_holding(w, pid, s, lead, 1, w.max_up_wait)
         site.beds.release()
-        log.a_discharge[row] = env._now
+        log.a_discharge[row] = env.now
         log.a_outcome[row] = DISCHARGED
         log.p_up[pid] += 1
         if lrow < 0:
-            log.lever_event(pid, s, env._now, EV["deterioration_out"])
+            log.lever_event(pid, s, env.now, EV["deterioration_out"])
             yield from ambulance_transfer(w, s, w.tertiary)
-            vrow = log.visit(pid, w.tertiary, env._now, AMBULANCE)
-            log.v_start[vrow] = log.v_end[vrow] = env._now
+            vrow = log.visit(pid, w.tertiary, env.now, AMBULANCE)
+            log.v_start[vrow] = log.v_end[vrow] = env.now
             log.v_outcome[vrow] = OUT_OF_COUNTY
-            log.exit(pid, TRANSFERRED_OUT, env._now)
+            log.exit(pid, TRANSFERRED_OUT, env.now)
             return None
-        log.lever_event(pid, s, env._now, EV["deterioration_up"])
+        log.lever_event(pid, s, env.now, EV["deterioration_up"])
         yield from ambulance_transfer(w, s, lead)
-        vrow = log.visit(pid, lead, env._now, AMBULANCE)
-        log.v_start[vrow] = log.v_end[vrow] = env._now
+        vrow = log.visit(pid, lead, env.now, AMBULANCE)
+        log.v_start[vrow] = log.v_end[vrow] = env.now
         log.v_outcome[vrow] = ADMITTED
         yield env.timeout(stay)
         w.sites[lead].beds.release()
-        log.a_discharge[lrow] = env._now
+        log.a_discharge[lrow] = env.now
         log.a_outcome[lrow] = DISCHARGED
         return True
     yield env.timeout(stay)
@@ -323,27 +323,27 @@ def admit(w, pid, c, a, s, v=-1):
         home = w.home[v]
         hsite = w.sites[home]
         if hsite is not None and hsite.beds is not None:
-            t0 = env._now
+            t0 = env.now
             drow = yield from wait_bed_holding(w, pid, s, home, 2, w.max_block)
-            log.a_blocked[row] = env._now - t0
+            log.a_blocked[row] = env.now - t0
             site.beds.release()
-            log.a_discharge[row] = env._now
+            log.a_discharge[row] = env.now
             log.a_outcome[row] = DISCHARGED
             if drow < 0:
-                log.lever_event(pid, s, env._now, EV["down_bed_timeout"])
+                log.lever_event(pid, s, env.now, EV["down_bed_timeout"])
                 return True  # home, with the outpatient follow-up of after_discharge
             yield from go(w, pid, home, w.site_travel(s, home, v), True)
             log.p_down[pid] += 1
-            vrow = log.visit(pid, home, env._now, DOWN_REFERRAL)
-            log.v_start[vrow] = log.v_end[vrow] = env._now
+            vrow = log.visit(pid, home, env.now, DOWN_REFERRAL)
+            log.v_start[vrow] = log.v_end[vrow] = env.now
             log.v_outcome[vrow] = ADMITTED
             yield env.timeout(w.down_los)
             hsite.beds.release()
-            log.a_discharge[drow] = env._now
+            log.a_discharge[drow] = env.now
             log.a_outcome[drow] = DISCHARGED
             return True
     site.beds.release()
-    log.a_discharge[row] = env._now
+    log.a_discharge[row] = env.now
     log.a_outcome[row] = DISCHARGED
     return True
 
@@ -363,15 +363,15 @@ def wait_bed_holding(w, pid, hold, want, prio, patience):
     waits = w.bed_waits
     waits[key] = waits.get(key, 0) + 1
     if waits.get((want, hold), 0) > 0:
-        log.lever_event(pid, hold, w.env._now, EV["circular_wait"], float(want))
+        log.lever_event(pid, hold, w.env.now, EV["circular_wait"], float(want))
     beds = w.sites[want].beds
-    row = log.admission(pid, want, w.env._now)
+    row = log.admission(pid, want, w.env.now)
     got = beds.try_acquire() or (yield beds.request_with_patience(prio, patience))
     waits[key] -= 1
     if not got:
         log.a_outcome[row] = NO_BED
         return -1
-    log.a_admit[row] = w.env._now
+    log.a_admit[row] = w.env.now
     log.a_outcome[row] = IN_BED
     return row
 
@@ -385,16 +385,16 @@ def after_discharge(w, pid, v, c, a, s):
     home = w.home[v]
     yield from go(w, pid, home, w.site_travel(s, home, v), False)
     log.p_down[pid] += 1
-    row = log.visit(pid, home, env._now, DOWN_REFERRAL)
+    row = log.visit(pid, home, env.now, DOWN_REFERRAL)
     site = w.sites[home]
-    if not site.is_open(env._now):
-        yield env.timeout(site.next_opening(env._now) - env._now)
+    if not site.is_open(env.now):
+        yield env.timeout(site.next_opening(env.now) - env.now)
     pool = site.doctors[w.down_kind[home]]
     yield pool.request(2)
-    log.v_start[row] = env._now
+    log.v_start[row] = env.now
     yield env.timeout(w.consult[c][1] * a[A_CONSULT])
     pool.release()
-    log.v_end[row] = env._now
+    log.v_end[row] = env.now
     log.v_outcome[row] = DOWN
 
 
@@ -416,24 +416,24 @@ def ambulance_call(w, pid, v, c, a):
             st = cand
             break
     pool = w.sites[st].ambulances
-    erow = log.emergency(pid, env._now, st)
+    erow = log.emergency(pid, env.now, st)
     yield pool.request(0)
     yield env.timeout(w.dispatch + w.travel[v][st])
-    log.e_fmc[erow] = env._now
+    log.e_fmc[erow] = env.now
     if w.ambulance_ecg:
-        log.e_ecg[erow] = env._now + w.test_minutes["ecg"]
+        log.e_ecg[erow] = env.now + w.test_minutes["ecg"]
     yield env.timeout(w.on_scene)
     dest = w.em_dest_from_village[v][c]
     log.p_first[pid] = dest
     yield env.timeout(w.travel[v][dest])
     release_later(env, pool, w.handover + w.ftravel[dest][st])
-    log.e_door[erow] = env._now
+    log.e_door[erow] = env.now
     log.e_dest[erow] = dest
     if dest == w.tertiary:
-        row = log.visit(pid, dest, env._now, AMBULANCE)
-        log.v_start[row] = log.v_end[row] = env._now
+        row = log.visit(pid, dest, env.now, AMBULANCE)
+        log.v_start[row] = log.v_end[row] = env.now
         log.v_outcome[row] = OUT_OF_COUNTY
-        log.exit(pid, TRANSFERRED_OUT, env._now)
+        log.exit(pid, TRANSFERRED_OUT, env.now)
         return
     yield from definitive_emergency(w, pid, v, c, a, dest, AMBULANCE, erow)
 
@@ -463,31 +463,31 @@ def definitive_emergency(w, pid, v, c, a, s, mode, erow):
     log = w.log
     cond = w.conds[c]
     site = w.sites[s]
-    row = log.visit(pid, s, env._now, mode)
+    row = log.visit(pid, s, env.now, mode)
     tele = w.tele.pop(pid, None) if w.tele else None
     mask = 0
     if tele is not None and tele.ready is not None and tele.dest == s and cond.pathway == "stemi":
         # tele-ECG: the cath lab was activated on the transmitted ECG; bypass the ED
-        log.v_start[row] = env._now
+        log.v_start[row] = env.now
         if not tele.ready.triggered:
             yield tele.ready
-        log.e_reperfusion[erow] = env._now
+        log.e_reperfusion[erow] = env.now
         log.e_kind[erow] = PCI
-        log.lever_event(pid, s, env._now, EV["tele_ecg_bypass"])
+        log.lever_event(pid, s, env.now, EV["tele_ecg_bypass"])
         yield env.timeout(w.procedure)
         site.equipment["cathlab"].release()
         mask |= TEST_BIT["cathlab"]
         log.v_tests[row] = mask
-        log.v_end[row] = env._now
+        log.v_end[row] = env.now
         yield from _after_definitive(w, pid, v, c, a, s, cond, row, site)
         return
     if tele is not None:
         tele.cancelled = True
     pool = site.doctors[w.kind[s][c]]
     if log.e_ecg[erow] != log.e_ecg[erow] and cond.pathway == "stemi":
-        log.e_ecg[erow] = env._now + w.test_minutes["ecg"]  # the ECG of the ED work-up
+        log.e_ecg[erow] = env.now + w.test_minutes["ecg"]  # the ECG of the ED work-up
     yield pool.request(0)
-    log.v_start[row] = env._now
+    log.v_start[row] = env.now
     yield env.timeout(w.ed_minutes)
     pool.release()
     lysed = log.e_kind[erow] == LYSIS
@@ -495,7 +495,7 @@ def definitive_emergency(w, pid, v, c, a, s, mode, erow):
         lab = site.equipment["cathlab"]
         yield lab.request(0)
         yield env.timeout(w.cathlab_activation)
-        log.e_reperfusion[erow] = env._now
+        log.e_reperfusion[erow] = env.now
         log.e_kind[erow] = PCI
         yield env.timeout(w.procedure)
         lab.release()
@@ -505,13 +505,13 @@ def definitive_emergency(w, pid, v, c, a, s, mode, erow):
         yield ct.request(0)
         yield env.timeout(w.test_minutes["ct"])
         ct.release()
-        log.e_reperfusion[erow] = env._now
+        log.e_reperfusion[erow] = env.now
         log.e_kind[erow] = STROKE_NEEDLE
         mask |= TEST_BIT["ct"]
     elif cond.pathway == "trauma":
         yield env.timeout(w.procedure)
     log.v_tests[row] = mask
-    log.v_end[row] = env._now
+    log.v_end[row] = env.now
     yield from _after_definitive(w, pid, v, c, a, s, cond, row, site)
 
 
@@ -527,12 +527,12 @@ def _after_definitive(w, pid, v, c, a, s, cond, row, site):
         if not ok:
             log.p_up[pid] += 1
             yield from ambulance_transfer(w, s, w.tertiary)
-            row = log.visit(pid, w.tertiary, env._now, AMBULANCE)
-            log.v_start[row] = log.v_end[row] = env._now
+            row = log.visit(pid, w.tertiary, env.now, AMBULANCE)
+            log.v_start[row] = log.v_end[row] = env.now
             log.v_outcome[row] = OUT_OF_COUNTY
-            log.exit(pid, TRANSFERRED_OUT, env._now)
+            log.exit(pid, TRANSFERRED_OUT, env.now)
             return
         yield from after_discharge(w, pid, v, c, a, s)
     else:
         log.v_outcome[row] = TREATED
-    log.exit(pid, COMPLETED, env._now)
+    log.exit(pid, COMPLETED, env.now)

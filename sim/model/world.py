@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import simpy
 
 from sim.config import Condition, Config, NetworkConfig
 from sim.county.calendar import DAY
@@ -22,7 +21,7 @@ from sim.county.network import County, build_county
 from sim.county.patients import ATTRS, Arrivals, Catalogue
 from sim.county.restructure import effective_network
 from sim.county.routing import ChoiceTable, SiteInfo, can_manage, doctor_kind, emergency_capable, referral_target
-from sim.engine.kernel import Journey, run_until
+from sim.engine.kernel import Environment, Journey, run_until
 from sim.engine.resources import Pool, Site
 from sim.levers.mechanisms import install as install_levers
 from sim.levers.mechanisms import levers_on
@@ -51,7 +50,7 @@ class World:
     # ---- the replication
     cfg: Config
     replication: int
-    env: simpy.Environment
+    env: Environment
     log: Log                                 # the append-only record tables
     horizon: float
     n_arrived: int                           # patients released so far (conservation check)
@@ -129,7 +128,7 @@ class World:
     def __init__(self, cfg: Config, replication: int, county: County | None = None):
         self.cfg = cfg
         self.replication = replication
-        self.env = simpy.Environment()
+        self.env = Environment()
         self.log = Log()
         self.n_arrived = 0
         care = cfg.care
