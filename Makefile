@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-fast bench install clean
+.PHONY: demo lint test test-fast bench install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,12 +20,17 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m sim study=demo run=demo
 
-## the whole test suite (slow validation runs included, with small honest settings)
-test: $(STAMP)
+## the static checks: ruff (the rules in pyproject.toml) and mypy ([tool.mypy] there), zero errors
+lint: $(STAMP)
+	$(BIN)/ruff check sim calibration tests scripts benchmarks
+	$(BIN)/mypy --check-untyped-defs sim calibration
+
+## the static checks, then the whole test suite (slow validation runs included, with small honest settings)
+test: lint
 	$(BIN)/python -m pytest -n auto -q
 
-## the suite without the slow validation runs
-test-fast: $(STAMP)
+## the static checks, then the suite without the slow validation runs
+test-fast: lint
 	$(BIN)/python -m pytest -n auto -q -m "not slow"
 
 bench: $(STAMP)
@@ -33,4 +38,4 @@ bench: $(STAMP)
 	cd benchmarks && ../$(BIN)/python bench_sweep.py
 
 clean:
-	rm -rf $(VENV) outputs .pytest_cache
+	rm -rf $(VENV) outputs .pytest_cache .mypy_cache .ruff_cache

@@ -103,7 +103,7 @@ def _study(cfg, overrides: list[str]) -> None:
           f"{cfg.run.horizon_days:g} days ({cfg.run.warmup_days:g} warm-up), seed {cfg.run.seed}")
     print(format_comparison(result))
     print(f"\nstudy folder: {result.folder}")
-    if (result.folder / "brief.html").exists():
+    if result.folder is not None and (result.folder / "brief.html").exists():
         print(f"brief: {result.folder / 'brief.html'}")
     if result.failures:
         print(f"\n{len(result.failures)} replication(s) failed:", file=sys.stderr)
@@ -165,10 +165,10 @@ def _expand(overrides: list[str]) -> tuple[list[list[str]], bool]:
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
     parser = OverridesParser.create()
-    parsed = []
+    parsed = []  # (the override as typed, which Hydra keeps as its Optional input_line; the parsed override)
     for o in overrides:
         try:
-            parsed.extend(parser.parse_overrides([o]))
+            parsed.extend([(o, ov) for ov in parser.parse_overrides([o])])
         except Exception as exc:
             problem = " ".join(str(exc).split()).split(" See https://", 1)[0]
             shown = o if len(o) <= 60 else f"{o[:40]}..."
@@ -176,18 +176,18 @@ def _expand(overrides: list[str]) -> tuple[list[list[str]], bool]:
                               "quoting values with spaces or brackets") from None
     choices: list[list[str]] = []
     sweep = False
-    for ov in parsed:
+    for line, ov in parsed:
         if ov.is_sweep_override():
             sweep = True
             try:
                 values = list(ov.sweep_string_iterator())
             except Exception:  # e.g. a glob over a config group: Hydra expands it itself
-                choices.append([ov.input_line])
+                choices.append([line])
                 continue
             prefix = ov.get_key_element()
             choices.append([f"{prefix}={v}" for v in values])
         else:
-            choices.append([ov.input_line])
+            choices.append([line])
     combos = [list(c) for c in itertools.islice(itertools.product(*choices), MAX_VALIDATED_JOBS)]
     return combos or [[]], sweep
 

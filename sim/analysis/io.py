@@ -56,7 +56,7 @@ def _write_parquet(df: pd.DataFrame, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def write_table(df: pd.DataFrame, path: Path, table: str, cats: record_schema.Categories) -> None:
+def write_table(df: pd.DataFrame, path: Path, table: str, cats: record_schema.Categories | None) -> None:
     """Write a record table with its declared schema, atomically."""
     tmp = _tmp(path)
     record_schema.write_table(df, tmp, table, cats)

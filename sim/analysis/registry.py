@@ -601,7 +601,7 @@ def format_value(kpi_id: str, value: float | None, language: str = "en", *, diff
     ('16,353', '–')
     """
     _lang(language)
-    if _missing(value):
+    if value is None or _missing(value):
         return "–"
     value = float(value)
     k = REGISTRY.get(kpi_id)

@@ -14,6 +14,7 @@ import json
 import os
 import platform
 from importlib import metadata
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -39,7 +40,7 @@ def default_jobs() -> int:
 def sites_table(county: County) -> pd.DataFrame:
     """One row per site (facilities, then village clinics): tier, kind, lead, position."""
     g = county.graph
-    rows = []
+    rows: list[tuple[Any, ...]] = []
     for fid in county.facility_ids:
         d = g.nodes[fid]
         rows.append((fid, int(d["tier"]), d["kind"], d.get("lead") or "", d["x_km"], d["y_km"], d["name"],

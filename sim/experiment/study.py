@@ -120,6 +120,7 @@ def load_study(name: str, config_dir: str | Path | None = None) -> StudyConfig:
         from sim.config.errors import _omegaconf_message, yaml_error_message
 
         raise ConfigError(yaml_error_message(exc) or f"study ({path.name}): {_omegaconf_message(exc)}") from None
+    assert isinstance(study, StudyConfig)  # to_object of a structured StudyConfig node builds one
     _validate_study(study)
     return study
 

@@ -7,6 +7,7 @@ per-patient tables follow the record schema (:mod:`sim.records.schema`).  No Sim
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -74,7 +75,13 @@ class RunResult:
     config: Config
     kpis: pd.DataFrame
     summary: pd.DataFrame
-    occupancy: pd.DataFrame = _Table(optional=False)
+    if TYPE_CHECKING:
+        # a required field to type checkers: mypy counts the descriptor as a default (and then
+        # rejects the fields without one after it), whereas dataclasses sees none (the
+        # descriptor's class-level __get__ raises AttributeError)
+        occupancy: pd.DataFrame
+    else:
+        occupancy: pd.DataFrame = _Table(optional=False)
     sites: pd.DataFrame
     villages: pd.DataFrame
     conditions: pd.DataFrame

@@ -64,7 +64,7 @@ class Categorical:
             codes = tuple(codes.values())
         return cls("codes", tuple(codes))
 
-    def categories(self, cats: Categories) -> tuple[str, ...]:
+    def categories(self, cats: Categories | None) -> tuple[str, ...]:
         return self.codes if self.source == "codes" else getattr(cats, self.source)
 
     def __repr__(self) -> str:

@@ -29,6 +29,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -36,6 +37,9 @@ import pandas as pd
 from sim.analysis import registry
 from sim.report import plots
 from sim.report.plots import format_value, kpi_label
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
 
 __all__ = ["write_brief", "load_folder", "findings", "summary_sentences", "summary_paragraph", "brief_figures",
            "render_brief", "export_figures", "BriefExportError", "main", "FILENAMES"]
@@ -351,11 +355,11 @@ def infer_lever(data: FolderData) -> tuple[str, dict[str, float]] | None:
     return best[0], best[1]
 
 
-def brief_figures(data: FolderData, language: str = "en") -> list[tuple[str, str, str, object]]:
+def brief_figures(data: FolderData, language: str = "en") -> list[tuple[str, str, str, go.Figure]]:
     """``(key, heading, caption, figure)`` for every figure of the brief."""
     L = language
     zh = L == "zh"
-    out: list[tuple[str, str, str, object]] = []
+    out: list[tuple[str, str, str, go.Figure]] = []
     warm = float((data.config.get("run") or {}).get("warmup_days") or 0.0) * DAY
     diffs = data.differences if len(data.differences) else None
     if len(data.summary):
@@ -561,7 +565,7 @@ def _methods(data: FolderData, language: str) -> str:
 
 
 def render_brief(data: FolderData, language: str = "en",
-                 figures: list[tuple[str, str, str, object]] | None = None) -> str:
+                 figures: list[tuple[str, str, str, go.Figure]] | None = None) -> str:
     """The brief as one self-contained HTML string."""
     from plotly.offline import get_plotlyjs
 
@@ -595,7 +599,7 @@ def render_brief(data: FolderData, language: str = "en",
             f"<body><main>{''.join(body)}</main></body></html>\n")
 
 
-def export_figures(figures: list[tuple[str, str, str, object]], folder: Path, fmt: str, language: str) -> list[Path]:
+def export_figures(figures: list[tuple[str, str, str, go.Figure]], folder: Path, fmt: str, language: str) -> list[Path]:
     """Write every figure to ``folder/figures/<key>[.zh].<fmt>`` with kaleido."""
     if fmt not in ("png", "svg"):
         raise ValueError(f"export must be png or svg, got {fmt!r}")

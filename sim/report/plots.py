@@ -328,7 +328,8 @@ def network_map(sites: pd.DataFrame, visits: pd.DataFrame | None = None, village
     fig = go.Figure()
 
     # flows first (drawn under the markers)
-    flow_sets = [("referral_flow", ("referral", "ambulance"), "#555555", "solid")]
+    flow_sets: list[tuple[str, tuple[str, ...], str, str]] = [
+        ("referral_flow", ("referral", "ambulance"), "#555555", "solid")]
     if show_down_referrals:
         flow_sets.append(("down_flow", ("down_referral",), "#009E73", "dot"))
     all_flows = {key: referral_flows(visits, modes) if visits is not None else pd.DataFrame(columns=["flow"])
@@ -437,7 +438,9 @@ def flow_sankey(patients: pd.DataFrame, visits: pd.DataFrame, sites: pd.DataFram
     firsts = sorted(paths["first"].unique())
     mids = sorted(paths["referred"].unique())
     exits = [e for e in ("completed", "transferred_out", "left_untreated", "in_system") if e in set(paths["exit"])]
-    labels, colors, xs = [], [], []
+    labels: list[str] = []
+    colors: list[str] = []
+    xs: list[float] = []
     idx: dict[tuple, int] = {}
     for t in firsts:
         idx[("f", t)] = len(labels)
@@ -545,7 +548,7 @@ def scenario_comparison(summary: pd.DataFrame, differences: pd.DataFrame | None 
                          thickness=1.6, width=5, color="#444444"),
             text=hover, hovertemplate="%{text}<extra></extra>"), row=i, col=1)
         fig.update_yaxes(autorange="reversed", row=i, col=1)
-        if ncol == 2:
+        if ncol == 2 and d is not None:  # ncol is 2 only with differences
             dm = d[d["metric"] == m]
             dm = dm.set_index(dm["scenario"].astype(str)).reindex([sc for sc in scen if sc != baseline]).dropna(subset=["mean_diff"])
             b = registry.better(m)
@@ -679,7 +682,7 @@ def waiting_times(visits: pd.DataFrame, sites: pd.DataFrame, scenario: str | Non
     for i, sc in enumerate(scen):
         ws = w[w["scenario"] == sc]
         ts = sorted(ws["tier"].unique())
-        st = {k: [] for k in ("q1", "median", "q3", "lo", "hi", "mean", "n")}
+        st: dict[str, list[float]] = {k: [] for k in ("q1", "median", "q3", "lo", "hi", "mean", "n")}
         for t in ts:
             x = ws.loc[ws["tier"] == t, "wait"].to_numpy()
             p5, q1, med, q3, p95 = np.percentile(x, [5, 25, 50, 75, 95])
