@@ -345,8 +345,8 @@ class World:
         ``st`` -> ``src`` (``nan`` when ``st < 0``), then ``src`` -> ``dest``.  A village clinic
         (``src >= F``) is at its village's node, so it uses the village's road times."""
         if src < self.F:
-            row = self.ftravel
-            return (row[st][src] if st >= 0 else math.nan), row[src][dest]
+            ft = self.ftravel
+            return (ft[st][src] if st >= 0 else math.nan), ft[src][dest]
         row = self.travel[src - self.F]
         return (row[st] if st >= 0 else math.nan), row[dest]
 
