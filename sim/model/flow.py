@@ -100,7 +100,18 @@ def go(w, pid, dest, minutes, emergency):
 
 
 def care(w, pid, v, c, a, s, mode):
-    """Process body: visits from site ``s`` on, following referrals until the episode ends."""
+    """Process body: visits from site ``s`` on, following referrals until the episode ends.
+
+    One pass of the loop is one visit, in named steps: arrive (out of county, or at a site
+    that gives definitive emergency care: :func:`definitive_emergency`); open the visit; a site
+    closed on arrival (:func:`closed_on_arrival`); the levers' decision (expert slot, deferral,
+    remote reading: ``sim.levers``); queue for the doctor, or balk / renege
+    (:func:`left_queue`); consult; tests; an emergency first contact that must transfer
+    (:func:`first_contact_emergency`); the levers' settlement; then admit, treat or refer
+    (:func:`after_consult`) and travel to the next site.  The common path (queue, consult,
+    treat) stays inline: each named step is a generator, and one per visit per patient costs
+    a measurable share of a county run.
+    """
     env = w.env
     log = w.log
     cond = w.conds[c]
@@ -108,13 +119,10 @@ def care(w, pid, v, c, a, s, mode):
     emergency = cond.pathway != "outpatient"
     erow = -1
     while True:
+        # ---- arrive
         now = env.now
         if s == w.tertiary:
-            row = log.visit(pid, s, now, mode)
-            log.v_start[row] = now
-            log.v_end[row] = now
-            log.v_outcome[row] = OUT_OF_COUNTY
-            log.exit(pid, TRANSFERRED_OUT, now)
+            out_of_county(w, pid, s, mode, now)
             return
         site = w.sites[s]
         if emergency and w.em_capable[s][c]:
@@ -125,6 +133,7 @@ def care(w, pid, v, c, a, s, mode):
             log.e_dest[erow] = s
             yield from definitive_emergency(w, pid, v, c, a, s, mode, erow)
             return
+        # ---- open the visit
         row = log.visit(pid, s, now, mode)
         if emergency and erow < 0:
             erow = log.emergency(pid, log.p_onset[pid], -1)
@@ -132,21 +141,11 @@ def care(w, pid, v, c, a, s, mode):
         day = int(now // DAY)
         minute = now - day * DAY
         if not emergency and ((day % 7) not in site.days or minute < site.open_min or minute >= site.close_min):
-            if w.closed_wait:
-                yield env.timeout(site.next_opening(now) - now)
-            else:
-                alt = w.choice.choose_among(v, c, a[A_CHOICE], a[A_PERC] < w.perception_noise,
-                                            lambda o: o == w.tertiary or w.sites[o].is_open(now))  # noqa: B023 (called at once)
-                if alt is not None and alt != s:
-                    log.v_end[row] = now
-                    log.v_outcome[row] = CLOSED
-                    minutes = w.site_travel(s, alt, v)
-                    yield env.timeout(minutes)
-                    log.p_travel[pid] += minutes
-                    s = alt
-                    mode = SELF
-                    continue
-                yield env.timeout(site.next_opening(now) - now)
+            alt = yield from closed_on_arrival(w, pid, v, c, a, s, row, now)
+            if alt is not None:
+                s, mode = alt, SELF
+                continue
+        # ---- the levers' decision: who sees the patient, or come back for the expert
         rules = w.rules[s]
         rule = None if rules is None else rules[c]
         if rule is None or emergency:
@@ -160,27 +159,21 @@ def care(w, pid, v, c, a, s, mode):
                 mode = DEFERRED_RETURN
                 continue
             pool = site.doctors[kind]
+        # ---- queue for the doctor (or balk at a long queue, or renege after waiting)
         if pool.waiting >= w.balk_queue and prio > 0:
-            log.v_end[row] = env.now
-            log.v_outcome[row] = BALKED
-            nxt = w.after_renege_target(s, v, a[A_RENEGE])
+            nxt = yield from left_queue(w, pid, v, s, a, row, BALKED, emergency)
             if nxt is None:
-                log.exit(pid, LEFT, env.now)
                 return
-            yield from go(w, pid, nxt, w.site_travel(s, nxt, v), emergency)
             s, mode = nxt, AFTER_RENEGE
             continue
         granted = pool.try_acquire() or (yield pool.request_with_patience(prio, a[A_PATIENCE] * w.patience[prio]))
         if not granted:
-            log.v_end[row] = env.now
-            log.v_outcome[row] = RENEGED
-            nxt = w.after_renege_target(s, v, a[A_RENEGE])
+            nxt = yield from left_queue(w, pid, v, s, a, row, RENEGED, emergency)
             if nxt is None:
-                log.exit(pid, LEFT, env.now)
                 return
-            yield from go(w, pid, nxt, w.site_travel(s, nxt, v), emergency)
             s, mode = nxt, AFTER_RENEGE
             continue
+        # ---- consult, then the tests the site does itself
         log.v_start[row] = env.now
         yield Wake(env, w.consult[c][site.tier] * a[A_CONSULT])
         pool.release()
@@ -195,64 +188,20 @@ def care(w, pid, v, c, a, s, mode):
         if mask:
             log.v_tests[row] = mask
         if emergency:
-            # first contact at a site that cannot give definitive care: ECG, maybe
-            # thrombolysis, stabilise, then transfer
-            if rule is not None and rule.tele_ecg:
-                bits = yield from tele_ecg(w, rule, pid, s)
-                log.v_tests[row] |= bits
-            elif cond.pathway == "stemi" and "ecg" in site.equipment and not mask & ECG_BIT:
-                eq = site.equipment["ecg"]
-                if not eq.try_acquire():
-                    yield eq.request(0)
-                yield env.timeout(w.test_minutes["ecg"])
-                eq.release()
-                log.v_tests[row] |= ECG_BIT
-            if log.v_tests[row] & ECG_BIT and log.e_ecg[erow] != log.e_ecg[erow]:
-                log.e_ecg[erow] = env.now
-            if cond.pathway == "stemi" and site.tier in w.lysis_tiers and log.v_tests[row] & ECG_BIT \
-                    and ("ecg" in site.read or (rule is not None and rule.tele_ecg)) \
-                    and w.expected_time_to_pci(s, c) > w.lysis_threshold:
-                # pharmaco-invasive: thrombolysis here, then transfer for later angiography
-                yield env.timeout(w.door_to_needle)
-                log.e_reperfusion[erow] = env.now
-                log.e_kind[erow] = LYSIS
-            yield env.timeout(w.stabilise)
-            log.v_end[row] = env.now
-            log.v_outcome[row] = REFERRED
-            log.p_up[pid] += 1
-            dest = w.em_dest_from_site[s][c]
-            yield from ambulance_transfer(w, s, dest)
+            dest = yield from first_contact_emergency(w, pid, c, s, site, rule, row, erow, mask)
             s, mode = dest, AMBULANCE
             continue
         if rule is not None:
             manage = yield from settle(w, rule, how, pid, c, a, s, row, manage, prio)
-        if manage:
-            if a[A_ADMIT] < cond.admit_prob:
-                if site.beds is not None:
-                    log.v_end[row] = env.now
-                    log.v_outcome[row] = ADMITTED
-                    ok = yield from admit(w, pid, c, a, s, v)
-                    if ok is None:
-                        return
-                    if ok:
-                        yield from after_discharge(w, pid, v, c, a, s)
-                        log.exit(pid, COMPLETED, env.now)
-                        return
-                    # no bed within the limit: transfer up, and out of county from tier 2
-                    nxt = w.refer_up(s, v, max(cond.min_tier, site.tier + 1))
-                else:
-                    log.v_end[row] = env.now
-                    log.v_outcome[row] = REFERRED
-                    nxt = w.refer_up(s, v, max(cond.min_tier, site.tier + 1))
-            else:
-                log.v_end[row] = env.now
-                log.v_outcome[row] = TREATED
-                log.exit(pid, COMPLETED, env.now)
-                return
-        else:
+        # ---- admit, treat, or refer, then travel on
+        if manage and a[A_ADMIT] >= cond.admit_prob:
             log.v_end[row] = env.now
-            log.v_outcome[row] = REFERRED
-            nxt = w.refer[s][c]
+            log.v_outcome[row] = TREATED
+            log.exit(pid, COMPLETED, env.now)
+            return
+        nxt = yield from after_consult(w, pid, v, c, a, s, site, row, manage)
+        if nxt is None:
+            return
         log.p_up[pid] += 1
         if prio == 0:
             yield from ambulance_transfer(w, s, nxt)
@@ -261,6 +210,114 @@ def care(w, pid, v, c, a, s, mode):
             yield from go(w, pid, nxt, w.site_travel(s, nxt, v), emergency)
             mode = REFERRAL
         s = nxt
+
+
+def out_of_county(w, pid, s, mode, now):
+    """Step: the patient reaches the out-of-county sink (tier 3): one visit row, the episode ends."""
+    log = w.log
+    row = log.visit(pid, s, now, mode)
+    log.v_start[row] = now
+    log.v_end[row] = now
+    log.v_outcome[row] = OUT_OF_COUNTY
+    log.exit(pid, TRANSFERRED_OUT, now)
+
+
+def closed_on_arrival(w, pid, v, c, a, s, row, now):
+    """Step: the site is closed.  Wait for it to open (``closed_policy: wait``), or go to the
+    best open alternative; returns that site, or None once the patient may be seen here."""
+    env = w.env
+    site = w.sites[s]
+    if not w.closed_wait:
+        alt = w.choice.choose_among(v, c, a[A_CHOICE], a[A_PERC] < w.perception_noise,
+                                    lambda o: o == w.tertiary or w.sites[o].is_open(now))
+        if alt is not None and alt != s:
+            log = w.log
+            log.v_end[row] = now
+            log.v_outcome[row] = CLOSED
+            minutes = w.site_travel(s, alt, v)
+            yield env.timeout(minutes)
+            log.p_travel[pid] += minutes
+            return alt
+    yield env.timeout(site.next_opening(now) - now)
+    return None
+
+
+def left_queue(w, pid, v, s, a, row, outcome, emergency):
+    """Step: the patient balked at the queue or reneged in it (``outcome``): up to the lead
+    hospital (:meth:`~sim.model.world.World.after_renege_target`) or home untreated (None)."""
+    env = w.env
+    log = w.log
+    log.v_end[row] = env.now
+    log.v_outcome[row] = outcome
+    nxt = w.after_renege_target(s, v, a[A_RENEGE])
+    if nxt is None:
+        log.exit(pid, LEFT, env.now)
+        return None
+    yield from go(w, pid, nxt, w.site_travel(s, nxt, v), emergency)
+    return nxt
+
+
+def first_contact_emergency(w, pid, c, s, site, rule, row, erow, mask):
+    """Step: an emergency seen first at a site that cannot give definitive care: an ECG (sent
+    ahead by tele-ECG where a lever reads it), maybe thrombolysis, stabilise, then transfer by
+    ambulance to the definitive-care destination, which is returned."""
+    env = w.env
+    log = w.log
+    cond = w.conds[c]
+    if rule is not None and rule.tele_ecg:
+        bits = yield from tele_ecg(w, rule, pid, s)
+        log.v_tests[row] |= bits
+    elif cond.pathway == "stemi" and "ecg" in site.equipment and not mask & ECG_BIT:
+        eq = site.equipment["ecg"]
+        if not eq.try_acquire():
+            yield eq.request(0)
+        yield env.timeout(w.test_minutes["ecg"])
+        eq.release()
+        log.v_tests[row] |= ECG_BIT
+    if log.v_tests[row] & ECG_BIT and log.e_ecg[erow] != log.e_ecg[erow]:
+        log.e_ecg[erow] = env.now
+    if cond.pathway == "stemi" and site.tier in w.lysis_tiers and log.v_tests[row] & ECG_BIT \
+            and ("ecg" in site.read or (rule is not None and rule.tele_ecg)) \
+            and w.expected_time_to_pci(s, c) > w.lysis_threshold:
+        # pharmaco-invasive: thrombolysis here, then transfer for later angiography
+        yield env.timeout(w.door_to_needle)
+        log.e_reperfusion[erow] = env.now
+        log.e_kind[erow] = LYSIS
+    yield env.timeout(w.stabilise)
+    log.v_end[row] = env.now
+    log.v_outcome[row] = REFERRED
+    log.p_up[pid] += 1
+    dest = w.em_dest_from_site[s][c]
+    yield from ambulance_transfer(w, s, dest)
+    return dest
+
+
+def after_consult(w, pid, v, c, a, s, site, row, manage):
+    """Step: a patient the site cannot send home.  Admit (when the site manages the condition
+    and it needs a bed): the stay, then down-referral or discharge, and the episode ends (None);
+    or, with no bed in time, no ward, or a condition beyond the site, the site to refer to."""
+    env = w.env
+    log = w.log
+    cond = w.conds[c]
+    if manage:
+        if site.beds is not None:
+            log.v_end[row] = env.now
+            log.v_outcome[row] = ADMITTED
+            ok = yield from admit(w, pid, c, a, s, v)
+            if ok is None:
+                return None
+            if ok:
+                yield from after_discharge(w, pid, v, c, a, s)
+                log.exit(pid, COMPLETED, env.now)
+                return None
+            # no bed within the limit: transfer up, and out of county from tier 2
+            return w.refer_up(s, v, max(cond.min_tier, site.tier + 1))
+        log.v_end[row] = env.now
+        log.v_outcome[row] = REFERRED
+        return w.refer_up(s, v, max(cond.min_tier, site.tier + 1))
+    log.v_end[row] = env.now
+    log.v_outcome[row] = REFERRED
+    return w.refer[s][c]
 
 
 def admit(w, pid, c, a, s, v=-1):
