@@ -1,10 +1,11 @@
-"""Typed configuration schema (Hydra structured configs) and semantic validation.
+"""The typed configuration schema (Hydra structured configs): every config key and its type.
 
 The dataclasses here are the *only* place where config keys and types are declared;
 the values live in YAML under ``scenarios/``.  Hydra merges every YAML file into these
 typed nodes, so an unknown key or a wrong type fails at compose time, naming the key.
 Semantic checks (negative beds, probabilities above 1, a member naming a lead that does
-not exist, ...) run in :func:`validate` and raise :class:`ConfigError` with one clear line.
+not exist, ...) run in :func:`sim.config.semantics.validate` and raise
+:class:`~sim.config.errors.ConfigError` with one clear line.
 
 Time unit inside the model is the **minute**; configs use the unit in the key name
 (``_days``, ``_hours``, ``_minutes``).

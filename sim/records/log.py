@@ -1,8 +1,9 @@
-"""Record schemas and the append-only, columnar log of one replication.
+"""The append-only, columnar log of one replication, turned into the record tables.
 
 The model only appends compact rows here; every KPI is computed afterwards from the tables
 (:mod:`sim.analysis.kpis`).  Columns are ``array.array`` buffers (a few bytes per value) turned
-into pandas DataFrames without copying Python objects.
+into pandas DataFrames without copying Python objects, column by column as the record
+schema (:mod:`sim.records.schema`) declares them.
 
 Tables
 ------
