@@ -24,8 +24,9 @@ from sim.county.restructure import effective_network
 from sim.county.routing import ChoiceTable, SiteInfo, can_manage, doctor_kind, emergency_capable, referral_target
 from sim.engine.kernel import Journey, run_until
 from sim.engine.resources import Pool, Site
-from sim.levers.mechanisms import install as install_levers
-from sim.levers.mechanisms import levers_on
+from sim.levers.protocol import Hooks
+from sim.levers.registry import install as install_levers
+from sim.levers.registry import levers_on
 from sim.model.flow import arrivals, care, release_later
 from sim.records.log import Log
 from sim.rng import stream
@@ -201,9 +202,11 @@ class World:
 
         horizon = cfg.run.horizon_days * DAY
         self.horizon = horizon
-        # ---- policy levers (sim.levers.mechanisms): per-(site, condition) rules, rotas, reading centres
+        # ---- policy levers (sim.levers.registry): per-(site, condition) rules, rotas, reading
+        # centres, and the hooks the flow calls (sim.levers.protocol)
         on = levers_on(cfg)
         self.rules: list = [None] * S
+        self.hooks = Hooks()
         self.tele: dict = {}
         self.lever_pools: list[Pool] = []
         self.specialties: list[str] = []
