@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import functools
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -154,3 +155,27 @@ def test_analysis_and_report_do_not_import_simpy(package):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+#: SimPy's private state: the environment's clock, queue and ids, an event's value and outcome,
+#: scheduling an event by hand.
+SIMPY_INTERNALS = ("._now", "._queue", "._eid", "._value", "._ok", ".schedule(")
+#: SimPy's "not triggered yet" marker (a name of our own, like StudyStatus.PENDING, is fine).
+SIMPY_PENDING = re.compile(r"(?<![\w.])PENDING\b(?!\s*=)")
+
+
+def test_simpy_internals_only_in_the_kernel():
+    """One module (sim/engine/kernel.py) reaches into SimPy; SimPy is pinned to its minor version."""
+    users = []
+    for f in sorted((ROOT / "sim").rglob("*.py")):
+        if f.relative_to(ROOT).as_posix() == "sim/engine/kernel.py":
+            continue
+        text = f.read_text(encoding="utf-8")
+        for name in SIMPY_INTERNALS:
+            if name in text:
+                users.append(f"{f.relative_to(ROOT)}: {name}")
+        if SIMPY_PENDING.search(text):
+            users.append(f"{f.relative_to(ROOT)}: PENDING")
+    assert not users, users
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert '"simpy>=4.1,<4.2"' in pyproject

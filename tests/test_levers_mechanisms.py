@@ -238,7 +238,7 @@ def test_deferred_patients_wait_for_the_visit_and_are_seen_by_the_expert():
 
 
 def test_skill_transfer_grows_with_visits_and_decays_without():
-    from sim.levers.mechanisms import Slot
+    from sim.levers.expert import Slot
 
     sl = Slot(0, "ent", pool=None, skill=0.0, half_life=10 * DAY, learn=0.5, ceiling=0.4)
     sl.learn_visit(0.0)

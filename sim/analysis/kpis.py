@@ -309,7 +309,7 @@ AVOIDED_EVENTS = ("expert_avoided", "skill_local", "remote_local", "mdt_local")
 
 def _lever_kpis(rows: list, tables: dict, occupancy: pd.DataFrame, pk: pd.DataFrame, v: pd.DataFrame,
                 vt: np.ndarray, conditions: pd.DataFrame, warm: float, warmup_days: float) -> None:
-    """KPIs of the policy levers (expert visits, remote diagnosis; :mod:`sim.levers.mechanisms`).  Emitted
+    """KPIs of the policy levers (expert visits, remote diagnosis, tele-ECG; :mod:`sim.levers`).  Emitted
     for every run (zeros when the levers are off) so that a baseline pairs with every lever
     scenario.
 

@@ -13,7 +13,7 @@ import numpy as np
 from sim.county.calendar import DAY, next_opening_many
 from sim.county.patients import A_ADMIT, A_AMB, A_CHOICE, A_CONSULT, A_DOWN, A_LOS, A_PATIENCE, A_PERC, A_RENEGE
 from sim.engine.kernel import Journey, Wake
-from sim.levers.mechanisms import DEFER, DEFERRED_RETURN, EV, decide, defer, settle, tele_ecg
+from sim.levers.site_rules import DEFER, EV
 from sim.records.codes import Admission, Exit, Mode, Outcome, Reperfusion
 from sim.records.log import TEST_BIT
 
@@ -32,6 +32,7 @@ ECG_BIT = TEST_BIT["ecg"]
 SELF, REFERRAL, AMBULANCE, DOWN_REFERRAL, AFTER_RENEGE = (
     int(Mode.SELF), int(Mode.REFERRAL), int(Mode.AMBULANCE), int(Mode.DOWN_REFERRAL), int(Mode.AFTER_RENEGE))
 IN_BED, DISCHARGED, NO_BED = int(Admission.IN_BED), int(Admission.DISCHARGED), int(Admission.NO_BED)
+DEFERRED_RETURN = int(Mode.DEFERRED_RETURN)
 
 
 #: the arrival process wakes at most this often (minutes) and schedules the journeys that
@@ -153,9 +154,9 @@ def care(w, pid, v, c, a, s, mode):
             manage = w.manage[s][c]
             tests = w.local_tests[s][c]
         else:
-            how, kind, manage, tests = decide(w, rule, a, env.now, mode)
+            how, kind, manage, tests = w.hooks.decide(w, rule, a, env.now, mode)
             if how == DEFER:
-                yield from defer(w, rule, rule.slot, pid, v, a, s, row)
+                yield from w.hooks.defer(w, rule, pid, v, a, s, row)
                 mode = DEFERRED_RETURN
                 continue
             pool = site.doctors[kind]
@@ -192,7 +193,7 @@ def care(w, pid, v, c, a, s, mode):
             s, mode = dest, AMBULANCE
             continue
         if rule is not None:
-            manage = yield from settle(w, rule, how, pid, c, a, s, row, manage, prio)
+            manage = yield from w.hooks.settle(w, rule, how, pid, c, a, s, row, manage, prio)
         # ---- admit, treat, or refer, then travel on
         if manage and a[A_ADMIT] >= cond.admit_prob:
             log.v_end[row] = env.now
@@ -265,7 +266,7 @@ def first_contact_emergency(w, pid, c, s, site, rule, row, erow, mask):
     log = w.log
     cond = w.conds[c]
     if rule is not None and rule.tele_ecg:
-        bits = yield from tele_ecg(w, rule, pid, s)
+        bits = yield from w.hooks.send_ahead(w, rule, pid, s)
         log.v_tests[row] |= bits
     elif cond.pathway == "stemi" and "ecg" in site.equipment and not mask & ECG_BIT:
         eq = site.equipment["ecg"]
@@ -521,25 +522,12 @@ def definitive_emergency(w, pid, v, c, a, s, mode, erow):
     cond = w.conds[c]
     site = w.sites[s]
     row = log.visit(pid, s, env.now, mode)
-    tele = w.tele.pop(pid, None) if w.tele else None
-    mask = 0
-    if tele is not None and tele.ready is not None and tele.dest == s and cond.pathway == "stemi":
-        # tele-ECG: the cath lab was activated on the transmitted ECG; bypass the ED
-        log.v_start[row] = env.now
-        if not tele.ready.triggered:
-            yield tele.ready
-        log.e_reperfusion[erow] = env.now
-        log.e_kind[erow] = PCI
-        log.lever_event(pid, s, env.now, EV["tele_ecg_bypass"])
-        yield env.timeout(w.procedure)
-        site.equipment["cathlab"].release()
-        mask |= TEST_BIT["cathlab"]
-        log.v_tests[row] = mask
-        log.v_end[row] = env.now
+    at_door = w.hooks.at_door
+    if at_door is not None and (yield from at_door(w, pid, c, s, row, erow)):
+        # a lever gave the definitive care (tele-ECG: the cath lab was pre-activated, no ED)
         yield from _after_definitive(w, pid, v, c, a, s, cond, row, site)
         return
-    if tele is not None:
-        tele.cancelled = True
+    mask = 0
     pool = site.doctors[w.kind[s][c]]
     if log.e_ecg[erow] != log.e_ecg[erow] and cond.pathway == "stemi":
         log.e_ecg[erow] = env.now + w.test_minutes["ecg"]  # the ECG of the ED work-up

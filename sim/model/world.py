@@ -23,8 +23,9 @@ from sim.county.restructure import effective_network
 from sim.county.routing import ChoiceTable, SiteInfo, can_manage, doctor_kind, emergency_capable, referral_target
 from sim.engine.kernel import Environment, Journey, run_until
 from sim.engine.resources import Pool, Site
-from sim.levers.mechanisms import install as install_levers
-from sim.levers.mechanisms import levers_on
+from sim.levers.protocol import Hooks
+from sim.levers.registry import install as install_levers
+from sim.levers.registry import levers_on
 from sim.model.flow import arrivals, care, release_later
 from sim.records.log import Log
 from sim.rng import stream
@@ -116,6 +117,7 @@ class World:
     arrivals: Arrivals
     # ---- policy levers (sim.levers): what they install
     rules: list                              # [site] per-condition lever rules, or None
+    hooks: Hooks                             # the levers' per-patient hooks the flow calls
     tele: dict
     lever_pools: list[Pool]
     specialties: list[str]
@@ -310,6 +312,7 @@ class World:
         cfg, county = self.cfg, self.county
         on = levers_on(cfg)
         self.rules = [None] * len(self.sites)
+        self.hooks = Hooks()
         self.tele = {}
         self.lever_pools = []
         self.specialties = []

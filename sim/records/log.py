@@ -26,7 +26,7 @@ emergency   one row per 120 / emergency episode: call (onset for self-presenters
             contact (FMC), first ECG, door of the definitive-care site, reperfusion (balloon or
             needle) and how, ambulance station.
 
-Policy levers (:mod:`sim.levers.mechanisms`; the tables are empty when the levers are off):
+Policy levers (:mod:`sim.levers`; the tables are empty when the levers are off):
 
 expert_visits   one row per specialist visit: team, specialty, site, lead it came from (-1 =
                 external experts), departure from the lead, arrival on site, planned end,

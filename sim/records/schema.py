@@ -120,7 +120,7 @@ assert set(RECORD_TABLES) <= set(SCHEMA)
 
 def expert_specialties(cfg: Any) -> tuple[str, ...]:
     """The ``specialty`` categories of a config: its expert teams' specialties, first seen first
-    (as :func:`sim.levers.mechanisms.install` numbers them); none when expert visits are off."""
+    (as :func:`sim.levers.expert.install` numbers them); none when expert visits are off."""
     ex = cfg.levers.expert
     out: list[str] = []
     if ex.enabled:
