@@ -93,7 +93,7 @@ def test_study_round_trip(tmp_path):
     pd.testing.assert_frame_equal(back.kpis, res.kpis)
     pd.testing.assert_frame_equal(back.differences, res.differences)
     assert back.baseline == "baseline"
-    fig = sim.report.plots.scenario_comparison(back.summary, back.differences)
+    fig = sim.plots.scenario_comparison(back.summary, back.differences)
     assert len(fig.data) > 0
     # the differences are those of the public function
     pd.testing.assert_frame_equal(sim.paired_differences(back.kpis, "baseline"), back.differences)

@@ -86,7 +86,7 @@ def test_resume_skips_done_replications_and_reruns_changed_ones(tmp_path):
 
 
 def test_a_failing_replication_is_recorded_and_the_rest_completes(tmp_path, monkeypatch):
-    import sim.experiment.runner as experiment
+    import sim.experiment.executor as experiment
 
     real = experiment.replicate
 

@@ -41,7 +41,7 @@ BAD = StudyConfig(name="bad", baseline="base",
 
 
 def test_a_bad_restructure_in_the_last_scenario_is_refused_before_any_replication(tmp_path, monkeypatch):
-    import sim.experiment.runner as experiment
+    import sim.experiment.executor as experiment
 
     ran = []
     real = experiment.replicate

@@ -14,6 +14,7 @@ import pandas.testing as pdt
 import pytest
 
 import sim
+from sim.county.network import build_county
 from sim.experiment.replication import replicate, sites_table
 from sim.records import schema as rs
 from sim.records.result import TABLES
@@ -123,6 +124,6 @@ def test_categories_come_from_the_run_folder_as_from_memory(tmp_path):
     sim.write_run(res, tmp_path)
     back = sim.load_run(tmp_path)
     assert _cats(back) == _cats(res)
-    assert _cats(res).facility == tuple(sites_table(sim.county.network.build_county(cfg.network))["site"])
+    assert _cats(res).facility == tuple(sites_table(build_county(cfg.network))["site"])
     for t in (*TABLES, "kpis", "occupancy"):
         pdt.assert_frame_equal(getattr(back, t), getattr(res, t), check_exact=True)

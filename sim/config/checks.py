@@ -191,6 +191,7 @@ def check_numbers(obj: Any, path: str = "") -> None:
     Runs before the semantic checks, so that those can rely on finite numbers of the right
     kind.  Raises :class:`ConfigError` naming the full dotted key.
 
+    >>> from sim.config.schema import Village
     >>> check_numbers(Village(population=10**20), "network.villages.v1")
     Traceback (most recent call last):
     ...

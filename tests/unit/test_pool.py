@@ -1,4 +1,4 @@
-"""Specification of :class:`sim.engine.resources.Pool` on a bare SimPy environment.
+"""Specification of :class:`sim.engine.kernel.Pool` on a bare SimPy environment.
 
 A Pool is a counted resource: requests are granted in (priority, arrival) order, a waiting
 request can renege, capacity can change during the run without pre-empting a unit in use,
