@@ -468,39 +468,8 @@ def paired_differences(kpi: pd.DataFrame, baseline: str, level: float = 0.95) ->
 
 
 def recompute(result: RunResult, warmup_days: float | None = None, prices: Prices | None = None) -> pd.DataFrame:
-    """Recompute a run's KPI table from its record tables (no re-run).
-
-    Use it to change the warm-up cut, or to re-price the same patient journeys under other
-    prices and reimbursement rates.
-
-    Parameters
-    ----------
-    result : RunResult
-        A run with its per-patient tables (``run.keep_patients=true``, the default).
-    warmup_days : float, optional
-        Discard episodes starting before this day (default: the run's ``run.warmup_days``).
-    prices : sim.config.Prices, optional
-        Prices and reimbursement rates (default: the run's ``care.prices``).
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``scenario, replication, metric, group, value`` (as :attr:`RunResult.kpis`).
-
-    Examples
-    --------
-    >>> from sim import run
-    >>> result = run(["network=toy", "run=test", "run.horizon_days=3"])
-    >>> again = recompute(result)
-    >>> bool((again["value"].fillna(-1).to_numpy() == result.kpis["value"].fillna(-1).to_numpy()).all())
-    True
-    >>> import dataclasses
-    >>> free = dataclasses.replace(result.config.care.prices, reimburse_outpatient=[1.0, 1.0, 1.0, 1.0])
-    >>> k = recompute(result, prices=free)
-    >>> float(k.query("metric == 'oop_per_visit' and group == 'county'")["value"].iloc[0]) < float(
-    ...     result.kpis.query("metric == 'oop_per_visit' and group == 'county'")["value"].iloc[0])
-    True
-    """
+    """A run's KPI table recomputed from its record tables (no re-run), with another warm-up
+    cut or other prices: the work behind :func:`sim.kpis`, documented there."""
     if result.patients is None:
         raise ValueError("this run kept no per-patient tables (run.keep_patients=false): "
                          "its KPIs cannot be recomputed")
