@@ -25,7 +25,7 @@ from heapq import heappop, heappush
 from typing import TYPE_CHECKING
 
 import simpy
-from simpy.core import EmptySchedule, SimTime
+from simpy.core import SimTime
 from simpy.events import NORMAL, PENDING, EventPriority
 
 from sim.county.calendar import DAY
@@ -78,8 +78,8 @@ class Environment(simpy.Environment):
 
     The model reads the clock a few times per event; SimPy's ``now`` is a read-only property
     over ``_now`` (measured: several times the cost of an attribute read).  Here ``now`` *is*
-    the clock: :meth:`schedule` and :meth:`step` (SimPy's only other readers and writers of
-    ``_now``) are redefined on it, with SimPy's semantics, so the rest of the model reads
+    the clock: :meth:`schedule` (SimPy's hot reader of ``_now``) is redefined on it, and
+    ``_now`` becomes a view of ``now``, so SimPy's own ``step`` and ``run`` keep it right, so the rest of the model reads
     ``env.now`` and never touches a private name.  Event order is SimPy's: (time, priority,
     insertion id).
     """
@@ -101,25 +101,6 @@ class Environment(simpy.Environment):
     def schedule(self, event: simpy.Event, priority: EventPriority = NORMAL, delay: SimTime = 0) -> None:
         """Schedule ``event`` with ``priority`` after ``delay`` (SimPy's ``schedule``)."""
         heappush(self._queue, (self.now + delay, priority, next(self._eid), event))
-
-    def step(self) -> None:
-        """Process the next event (SimPy's ``step``); :func:`run_until` is the fast loop."""
-        try:
-            self.now, _, _, event = heappop(self._queue)
-        except IndexError:
-            raise EmptySchedule() from None
-        _process(event)
-
-
-def _process(event: simpy.Event) -> None:
-    # SimPy marks a processed event by callbacks = None, which its own annotation (a list) omits
-    callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]
-    for callback in callbacks:
-        callback(event)
-    if not event._ok and not hasattr(event, "_defused"):
-        exc = type(event._value)(*event._value.args)
-        exc.__cause__ = event._value
-        raise exc
 
 
 def run_until(env: Environment, horizon: float) -> None:
