@@ -40,7 +40,7 @@ keys, ``minutes`` (road time from the lead) and ``note``; ``geometry``: ``townsh
 ``max_urban_to_lead``; ``villages``: ``p_no_clinic``, ``p_urban_clinic``, ``urban_min_clinic``,
 ``urban_road_to_lead``; ``members``: id -> ``name``, ``name_zh``, ``kind`` (township or
 community), ``villages`` (count), ``population`` (target), ``note`` and optionally ``ct``,
-``reads_xray``, ``urban`` (its villages are urban neighbourhoods), ``lead`` (default: the
+``weak`` (reads lab only), ``urban`` (its villages are urban neighbourhoods), ``lead`` (default: the
 main lead), ``r_km`` and ``angle_deg`` (placed by hand instead of on the ring; the ring's
 draws still happen), ``village_stem`` / ``village_stem_zh`` (default: from the name),
 ``first_villages`` (``[name, name_zh]`` pairs named by a seed).
@@ -110,8 +110,10 @@ TIER1_RULES = [
     "             0.10 share, clipped to 10-40;",
     "  night general doctors = 2 if catchment >= 20,000 else 1; initial bed occupancy 0.6 (warm",
     "  start); open 8:00-17:30 daily, weekend_share 0.5; no ambulances (not in the 120 network);",
-    "  acquire ECG, X-ray, lab (CT where marked); read lab only (X-ray where marked): weak",
-    "  reading skills, ECG and CT are read remotely by the lead hospital.",
+    "  acquire ECG, X-ray, lab (CT where marked; seed 001: township centres with B-ultrasound,",
+    "  X-ray, biochemistry analysers, ECG monitors); read ECG, X-ray and lab themselves, CT",
+    "  remotely by the lead hospital; a centre marked weak reads lab only (ECG and X-ray are",
+    "  read remotely where a remote-reading lever is on, else the patient is referred up).",
 ]
 
 # ----------------------------------------------------------------------------- source schema
@@ -135,10 +137,10 @@ EXTRA_LEAD = {"note": str, "x_km": float, "y_km": float, **FACILITY, "notes?": N
 TERTIARY = {"id": str, **FACILITY, "x_km": float, "y_km": float, "minutes": float, "note": str}
 MEMBER = {
     "name": str, "name_zh": str, "kind": str, "villages": int, "population": int, "note": str,
-    "ct?": bool, "reads_xray?": bool, "urban?": bool, "lead?": str, "r_km?": PAIR, "angle_deg?": float,
+    "ct?": bool, "weak?": bool, "urban?": bool, "lead?": str, "r_km?": PAIR, "angle_deg?": float,
     "village_stem?": str, "village_stem_zh?": str, "first_villages?": [(str, str)],
 }
-MEMBER_DEFAULTS = dict(ct=False, reads_xray=False, urban=False, lead="", r_km=None, angle_deg=None,
+MEMBER_DEFAULTS = dict(ct=False, weak=False, urban=False, lead="", r_km=None, angle_deg=None,
                        village_stem="", village_stem_zh="", first_villages=())
 GEOMETRY = {"township_r": PAIR, "community_r": PAIR, "village_r": PAIR, "urban_r": PAIR,
             "min_village_to_lead": float, "max_urban_to_lead": float}
@@ -416,7 +418,7 @@ def generate(s: dict[str, Any]) -> Net:
             beds=beds,
             initial_bed_occupancy=0.6,
             acquire=["ecg", "xray", "ct", "lab"] if m["ct"] else ["ecg", "xray", "lab"],
-            read=["lab", "xray"] if m["reads_xray"] else ["lab"],
+            read=["lab"] if m["weak"] else ["ecg", "xray", "lab"],
             # a lab analyser runs many samples at once: 8 parallel slots [ASSUMED]
             equipment_units={"lab": 8},
             hours=dict(open_hour=8.0, close_hour=17.5, days=DAYS, weekend_share=0.5),

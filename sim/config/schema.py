@@ -161,6 +161,14 @@ class Condition:
     ambulance_prob: float = 0.0
     #: share of discharged inpatients referred down to a tier-1 site near home (下转).
     down_refer_prob: float = 0.0
+    #: how much residents prefer a city/provincial hospital for a stay with this condition
+    #: (utils, added to the tier-3 option in proportion to ``admit_prob`` at first contact, and
+    #: to the out-of-county option when a lead hospital admits): cancer and complex surgery
+    #: leave the county far more often than a pneumonia does.
+    outflow_bias: float = 0.0
+    #: multiplies the patience of :attr:`Behaviour.patience_hours` (a patient with a serious
+    #: complaint waits longer than one with a cold before giving up).
+    patience_factor: float = 1.0
     #: "outpatient", or an emergency pathway: "stemi", "stroke", "trauma".
     pathway: str = "outpatient"
     #: hour-of-day profile: "outpatient" (day-time) or "emergency" (around the clock).
@@ -169,15 +177,26 @@ class Condition:
 
 @dataclass
 class ChoiceModel:
-    """Multinomial logit for the first contact (首诊) over reachable facilities.
+    """Multinomial logit for the first contact (首诊) over reachable facilities, and the binary
+    choice of an out-of-county hospital for a stay (:mod:`sim.county.routing`).
 
-    Utility = beta_tier[tier] + beta_travel_per_hour * hours + beta_cost_per_100 *
-    expected out-of-pocket / 100 + beta_capable * [patient believes the site can manage].
+    Utility = beta_tier[tier] + travel + cost + beta_capable * [patient believes the site can
+    manage] (+ the condition's ``outflow_bias`` x admission probability for tier 3), where a
+    stay's part weighs travel once per stay and its cost with the inpatient coefficient.
     """
 
     beta_tier: list[float] = field(default_factory=lambda: [0.6, 0.0, 0.6, -0.4])
+    #: per hour of one-way travel to an outpatient visit.
     beta_travel_per_hour: float = -2.5
+    #: per hour of one-way travel to a hospital stay (a stay is one trip, not one per visit).
+    beta_travel_per_hour_stay: float = -0.3
+    #: per 100 CNY out of pocket for an outpatient visit.
     beta_cost_per_100: float = -0.17
+    #: per 100 CNY out of pocket for a stay.
+    beta_inpatient_cost_per_100: float = -0.02
+    #: a stay away from home, out of county (family, carers, an unfamiliar hospital), before
+    #: the condition's ``outflow_bias``.
+    beta_stay_away: float = 0.0
     beta_capable: float = 1.5
     #: patients misjudge which tier their condition needs by this many tiers, at random.
     perception_noise: float = 0.0
@@ -213,6 +232,10 @@ class Behaviour:
     deterioration_prob: float = 0.03
     #: ... at most this long, then go out of county (the rule that resolves circular waits).
     max_up_wait_hours: float = 12.0
+    #: share of insured residents who live, work and get their care elsewhere (异地就医:
+    #: migrant workers with a registered 备案): their episodes are care out of county, counted
+    #: in the residents' denominators as the insurer counts them.
+    elsewhere_share: float = 0.0
 
 
 @dataclass
@@ -276,6 +299,9 @@ class CareConfig:
     emergency: Emergency = field(default_factory=Emergency)
     prices: Prices = field(default_factory=Prices)
     profiles: Profiles = field(default_factory=Profiles)
+    #: mean stay multiplier by tier 0..3 (township inpatients are milder cases of the same
+    #: conditions, so their stays are shorter).
+    los_factor_by_tier: list[float] = field(default_factory=lambda: [1.0, 1.0, 1.0, 1.0])
 
 
 @dataclass

@@ -124,6 +124,9 @@ def validate(cfg: Config) -> None:
         _check(cond.priority in (0, 1, 2), f"{key}.priority", f"must be 0, 1 or 2, got {cond.priority}")
         _prob(cond.ambulance_prob, f"{key}.ambulance_prob")
         _prob(cond.down_refer_prob, f"{key}.down_refer_prob")
+        _check(math.isfinite(cond.outflow_bias), f"{key}.outflow_bias", f"must be finite, got {cond.outflow_bias!r}")
+        _finite_nonneg(cond.patience_factor, f"{key}.patience_factor")
+        _check(cond.patience_factor > 0, f"{key}.patience_factor", "must be > 0")
         _check(cond.pathway in ("outpatient", "stemi", "stroke", "trauma"), f"{key}.pathway",
                f"must be outpatient, stemi, stroke or trauma, got {cond.pathway!r}")
         _check(cond.profile in ("outpatient", "emergency"), f"{key}.profile",
@@ -133,7 +136,8 @@ def validate(cfg: Config) -> None:
         _finite_nonneg(v, f"care.test_minutes.{m}")
     ch = c.choice
     _tier_list(ch.beta_tier, "care.choice.beta_tier", nonneg=False)
-    for k in ("beta_travel_per_hour", "beta_cost_per_100", "beta_capable", "perception_noise"):
+    for k in ("beta_travel_per_hour", "beta_travel_per_hour_stay", "beta_cost_per_100",
+              "beta_inpatient_cost_per_100", "beta_stay_away", "beta_capable", "perception_noise"):
         v = getattr(ch, k)
         _check(math.isfinite(v), f"care.choice.{k}", f"must be finite, got {v!r}")
     _check(ch.tier1_options >= 1, "care.choice.tier1_options", f"must be >= 1, got {ch.tier1_options}")
@@ -149,6 +153,10 @@ def validate(cfg: Config) -> None:
     _finite_nonneg(b.bed_wait_max_hours, "care.behaviour.bed_wait_max_hours")
     _prob(b.down_bed_share, "care.behaviour.down_bed_share")
     _prob(b.deterioration_prob, "care.behaviour.deterioration_prob")
+    _prob(b.elsewhere_share, "care.behaviour.elsewhere_share")
+    _check(b.elsewhere_share < 1, "care.behaviour.elsewhere_share", "must be < 1 (someone must live in the county)")
+    _tier_list(c.los_factor_by_tier, "care.los_factor_by_tier")
+    _check(all(v > 0 for v in c.los_factor_by_tier), "care.los_factor_by_tier", "must be > 0")
     for k in ("down_los_days", "max_block_hours", "max_up_wait_hours"):
         _finite_nonneg(getattr(b, k), f"care.behaviour.{k}")
     for k, v in vars(c.emergency).items():

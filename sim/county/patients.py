@@ -21,13 +21,13 @@ from sim.rng import stream
 
 __all__ = ["Catalogue", "Arrivals", "ATTRS", "dist_multipliers", "mean_of"]
 
-#: Columns of a patient's attribute row (all drawn at arrival).  The first ten come from
+#: Columns of a patient's attribute row (all drawn at arrival).  The first eleven come from
 #: ``attributes/<village>``; the lever columns after them (``tolerance_mult``: exponential
 #: multiplier of the days a patient will wait for an expert visit; ``u_skill``, ``u_mdt``,
 #: ``u_spread``: uniforms) come from their own stream ``lever_attributes/<village>`` and are
 #: drawn only when a lever is on, so switching levers on never changes the other columns.
 ATTRS = ("u_choice", "consult_mult", "u_admit", "los_mult", "patience_mult", "u_renege",
-         "u_down", "u_ambulance", "u_perception", "u_result",
+         "u_down", "u_ambulance", "u_perception", "u_result", "u_out",
          "tolerance_mult", "u_skill", "u_mdt", "u_spread")
 #: A patient travels through :mod:`sim.model.flow` as a plain list in ``ATTRS`` order (built by
 #: one ``ndarray.tolist()`` per weekly batch).  A slotted object per patient was measured (300k
@@ -35,9 +35,9 @@ ATTRS = ("u_choice", "consult_mult", "u_admit", "los_mult", "patience_mult", "u_
 #: third of a whole journey's cost, while its reads save under 0.1 us.
 #: This module owns the positions: the names below are the only way the flow and the levers
 #: read them, derived from ``ATTRS`` so they cannot drift from it.
-A_CHOICE, A_CONSULT, A_ADMIT, A_LOS, A_PATIENCE, A_RENEGE, A_DOWN, A_AMB, A_PERC, A_RESULT = (
+A_CHOICE, A_CONSULT, A_ADMIT, A_LOS, A_PATIENCE, A_RENEGE, A_DOWN, A_AMB, A_PERC, A_RESULT, A_OUT = (
     ATTRS.index(n) for n in ("u_choice", "consult_mult", "u_admit", "los_mult", "patience_mult", "u_renege",
-                             "u_down", "u_ambulance", "u_perception", "u_result"))
+                             "u_down", "u_ambulance", "u_perception", "u_result", "u_out"))
 A_TOLERANCE, A_SKILL, A_MDT, A_SPREAD = (ATTRS.index(n) for n in ("tolerance_mult", "u_skill", "u_mdt", "u_spread"))
 N_BASE_ATTRS = ATTRS.index("tolerance_mult")  # the attributes every patient has
 

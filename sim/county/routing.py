@@ -7,19 +7,27 @@ First contact (首诊) is a multinomial logit over the options a village conside
 clinic, its ``tier1_options`` nearest township/community centres, every lead hospital and
 (optionally) the out-of-county tertiary node.  The systematic utility of option *j* is
 
-    beta_tier[tier_j] + beta_travel_per_hour * hours_j + beta_cost_per_100 * oop_j / 100
+    beta_tier[tier_j] + b_travel * hours_j + beta_cost_per_100 * visit_oop_j / 100
+    + beta_inpatient_cost_per_100 * p * stay_oop_j / 100
     + beta_capable * [tier_j >= perceived lowest tier that can manage the condition]
+    + p * (beta_stay_away + outflow_bias) * [tier_j == 3]
 
-so bypassing (going straight to the county hospital) emerges from travel, cost and perceived
+with ``p`` the condition's admission probability and ``b_travel`` the mix of the visit's and
+the stay's travel coefficients (:func:`utilities`), so bypassing (going straight to the county hospital) emerges from travel, cost and perceived
 capability, and responds to closures and levers.  A patient's choice is the inverse CDF of
 these probabilities at the patient's own uniform ``u_choice`` (drawn at arrival): when the
 options change, each patient moves only as much as the probabilities do.
+
+A lead hospital about to admit a patient loses the stay to the city/provincial hospital with
+the probability of a binary logit over the same terms (:func:`out_of_county_probability`):
+out-of-county care is mostly inpatient care for serious conditions, and the condition's
+``outflow_bias`` says how much residents trust the county with it.
 """
 
 from __future__ import annotations
 
 import bisect
-import math  # noqa: F401 (the doctests use it)
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,7 +36,7 @@ from sim.config import CareConfig
 from sim.county.network import County
 from sim.county.patients import Catalogue
 
-__all__ = ["ChoiceTable", "expected_out_of_pocket", "utilities", "logit", "SiteInfo",
+__all__ = ["ChoiceTable", "expected_out_of_pocket", "expected_costs", "out_of_county_probability", "utilities", "logit", "SiteInfo",
            "doctor_kind", "can_manage", "referral_target", "emergency_capable"]
 
 
@@ -53,26 +61,79 @@ def logit(u: np.ndarray) -> np.ndarray:
     return e / e.sum()
 
 
-def expected_out_of_pocket(care: CareConfig, cond_index: int, cat: Catalogue, tier: int, travel_min: float) -> float:
-    """What a patient expects to pay at a site of ``tier``: consult, likely stay, return travel."""
+def expected_costs(care: CareConfig, cond_index: int, cat: Catalogue, tier: int, travel_min: float,
+                   referred: bool = False) -> tuple[float, float]:
+    """What a patient expects to pay out of pocket at a site of ``tier``: ``(visit, stay)``.
+
+    ``visit``: the consult, the condition's tests and the return travel; ``stay``: one stay of
+    the condition's mean length at that tier (before its probability ``admit_prob``).
+    ``referred`` is accepted for the out-of-county reimbursement with a referral.
+    """
     cond = cat.conditions[cond_index]
     p = care.prices
-    oop = p.consult[tier] * (1 - p.reimburse_outpatient[tier])
-    oop += sum(p.tests.get(m, 0.0) for m in cond.diagnostics) * (1 - p.reimburse_outpatient[tier])
-    oop += cond.admit_prob * cond.los_days.mean * p.bed_day[tier] * (1 - p.reimburse_inpatient[tier])
-    oop += 2 * travel_min / 60.0 * p.travel_per_hour
-    return oop
+    visit = p.consult[tier] * (1 - p.reimburse_outpatient[tier])
+    visit += sum(p.tests.get(m, 0.0) for m in cond.diagnostics) * (1 - p.reimburse_outpatient[tier])
+    visit += 2 * travel_min / 60.0 * p.travel_per_hour
+    days = cond.los_days.mean * care.los_factor_by_tier[tier]
+    stay = days * p.bed_day[tier] * (1 - p.reimburse_inpatient[tier])
+    return visit, stay
+
+
+def expected_out_of_pocket(care: CareConfig, cond_index: int, cat: Catalogue, tier: int, travel_min: float) -> float:
+    """What a patient expects to pay at a site of ``tier``: consult, likely stay, return travel."""
+    visit, stay = expected_costs(care, cond_index, cat, tier, travel_min)
+    return visit + cat.conditions[cond_index].admit_prob * stay
 
 
 def utilities(care: CareConfig, cat: Catalogue, c: int, tiers: list[int], travel: list[float],
               perceived_min_tier: int) -> np.ndarray:
+    """First-contact utilities of the options (tiers and one-way travel minutes).
+
+    An episode is an outpatient visit that leads to a stay with probability ``admit_prob``
+    (``p``), so its utility is the expectation over the two: travel weighs
+    ``(1 - p) x beta_travel_per_hour + p x beta_travel_per_hour_stay`` per hour (a stay is one
+    trip, not one per visit), the visit's cost the outpatient coefficient and the stay's the
+    inpatient one, and the tier-3 option gains ``p x (beta_stay_away + outflow_bias)`` (a
+    stay away from home, and the city hospital's reputation for this condition).
+    """
     ch = care.choice
+    cond = cat.conditions[c]
+    pa = cond.admit_prob
+    b_travel = (1 - pa) * ch.beta_travel_per_hour + pa * ch.beta_travel_per_hour_stay
     u = np.empty(len(tiers))
     for j, (t, m) in enumerate(zip(tiers, travel)):
-        u[j] = (ch.beta_tier[t] + ch.beta_travel_per_hour * m / 60.0
-                + ch.beta_cost_per_100 * expected_out_of_pocket(care, c, cat, t, m) / 100.0
-                + ch.beta_capable * (1.0 if t >= perceived_min_tier else 0.0))
+        visit, stay = expected_costs(care, c, cat, t, m)
+        u[j] = (ch.beta_tier[t] + b_travel * m / 60.0
+                + ch.beta_cost_per_100 * visit / 100.0 + ch.beta_inpatient_cost_per_100 * pa * stay / 100.0
+                + ch.beta_capable * (1.0 if t >= perceived_min_tier else 0.0)
+                + (pa * (ch.beta_stay_away + cond.outflow_bias) if t == 3 else 0.0))
     return u
+
+
+def out_of_county_probability(care: CareConfig, cat: Catalogue, c: int, tier: int, travel_here_min: float,
+                              travel_out_min: float, odds_factor: float = 1.0) -> float:
+    """Probability that a patient whom a site of ``tier`` would admit goes to the out-of-county
+    hospital for the stay instead (binary logit: tier preference, the condition's
+    ``outflow_bias``, one trip's travel and one stay's cost, the out-of-county stay with the
+    referral's reimbursement, a stay away from home), its odds times ``odds_factor`` (a
+    payment lever's response).
+
+    >>> from sim.config import CareConfig, Condition
+    >>> care = CareConfig(conditions={"x": Condition(admit_prob=1.0, outflow_bias=0.0)})
+    >>> cat = Catalogue.from_config(care)
+    >>> p0 = out_of_county_probability(care, cat, 0, 2, 0.0, 120.0)
+    >>> p1 = out_of_county_probability(care, cat, 0, 2, 0.0, 120.0, odds_factor=0.5)
+    >>> 0 < p1 < p0 < 1
+    True
+    """
+    ch = care.choice
+    _, stay_here = expected_costs(care, c, cat, tier, travel_here_min)
+    _, stay_out = expected_costs(care, c, cat, 3, travel_out_min, referred=True)
+    d = (ch.beta_tier[3] - ch.beta_tier[tier] + ch.beta_stay_away + cat.conditions[c].outflow_bias
+         + ch.beta_travel_per_hour_stay * (travel_out_min - travel_here_min) / 60.0
+         + ch.beta_inpatient_cost_per_100 * (stay_out - stay_here) / 100.0)
+    odds = math.exp(min(d, 700.0)) * odds_factor
+    return odds / (1.0 + odds)
 
 
 class ChoiceTable:

@@ -11,7 +11,18 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.county.calendar import DAY, next_opening_many
-from sim.county.patients import A_ADMIT, A_AMB, A_CHOICE, A_CONSULT, A_DOWN, A_LOS, A_PATIENCE, A_PERC, A_RENEGE
+from sim.county.patients import (
+    A_ADMIT,
+    A_AMB,
+    A_CHOICE,
+    A_CONSULT,
+    A_DOWN,
+    A_LOS,
+    A_OUT,
+    A_PATIENCE,
+    A_PERC,
+    A_RENEGE,
+)
 from sim.engine.kernel import Journey, Wake
 from sim.levers.site_rules import DEFER, EV
 from sim.records.codes import Admission, Exit, Mode, Outcome, Reperfusion
@@ -32,7 +43,7 @@ ECG_BIT = TEST_BIT["ecg"]
 SELF, REFERRAL, AMBULANCE, DOWN_REFERRAL, AFTER_RENEGE = (
     int(Mode.SELF), int(Mode.REFERRAL), int(Mode.AMBULANCE), int(Mode.DOWN_REFERRAL), int(Mode.AFTER_RENEGE))
 IN_BED, DISCHARGED, NO_BED = int(Admission.IN_BED), int(Admission.DISCHARGED), int(Admission.NO_BED)
-DEFERRED_RETURN = int(Mode.DEFERRED_RETURN)
+DEFERRED_RETURN, ELSEWHERE = int(Mode.DEFERRED_RETURN), int(Mode.ELSEWHERE)
 
 
 #: the arrival process wakes at most this often (minutes) and schedules the journeys that
@@ -48,7 +59,8 @@ def arrivals(w):
     on the patient's own draws and the static choice table).  The journey then starts when
     the patient reaches the chosen site: a non-emergency patient whose site would be closed
     on arrival stays at home and sets off so as to arrive when it opens (that delay shows as
-    onset-to-first-contact time, not as a wait).
+    onset-to-first-contact time, not as a wait).  A resident who lives elsewhere (share
+    ``elsewhere_share`` of ``u_out``) gets the episode's care out of county, where they live.
     """
     env = w.env
     log = w.log
@@ -62,7 +74,11 @@ def arrivals(w):
         emerg = is_emerg[c]
         by_amb = emerg & (att[:, A_AMB] < amb_prob[c]) & has_station[v]
         s = w.choice.choose_many(v, c, att[:, A_CHOICE], att[:, A_PERC] < w.perception_noise)
+        away = att[:, A_OUT] < w.elsewhere_share
+        s = np.where(away, w.tertiary, s)
+        by_amb &= ~away
         minutes = np.where(s >= F, w.clinic_minutes, travel[v, np.minimum(s, F - 1)])
+        minutes = np.where(away, 0.0, minutes)
         arrive = t + minutes
         if w.closed_wait:
             defer = ~emerg
@@ -73,7 +89,7 @@ def arrivals(w):
         pid0 = log.new_patients(v, c, t, first, minutes)
         w.n_arrived += n
         tl, vl, cl, al = t.tolist(), v.tolist(), c.tolist(), att.tolist()
-        sl, arr, amb = s.tolist(), arrive.tolist(), by_amb.tolist()
+        sl, arr, amb, awl = s.tolist(), arrive.tolist(), by_amb.tolist(), away.tolist()
         for i in range(n):
             now = env.now
             if tl[i] - now > ARRIVAL_TICK:
@@ -82,7 +98,8 @@ def arrivals(w):
             if amb[i]:
                 Journey(env, ambulance_call(w, pid0 + i, vl[i], cl[i], al[i]), tl[i] - now)
             else:
-                Journey(env, care(w, pid0 + i, vl[i], cl[i], al[i], sl[i], SELF), arr[i] - now)
+                Journey(env, care(w, pid0 + i, vl[i], cl[i], al[i], sl[i], ELSEWHERE if awl[i] else SELF),
+                        arr[i] - now)
 
 
 def go(w, pid, dest, minutes, emergency):
@@ -123,7 +140,7 @@ def care(w, pid, v, c, a, s, mode):
         # ---- arrive
         now = env.now
         if s == w.tertiary:
-            out_of_county(w, pid, s, mode, now)
+            out_of_county(w, pid, c, a, mode, now)
             return
         site = w.sites[s]
         if emergency and w.em_capable[s][c]:
@@ -167,7 +184,7 @@ def care(w, pid, v, c, a, s, mode):
                 return
             s, mode = nxt, AFTER_RENEGE
             continue
-        granted = pool.try_acquire() or (yield pool.request_with_patience(prio, a[A_PATIENCE] * w.patience[prio]))
+        granted = pool.try_acquire() or (yield pool.request_with_patience(prio, a[A_PATIENCE] * w.patience[c]))
         if not granted:
             nxt = yield from left_queue(w, pid, v, s, a, row, RENEGED, emergency)
             if nxt is None:
@@ -213,13 +230,26 @@ def care(w, pid, v, c, a, s, mode):
         s = nxt
 
 
-def out_of_county(w, pid, s, mode, now):
-    """Step: the patient reaches the out-of-county sink (tier 3): one visit row, the episode ends."""
+def out_of_county(w, pid, c, a, mode, now, inpatient=None):
+    """Step: the patient reaches the out-of-county hospital (tier 3, not simulated further):
+    one visit row, and an admission row for a stay there (``inpatient``, or when the patient's
+    admission draw says the condition needs one), request = admit = arrival, discharge after
+    the condition's tier-3 stay (open when beyond the horizon).  The episode ends here."""
     log = w.log
+    s = w.tertiary
     row = log.visit(pid, s, now, mode)
     log.v_start[row] = now
     log.v_end[row] = now
     log.v_outcome[row] = OUT_OF_COUNTY
+    if inpatient or (inpatient is None and a[A_ADMIT] < w.conds[c].admit_prob):
+        arow = log.admission(pid, s, now)
+        log.a_admit[arow] = now
+        end = now + w.los[3][c] * a[A_LOS]
+        if end <= w.horizon:
+            log.a_discharge[arow] = end
+            log.a_outcome[arow] = DISCHARGED
+        else:
+            log.a_outcome[arow] = IN_BED
     log.exit(pid, TRANSFERRED_OUT, now)
 
 
@@ -296,11 +326,19 @@ def first_contact_emergency(w, pid, c, s, site, rule, row, erow, mask):
 def after_consult(w, pid, v, c, a, s, site, row, manage):
     """Step: a patient the site cannot send home.  Admit (when the site manages the condition
     and it needs a bed): the stay, then down-referral or discharge, and the episode ends (None);
-    or, with no bed in time, no ward, or a condition beyond the site, the site to refer to."""
+    or, with no bed in time, no ward, or a condition beyond the site, the site to refer to.  At
+    a lead hospital the patient may take the stay out of county instead (``World.p_out``, on
+    the patient's ``u_out`` above the share who live elsewhere)."""
     env = w.env
     log = w.log
     cond = w.conds[c]
     if manage:
+        p_out = w.p_out[s][c]
+        if p_out > 0 and (a[A_OUT] - w.elsewhere_share) < p_out * (1.0 - w.elsewhere_share):
+            # the stay goes to the city/provincial hospital (外转), with the lead's referral
+            log.v_end[row] = env.now
+            log.v_outcome[row] = REFERRED
+            return w.tertiary
         if site.beds is not None:
             log.v_end[row] = env.now
             log.v_outcome[row] = ADMITTED
@@ -346,8 +384,8 @@ def admit(w, pid, c, a, s, v=-1):
         return False
     log.a_admit[row] = env.now
     log.a_outcome[row] = IN_BED
-    stay = w.los[c] * a[A_LOS]
     tier = w.tier[s]
+    stay = w.los[tier][c] * a[A_LOS]
     if tier == 1 and w.deterioration > 0 and a[A_RENEGE] < w.deterioration:
         # a seen inpatient never reneged, so the renege uniform is free to decide deterioration
         yield env.timeout(stay / 2)
@@ -360,10 +398,7 @@ def admit(w, pid, c, a, s, v=-1):
         if lrow < 0:
             log.lever_event(pid, s, env.now, EV["deterioration_out"])
             yield from ambulance_transfer(w, s, w.tertiary)
-            vrow = log.visit(pid, w.tertiary, env.now, AMBULANCE)
-            log.v_start[vrow] = log.v_end[vrow] = env.now
-            log.v_outcome[vrow] = OUT_OF_COUNTY
-            log.exit(pid, TRANSFERRED_OUT, env.now)
+            out_of_county(w, pid, c, a, AMBULANCE, env.now, inpatient=True)
             return None
         log.lever_event(pid, s, env.now, EV["deterioration_up"])
         yield from ambulance_transfer(w, s, lead)
@@ -488,10 +523,7 @@ def ambulance_call(w, pid, v, c, a):
     log.e_door[erow] = env.now
     log.e_dest[erow] = dest
     if dest == w.tertiary:
-        row = log.visit(pid, dest, env.now, AMBULANCE)
-        log.v_start[row] = log.v_end[row] = env.now
-        log.v_outcome[row] = OUT_OF_COUNTY
-        log.exit(pid, TRANSFERRED_OUT, env.now)
+        out_of_county(w, pid, c, a, AMBULANCE, env.now)
         return
     yield from definitive_emergency(w, pid, v, c, a, dest, AMBULANCE, erow)
 
@@ -572,10 +604,7 @@ def _after_definitive(w, pid, v, c, a, s, cond, row, site):
         if not ok:
             log.p_up[pid] += 1
             yield from ambulance_transfer(w, s, w.tertiary)
-            row = log.visit(pid, w.tertiary, env.now, AMBULANCE)
-            log.v_start[row] = log.v_end[row] = env.now
-            log.v_outcome[row] = OUT_OF_COUNTY
-            log.exit(pid, TRANSFERRED_OUT, env.now)
+            out_of_county(w, pid, c, a, AMBULANCE, env.now, inpatient=True)
             return
         yield from after_discharge(w, pid, v, c, a, s)
     else:

@@ -20,7 +20,15 @@ from sim.county.calendar import DAY
 from sim.county.network import County, build_county
 from sim.county.patients import ATTRS, Arrivals, Catalogue
 from sim.county.restructure import effective_network
-from sim.county.routing import ChoiceTable, SiteInfo, can_manage, doctor_kind, emergency_capable, referral_target
+from sim.county.routing import (
+    ChoiceTable,
+    SiteInfo,
+    can_manage,
+    doctor_kind,
+    emergency_capable,
+    out_of_county_probability,
+    referral_target,
+)
 from sim.engine.kernel import Environment, Journey, run_until
 from sim.engine.resources import Pool, Site
 from sim.levers.protocol import Hooks
@@ -100,7 +108,7 @@ class World:
     door_to_needle: float
     # ---- patients' behaviour and care times
     perception_noise: float
-    patience: list[float]
+    patience: list[float]                    # [condition] mean patience (minutes) in a doctor queue
     renege_up: float
     balk_queue: float
     closed_wait: bool
@@ -112,7 +120,9 @@ class World:
     max_up_wait: float
     bed_waits: dict[tuple[int, int], int]    # (site holding a bed, site awaited) -> patients
     consult: list[list[float]]
-    los: list[float]
+    los: list[list[float]]                   # [tier][condition] mean stay (minutes)
+    p_out: list[list[float]]                 # [site][condition] a lead's admission goes out of county
+    elsewhere_share: float                   # residents who get their care elsewhere (异地就医)
     test_minutes: dict[str, float]
     arrivals: Arrivals
     # ---- policy levers (sim.levers): what they install
@@ -264,7 +274,7 @@ class World:
         self.choice = ChoiceTable(county, self.cat, care,
                                   open_sites={i for i in range(F) if county.is_open[i]})
         self.perception_noise = care.choice.perception_noise
-        self.patience = [h * 60.0 for h in b.patience_hours]
+        self.patience = [b.patience_hours[cond.priority] * 60.0 * cond.patience_factor for cond in self.conds]
         self.renege_up = b.renege_go_up_prob
         self.balk_queue = b.balk_queue if b.balk_queue > 0 else math.inf
         self.closed_wait = b.closed_policy == "wait"
@@ -278,7 +288,9 @@ class World:
         #: of such waits between two sites is a circular wait, recorded when it forms.
         self.bed_waits = {}
         self.consult = [list(cond.consult_minutes) for cond in self.conds]
-        self.los = [cond.los_days.mean * DAY for cond in self.conds]
+        self.los = [[cond.los_days.mean * DAY * f for cond in self.conds] for f in care.los_factor_by_tier]
+        self.elsewhere_share = b.elsewhere_share
+        self.p_out = self._out_of_county_table()
         self.test_minutes = dict(care.test_minutes)
         for m in ("ecg", "xray", "ct", "lab", "cathlab"):
             self.test_minutes.setdefault(m, 15.0)
@@ -293,6 +305,22 @@ class World:
         self.lysis_tiers = frozenset(e.thrombolysis_tiers)
         self.lysis_threshold = e.thrombolysis_threshold_minutes
         self.door_to_needle = e.door_to_needle_minutes
+
+    def _out_of_county_table(self) -> list[list[float]]:
+        """Per (site, condition): the probability that a lead hospital's admission goes to the
+        out-of-county hospital instead (0 elsewhere, for emergencies and without a tertiary
+        node)."""
+        care, F = self.cfg.care, self.F
+        table = []
+        for s in range(len(self.sites)):
+            if s >= F or self.sites[s] is None or self.tier[s] != 2 or self.tertiary < 0:
+                table.append([0.0] * self.cat.n)
+                continue
+            out_min = self.ftravel[s][self.tertiary]
+            table.append([0.0 if cond.pathway != "outpatient" or cond.admit_prob <= 0 else
+                          out_of_county_probability(care, self.cat, c, 2, 0.0, out_min)
+                          for c, cond in enumerate(self.conds)])
+        return table
 
     def _build_hours(self) -> None:
         """Opening hours per site as arrays (always open where there is no site: tertiary sink)."""

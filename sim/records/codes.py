@@ -51,6 +51,8 @@ class Mode(IntEnum):
     DOWN_REFERRAL = 3
     AFTER_RENEGE = 4
     DEFERRED_RETURN = 5
+    #: an insured resident who lives and gets care elsewhere (异地就医, registered)
+    ELSEWHERE = 6
 
 
 class Admission(IntEnum):
