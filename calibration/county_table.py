@@ -15,7 +15,6 @@ import sys
 from collections.abc import Sequence
 
 import numpy as np
-import pandas as pd
 
 from sim import RunResult, run
 

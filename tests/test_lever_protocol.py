@@ -120,7 +120,7 @@ class Dummy:
     default; its settle keeps the consult's decision, or manages everyone (``manage_all``)."""
 
     section = "levers"
-    kpis = ("avoided_referrals",)
+    kpis = ("managed_locally_by_levers",)
     tables = ("lever_events",)
     defer = None
     send_ahead = None

@@ -142,7 +142,7 @@ def test_remote_reading_cuts_up_referrals_of_read_only_conditions():
     assert b_n > 50 and b_ref == b_n  # without remote reading every one of them is referred up
     assert r_ref < 0.5 * b_ref
     assert _kpi(rem["kpis"], "up_referrals") < _kpi(base["kpis"], "up_referrals")
-    assert _kpi(rem["kpis"], "avoided_referrals") > 0
+    assert _kpi(rem["kpis"], "managed_locally_by_levers") > 0
 
 
 def test_reader_utilisation_matches_studies_times_mean_reading_time():

@@ -156,6 +156,17 @@ def kpis(tables: dict[str, pd.DataFrame], occupancy: pd.DataFrame, sites: pd.Dat
     _row(rows, "wait_p90_min", np.percentile(w, 90) if len(w) else math.nan)
     _row(rows, "travel_mean_min", float(pk["travel_min"].mean()) if n_ep else math.nan)
     _row(rows, "left_untreated_share", (exit_ == "left_untreated").sum() / n_ended)
+    # unmet need: untreated episodes by condition, bed requests refused at tiers 1-2
+    left = exit_ == "left_untreated"
+    _row(rows, "left_untreated", left.sum())
+    left_by = pd.Series(pk["condition"].astype(str).to_numpy()[left]).value_counts()
+    for cid in conditions.index.astype(str):
+        _row(rows, "left_untreated", left_by.get(cid, 0), f"condition:{cid}")
+    a_tier = a["facility"].map(tier).astype(np.int64).to_numpy()
+    no_bed = (a["outcome"].astype(str).to_numpy() == "no_bed") & (a_tier >= 1) & (a_tier <= 2)
+    _row(rows, "refused_admissions", no_bed.sum())
+    for t in (1, 2):
+        _row(rows, "refused_admissions", (no_bed & (a_tier == t)).sum(), f"tier{t}")
 
     # utilisation from the daily occupancy after warm-up
     occ = occupancy[occupancy["day"] >= int(math.ceil(warmup_days))]
@@ -326,7 +337,7 @@ def _lever_kpis(rows: list, tables: dict, occupancy: pd.DataFrame, pk: pd.DataFr
       sent: transmission + queue + reading) mean and p90 (also by modality),
       ``remote_backlog_mean`` (time-weighted studies waiting for a reader, all centres),
       ``reader_utilisation``.
-    - ``avoided_referrals``: patients managed locally thanks to a lever (expert on site for a
+    - ``managed_locally_by_levers``: patients managed locally thanks to a lever (expert on site for a
       condition the site otherwise refers, skill transfer, remote report, remote consult).
     """
     pids = pk["patient"].to_numpy()
@@ -379,7 +390,7 @@ def _lever_kpis(rows: list, tables: dict, occupancy: pd.DataFrame, pk: pd.DataFr
     d = kind == "deferred"
     _row(rows, "deferred_patients", d.sum())
     _row(rows, "deferred_extra_wait_days_mean", float(val[d].mean()) if d.any() else math.nan)
-    _row(rows, "avoided_referrals", np.isin(kind, AVOIDED_EVENTS).sum())
+    _row(rows, "managed_locally_by_levers", np.isin(kind, AVOIDED_EVENTS).sum())
     _row(rows, "remote_consults", np.isin(kind, ("mdt_local", "mdt_referred")).sum())
     _row(rows, "tele_ecg_bypass", (kind == "tele_ecg_bypass").sum())
 

@@ -90,8 +90,9 @@ THEMES: dict[str, tuple[str, str]] = {
 }
 
 #: what a KPI's ``group`` can be: the county, a tier (``tier0`` … ``tier2``), a facility id, a
-#: village id, a specialty, an imaging / test modality.
-GROUP_KINDS = ("county", "tier", "site", "village", "specialty", "modality")
+#: village id, a specialty, an imaging / test modality, a condition (``condition:<id>``: condition
+#: ids and specialties share names such as ``rehab``).
+GROUP_KINDS = ("county", "tier", "site", "village", "specialty", "modality", "condition")
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,7 @@ _COST = ("cf. NHC statistical bulletin: cost per outpatient visit / per admissio
 _COST_ADM = (_COST + "; cf. 2024 monitoring indicator 参保人在县域内住院人均费用 (the total: out-of-pocket + insurer "
              "per admission)")
 _LEVER = "[MODEL] model-specific: the lever's mechanism (docs/levers.md)"
+_MODEL_PAIRED = "[MODEL] a scenario's patients against their baseline twins under common random numbers"
 
 _KPIS = (
     # --- retention ------------------------------------------------------------------------------
@@ -171,6 +173,14 @@ _KPIS = (
         f"Episodes that exited left untreated (balked or reneged and got no care) / {_ENDED}.",
         "[MODEL] model-specific; cf. the 'left without being seen' rate of emergency-department quality indicators",
         "waiting", headline=True),
+    KPI("left_untreated", "未就诊离开人次", "Left untreated", "count", -1,
+        "Post-warm-up episodes that exited left untreated (group condition:<id>: of that condition): the unmet "
+        "need a lever must not pass off as a saving.",
+        "[MODEL] model-specific", "waiting", groups=("county", "condition")),
+    KPI("refused_admissions", "未能及时入院人次", "Admissions refused for want of a bed", "count", -1,
+        "Bed requests of post-warm-up episodes at tiers 1-2 not granted within the bed wait (admission outcome "
+        "no_bed; the patient was then transferred up or out of county; group tierN: that tier).",
+        "[MODEL] model-specific", "waiting", groups=("county", "tier")),
     KPI("wait_mean_min", "平均候诊时间", "Mean waiting time", "minutes", -1,
         "Mean of consult start minus arrival over the seen visits of post-warm-up episodes at tiers 0-2 "
         "(group tierN: that tier only).",
@@ -383,10 +393,31 @@ _KPIS = (
         "Mean extra days until the specialist visit over the deferrals of post-warm-up episodes (lever_events "
         "deferred value).",
         _LEVER, "levers"),
-    KPI("avoided_referrals", "避免的上转人次", "Referrals avoided by the levers", "count", 1,
-        "Post-warm-up episodes managed locally thanks to a lever (lever_events expert_avoided, skill_local, "
-        "remote_local, mdt_local).",
+    KPI("managed_locally_by_levers", "政策措施下基层诊治人次", "Managed locally by a lever", "count", 1,
+        "Post-warm-up episodes a lever decided to manage locally (lever_events expert_avoided, skill_local, "
+        "remote_local, mdt_local); includes patients who would not have been referred without the lever "
+        "(avoided_referrals counts only those who would).",
         _LEVER, "levers"),
+    KPI("avoided_referrals", "避免的上转人次", "Referrals avoided (vs baseline)", "count", 1,
+        "Post-warm-up episodes referred up in the baseline and not in this scenario, patient by patient under "
+        "common random numbers (twins matched on onset, village and condition; sim.analysis.paired); studies "
+        "with a baseline and per-patient tables only.",
+        _MODEL_PAIRED, "referral"),
+    KPI("added_referrals", "新增的上转人次", "Referrals added (vs baseline)", "count", -1,
+        "Post-warm-up episodes referred up in this scenario and not in the baseline (twins, as avoided_referrals).",
+        _MODEL_PAIRED, "referral"),
+    KPI("kept_in_county_vs_baseline", "较基线留在县域内的病例", "Episodes kept in the county (vs baseline)",
+        "count", 1,
+        "Post-warm-up episodes that left the county in the baseline and not in this scenario (twins).",
+        _MODEL_PAIRED, "retention"),
+    KPI("lost_to_county_vs_baseline", "较基线流出县域的病例", "Episodes lost to the county (vs baseline)",
+        "count", -1,
+        "Post-warm-up episodes that stayed in the county in the baseline and left it in this scenario (twins).",
+        _MODEL_PAIRED, "retention"),
+    KPI("unmatched_patients", "无法与基线配对的病例", "Episodes without a baseline twin", "count", 0,
+        "Post-warm-up episodes of this scenario or its baseline without a twin on the other side (the scenario "
+        "changed demand); left out of the paired counts.",
+        _MODEL_PAIRED, "referral"),
     KPI("remote_consults", "远程会诊次数", "Remote consultations", "count", 0,
         "Remote consultations of post-warm-up episodes that ended in a decision (lever_events mdt_local or "
         "mdt_referred; timeouts not counted).",

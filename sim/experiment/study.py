@@ -60,6 +60,7 @@ import pandas as pd
 
 from sim.analysis.io import assemble_run, atomic_write_bytes, load_run, safe_child, write_table
 from sim.analysis.kpis import paired_differences, summarise
+from sim.analysis.paired import PAIRED_KPIS, versus_baseline
 from sim.config import Config, ConfigError, StudyConfig
 from sim.county.network import County, build_county
 from sim.county.restructure import effective_network
@@ -366,8 +367,39 @@ def run_study(study: StudyConfig | str, overrides: Sequence[str] = (), folder: s
     return result
 
 
+#: the patients' columns the paired comparison reads
+PAIRED_COLUMNS = ["onset", "village", "condition", "up_referrals", "exit"]
+
+
+def _paired_kpis(study: StudyConfig, runs: dict[str, RunResult], folder: Path) -> pd.DataFrame:
+    """Each scenario's episodes against their baseline twins, replication by replication
+    (:mod:`sim.analysis.paired`: referrals avoided and added, stays kept in and lost to the
+    county), read from the per-replication files one pair at a time; the baseline's own rows
+    are 0 by definition.  Empty when the per-patient tables were not kept."""
+    base = study.baseline
+    rows = []
+    for name, res in runs.items():
+        warm = res.config.run.warmup_days
+        for r in sorted(res.kpis["replication"].unique()):
+            b = _rep_dir(folder, base, int(r)) / "patients.parquet"
+            f = _rep_dir(folder, name, int(r)) / "patients.parquet"
+            if not (b.exists() and f.exists()):
+                continue
+            if name == base:
+                counts = dict.fromkeys(PAIRED_KPIS, 0.0)
+            else:
+                counts = versus_baseline(pd.read_parquet(b, columns=PAIRED_COLUMNS),
+                                         pd.read_parquet(f, columns=PAIRED_COLUMNS), warm)
+            rows += [(name, int(r), k, "county", v) for k, v in counts.items()]
+    return pd.DataFrame(rows, columns=["scenario", "replication", "metric", "group", "value"])
+
+
 def _assemble(study: StudyConfig, runs: dict[str, RunResult], failures: list[dict], folder: Path | None) -> StudyResult:
     kpis = pd.concat([r.kpis for r in runs.values()], ignore_index=True) if runs else pd.DataFrame()
+    if folder is not None and study.baseline in runs:
+        paired = _paired_kpis(study, runs, folder)
+        if len(paired):
+            kpis = pd.concat([kpis, paired.astype({"replication": kpis["replication"].dtype})], ignore_index=True)
     summary = summarise(kpis) if len(kpis) else pd.DataFrame()
     diffs = paired_differences(kpis, study.baseline) if study.baseline in runs else pd.DataFrame()
     if folder is not None:

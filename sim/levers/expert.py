@@ -48,7 +48,7 @@ __all__ = ["name", "section", "kpis", "tables", "validate", "enabled", "install"
 name = "expert"
 section = "levers.expert"
 kpis = ("expert_visits", "expert_hours_on_site", "expert_hours_lost_lead", "expert_patients",
-        "skill_local_treated", "deferred_patients", "deferred_extra_wait_days_mean", "avoided_referrals",
+        "skill_local_treated", "deferred_patients", "deferred_extra_wait_days_mean", "managed_locally_by_levers",
         "local_treatment_share")
 tables = ("expert_visits", "lever_events")
 validate = validate_expert

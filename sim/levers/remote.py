@@ -44,7 +44,7 @@ __all__ = ["name", "section", "kpis", "tables", "validate", "enabled", "install"
 name = "remote"
 section = "levers.remote"
 kpis = ("remote_studies", "remote_failures", "remote_turnaround_mean_min", "remote_turnaround_p90_min",
-        "remote_backlog_mean", "reader_utilisation", "remote_consults", "avoided_referrals",
+        "remote_backlog_mean", "reader_utilisation", "remote_consults", "managed_locally_by_levers",
         "local_treatment_share")
 tables = ("remote_studies", "lever_events")
 validate = validate_remote
