@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.config import CareConfig
+from sim.config.tariff import inpatient_insurer, outpatient_insurer, stay_cost, visit_cost
 from sim.county.network import County
 from sim.county.patients import Catalogue
 
@@ -54,12 +55,18 @@ def logit(u: np.ndarray) -> np.ndarray:
 
 
 def expected_out_of_pocket(care: CareConfig, cond_index: int, cat: Catalogue, tier: int, travel_min: float) -> float:
-    """What a patient expects to pay at a site of ``tier``: consult, likely stay, return travel."""
+    """What a patient expects to pay at a site of ``tier``: consult, drugs and tests as an
+    outpatient, the likely stay (``admit_prob`` x the condition's mean stay, with the tier's
+    deductible, rate and cap: :mod:`sim.config.tariff`), and return travel.  Choosing the
+    out-of-county node is going there on one's own, so its stay is reimbursed at the
+    unreferred rate (未备案)."""
     cond = cat.conditions[cond_index]
     p = care.prices
-    oop = p.consult[tier] * (1 - p.reimburse_outpatient[tier])
-    oop += sum(p.tests.get(m, 0.0) for m in cond.diagnostics) * (1 - p.reimburse_outpatient[tier])
-    oop += cond.admit_prob * cond.los_days.mean * p.bed_day[tier] * (1 - p.reimburse_inpatient[tier])
+    outpatient = float(visit_cost(p, tier)) + sum(p.tests.get(m, 0.0) for m in cond.diagnostics)
+    oop = outpatient - float(outpatient_insurer(p, outpatient, tier))
+    stay = float(stay_cost(p, tier, cond.los_days.mean))
+    stay_oop = stay - float(inpatient_insurer(p, stay, tier, referred=tier != 3))
+    oop += cond.admit_prob * stay_oop
     oop += 2 * travel_min / 60.0 * p.travel_per_hour
     return oop
 
