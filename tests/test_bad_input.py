@@ -27,7 +27,7 @@ from sim.experiment.sizing import check_fits, expected_episodes
 from tests.conftest import ROOT, compose, run_cli
 
 TOY = ("network=toy", "run=test")
-SECTIONS = ("scenario", "study", "restructure", "executor", "run", "network", "care", "levers")
+SECTIONS = ("scenario", "study", "restructure", "executor", "run", "network", "care", "levers", "payment")
 #: the start of an error line: a full dotted key (with [i] list indices) or a file and line
 KEY = re.compile(r"^(?P<key>[\w.\[\]\-]+|[^,]+\.yaml, line \d+|-[\w-]+|[\w.]+=\S*): ")
 

@@ -38,8 +38,8 @@ STUDY_SCEN = {"baseline": [], "visits_2": ["care.expert.visits_per_month=2"],
 def test_findings_pick_winner_and_significance():
     summary, differences = hand_summary()
     f = {x["metric"]: x for x in brief.findings(summary, differences, "baseline")}
-    assert f["county_retention"]["winner"] == "more_visits" and f["county_retention"]["significant"]
-    assert f["county_retention"]["mean_diff"] == pytest.approx(0.03)
+    assert f["inpatient_retention"]["winner"] == "more_visits" and f["inpatient_retention"]["significant"]
+    assert f["inpatient_retention"]["mean_diff"] == pytest.approx(0.03)
     # lower is better: the -3 min of more_visits wins, but its CI spans zero
     assert f["wait_mean_min"]["winner"] == "more_visits" and not f["wait_mean_min"]["significant"]
 
@@ -49,13 +49,13 @@ def test_summary_sentences_state_winner_and_sign():
     en = brief.summary_sentences(summary, differences, "baseline")
     assert len(en) == 2
     ret, wait = en
-    assert "County retention rate (higher is better): best under “more_visits”" in ret
+    assert "Residents' admissions in the county (higher is better): best under “more_visits”" in ret
     assert "93.0% against 90.0%" in ret and "+3.0 pp" in ret and "95% CI +1.0 pp to +5.0 pp" in ret
     assert "the difference is significant" in ret and "no significant difference" not in ret
     assert "Mean waiting time (lower is better): best under “more_visits”" in wait
     assert "−3.0 min" in wait and "no significant difference (95% CI spans zero)" in wait
     zh = brief.summary_sentences(summary, differences, "baseline", language="zh")
-    assert zh[0].startswith("县域内就诊率(越高越好):以“more_visits”最佳")
+    assert zh[0].startswith("参保人县域内住院人次占比(越高越好):以“more_visits”最佳")
     assert "+3.0个百分点" in zh[0] and "差异有统计学意义" in zh[0]
     assert zh[1].startswith("平均候诊时间(越低越好)") and "差异无统计学意义" in zh[1] and "−3.0分钟" in zh[1]
 
@@ -64,7 +64,7 @@ def test_summary_when_no_alternative_improves():
     summary, differences = hand_summary()
     d = differences[differences["scenario"] == "remote_dx"]
     en = brief.summary_sentences(summary, d, "baseline")
-    assert en[0].startswith("County retention rate (higher is better): no alternative improves on the baseline")
+    assert en[0].startswith("Residents' admissions in the county (higher is better): no alternative improves on the baseline")
     assert "“remote_dx”, differs by −1.00 pp" in en[0] and "significantly worse" in en[0]
     assert "differs by +2.0 min" in en[1] and "significantly worse" in en[1]
     zh = brief.summary_sentences(summary, d, "baseline", language="zh")
@@ -91,7 +91,8 @@ def make_study(folder: Path, with_patients: bool = True) -> Path:
                 continue
             df.to_parquet(run / f"{name}.parquet", index=name == "conditions")
         for r in range(3):
-            for metric, base, step in (("county_retention", 0.90, 0.01), ("grassroots_share", 0.6, 0.02),
+            for metric, base, step in (("inpatient_retention", 0.88, 0.01),
+                                       ("county_retention", 0.90, 0.01), ("grassroots_share", 0.6, 0.02),
                                        ("outward_transfer_rate", 0.05, -0.004), ("wait_mean_min", 20.0, 1.5),
                                        ("oop_per_episode", 100.0, -2.0), ("episodes", 1000, 0)):
                 kpi_rows.append((scen, r, metric, "county", base + step * i + 0.001 * r * (metric != "episodes")

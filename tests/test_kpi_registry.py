@@ -77,6 +77,8 @@ def _group_kind(group: str, r: sim.RunResult) -> str:
         return "modality"
     if group.startswith("condition:") and group.split(":", 1)[1] in set(r.conditions.index.astype(str)):
         return "condition"
+    if group in kpi_registry.COMPONENTS:
+        return "component"
     raise AssertionError(f"group {group!r} is of no known kind")
 
 
@@ -119,7 +121,9 @@ def test_units_follow_the_computation_not_only_the_name(all_kpis):
 
 
 def test_every_declaration_is_complete():
-    assert list(kpi_registry.headline()) == ["county_retention", "grassroots_share", "outward_transfer_rate",
+    # the official indicators (2024) head the list; county_retention and grassroots_share are the model's own
+    assert list(kpi_registry.headline()) == ["inpatient_retention", "grassroots_visit_share_official",
+                                             "outward_transfer_rate",
                                              "left_untreated_share", "wait_mean_min", "travel_mean_min",
                                              "oop_per_episode", "stemi_within_120_share"]
     for kid, k in REGISTRY.items():
@@ -174,8 +178,9 @@ def test_unknown_kpi_in_calibration_targets_names_the_registry(tmp_path):
 
 
 def test_labels_add_the_unit():
-    assert label("county_retention") == "County retention rate (%)"
-    assert label("county_retention", "zh") == "县域内就诊率(%)"
+    assert label("county_retention") == "County retention rate, by episode (%)"
+    assert label("county_retention", "zh") == "县域内就诊率(按病例)(%)"
+    assert label("inpatient_retention", "zh") == "参保人县域内住院人次占比(%)"
     assert label("wait_mean_min", "zh") == "平均候诊时间(分钟)"
     assert label("oop_per_episode") == "Out-of-pocket cost per episode (CNY)"
     assert label("running_cost_per_year", "zh") == "运行成本(元/年)"

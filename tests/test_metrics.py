@@ -9,7 +9,8 @@ Patients (the ``patient`` column is the row number, as in the model's tables)::
     1  minor    clinic 1500-1510-1520 treated                    completed   travel 5
     2  acute    t1 1530-1550-1560 referred up (lab test);
                 lead 1600-1630-1640 admitted, bed 1640..4000     completed   travel 30
-    3  complex  t1 1700-1730-1740 referred up; city 1900 (referral) transferred_out travel 100
+    3  complex  t1 1700-1730-1740 referred up; city 1900 (referral) transferred_out travel 100;
+                admitted at city 1900 (request = admit = arrival), still in at the horizon
     4  complex  city 2100 (self)                                 transferred_out travel 90
     5  minor    t1 arrives 2510, reneges 2600                    left_untreated  travel 20
     6  minor    lead arrives 3010, still waiting                 in_system       travel 40
@@ -17,6 +18,7 @@ Patients (the ``patient`` column is the row number, as in the model's tables)::
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -69,8 +71,11 @@ def hand_made(categorical: bool = False) -> dict:
         "mode": ["self", "self", "self", "referral", "self", "referral", "self", "self", "self"],
         "tests": np.array([0, 0, TEST_BIT["lab"], 0, 0, 0, 0, 0, 0], dtype=np.uint8),
     })
-    admissions = pd.DataFrame({"patient": np.array([2], dtype=np.uint32), "facility": ["lead"], "request": [1640.0],
-                               "admit": [1640.0], "discharge": [4000.0], "outcome": ["discharged"]})
+    # the records contract for out-of-county care: a stay is an admission row at the tier-3 node with
+    # request = admit = arrival (patient 3); outpatient care there has no admission row (patient 4)
+    admissions = pd.DataFrame({"patient": np.array([2, 3], dtype=np.uint32), "facility": ["lead", "city"],
+                               "request": [1640.0, 1900.0], "admit": [1640.0, 1900.0], "discharge": [4000.0, NAN],
+                               "outcome": ["discharged", "in_bed"]})
     emergency = pd.DataFrame({"patient": np.array([], dtype=np.uint32), "call": [], "fmc": [], "door": [],
                               "reperfusion": [], "station": pd.Series([], dtype=object),
                               "destination": pd.Series([], dtype=object)})
@@ -108,8 +113,10 @@ VISITS = 8                   # visits of patients 1-6
 YEARS = (HORIZON - WARMUP) / 365.0
 POP = 2000.0
 BED_DAYS = (4000.0 - 1640.0) / 1440.0
-VISIT_OOP = 4 + 30 + 30 + 10 + 2 * (70 + 2800)     # clinic, t1+lab, lead, t1, 2 x city (consult + expected stay)
-VISIT_INSURER = 6 + 30 + 20 + 10 + 2 * (30 + 2800)
+CITY_DAYS = (HORIZON * 1440.0 - 1900.0) / 1440.0     # the out-of-county stay, cut at the horizon
+CITY_OOP = CITY_INSURER = CITY_DAYS * 800 * 0.5       # tier-3 bed-day, referred rate 0.5
+VISIT_OOP = 4 + 30 + 30 + 10 + 2 * 70     # clinic, t1+lab, lead, t1, 2 x city consult
+VISIT_INSURER = 6 + 30 + 20 + 10 + 2 * 30
 TRAVEL_OOP = (5 + 30 + 100 + 90 + 20 + 40) / 60.0 * 20.0
 
 
@@ -118,7 +125,7 @@ def test_kpis_on_hand_made_tables(categorical):
     k = compute(categorical)
     assert k["episodes", "county"] == 6
     assert k["grassroots_share", "county"] == pytest.approx(4 / VISITS)     # clinic + 3 x t1
-    assert k["outward_transfer_rate", "county"] == pytest.approx(1 / ENDED)  # patient 3 (referred)
+    assert k["outward_transfer_rate", "county"] == pytest.approx(1 / 2)  # patient 3 (referred) per admission
     assert k["self_referral_out_of_county_rate", "county"] == pytest.approx(1 / ENDED)  # patient 4
     assert k["left_untreated_share", "county"] == pytest.approx(1 / ENDED)
     assert k["up_referrals", "county"] == 2
@@ -135,8 +142,8 @@ def test_kpis_on_hand_made_tables(categorical):
     if ("first_contact_travel_mean_min", "county") in k.index:   # travel to the first contact only
         assert k["first_contact_travel_mean_min", "county"] == pytest.approx((5 + 30 + 30 + 90 + 20 + 40) / 6)
     assert k["visits_per_person_year", "county"] == pytest.approx(VISITS / POP / YEARS)
-    # one admission in county + the expected stays of two out-of-county visits (0.7 each)
-    assert k["admissions_per_person_year", "county"] == pytest.approx((1 + 1.4) / POP / YEARS)
+    # one admission in county + one admission row out of county
+    assert k["admissions_per_person_year", "county"] == pytest.approx(2 / POP / YEARS)
     # utilisation over the post-warm-up days 1 and 2
     assert k["doctor_utilisation", "t1"] == pytest.approx(1.5 / 4)
     assert k["doctor_utilisation", "lead"] == pytest.approx(4 / 8)
@@ -149,8 +156,8 @@ def test_kpis_on_hand_made_tables(categorical):
     assert k["insurer_per_visit", "county"] == pytest.approx(VISIT_INSURER / VISITS)
     assert k["oop_per_admission", "county"] == pytest.approx(BED_DAYS * 400 * 0.4)
     assert k["insurer_per_admission", "county"] == pytest.approx(BED_DAYS * 400 * 0.6)
-    assert k["oop_per_episode", "county"] == pytest.approx((VISIT_OOP + BED_DAYS * 400 * 0.4 + TRAVEL_OOP) / 6)
-    assert k["insurer_per_episode", "county"] == pytest.approx((VISIT_INSURER + BED_DAYS * 400 * 0.6) / 6)
+    assert k["oop_per_episode", "county"] == pytest.approx((VISIT_OOP + BED_DAYS * 400 * 0.4 + CITY_OOP + TRAVEL_OOP) / 6)
+    assert k["insurer_per_episode", "county"] == pytest.approx((VISIT_INSURER + BED_DAYS * 400 * 0.6 + CITY_INSURER) / 6)
 
 
 def test_an_episode_that_ends_untreated_is_not_retained_in_the_county():
@@ -183,7 +190,7 @@ def test_county_retention_ignores_episodes_still_in_the_system():
     before = compute()
     # one more ended episode, not transferred out: retention rises, outward rate falls
     assert k["county_retention", "county"] > before["county_retention", "county"]
-    assert k["outward_transfer_rate", "county"] == pytest.approx(1 / 6)
+    assert k["outward_transfer_rate", "county"] == pytest.approx(1 / 2)   # per admission: unchanged
 
 
 def test_stemi_times_from_first_medical_contact():
@@ -218,13 +225,18 @@ def test_price_on_hand_made_tables():
     d = hand_made()
     priced = price(d["tables"], d["sites"], d["conditions"], PRICES, HORIZON * 1440)
     v, a = priced["visits"], priced["admissions"]
-    np.testing.assert_allclose(v["medical"], [10, 10, 60, 50, 20, 100 + 5600, 100 + 5600, 0, 0])
-    np.testing.assert_allclose(v["oop"], [4, 4, 30, 30, 10, 2870, 2870, 0, 0])
-    np.testing.assert_allclose(v["insurer"], [6, 6, 30, 20, 10, 2830, 2830, 0, 0])
+    # no expected-stay surcharge any more: a tier-3 visit is a tier-3 consult
+    np.testing.assert_allclose(v["medical"], [10, 10, 60, 50, 20, 100, 100, 0, 0])
+    np.testing.assert_allclose(v["oop"], [4, 4, 30, 30, 10, 70, 70, 0, 0])
+    np.testing.assert_allclose(v["insurer"], [6, 6, 30, 20, 10, 30, 30, 0, 0])
     np.testing.assert_allclose(v["oop"] + v["insurer"], v["medical"])
     assert a["bed_days"].iloc[0] == pytest.approx(BED_DAYS)
     assert a["medical"].iloc[0] == pytest.approx(BED_DAYS * 400)
     assert bool(a["admitted"].iloc[0])
+    # the out-of-county admission row is priced by its bed-days at tier-3 prices
+    assert a["tier"].iloc[1] == 3 and a["bed_days"].iloc[1] == pytest.approx(CITY_DAYS)
+    assert a["medical"].iloc[1] == pytest.approx(CITY_DAYS * 800)
+    assert a["insurer"].iloc[1] == pytest.approx(CITY_INSURER) and bool(a["referred"].iloc[1])
 
 
 def test_an_ambulance_visit_is_charged_the_trip_and_a_bed_still_occupied_counts_to_the_horizon():
@@ -241,17 +253,22 @@ def test_repricing_changes_costs_without_rerunning(toy_result):
     horizon = toy_result.config.run.horizon_days * 1440
     base = toy_result.config.care.prices
     a = price(tables, toy_result.sites, toy_result.conditions, base, horizon)
-    doubled = Prices(consult=[2 * x for x in base.consult], bed_day=[2 * x for x in base.bed_day],
-                     tests={m: 2 * x for m, x in base.tests.items()}, ambulance_trip=2 * base.ambulance_trip,
-                     travel_per_hour=base.travel_per_hour, reimburse_outpatient=list(base.reimburse_outpatient),
-                     reimburse_inpatient=list(base.reimburse_inpatient))
+    # every price, deductible and cap doubled doubles every cost (the tariff is homogeneous)
+    dbl = lambda xs: [2 * x for x in xs]  # noqa: E731
+    doubled = dataclasses.replace(base, consult=dbl(base.consult), drugs_per_visit=dbl(base.drugs_per_visit),
+                                  bed_day=dbl(base.bed_day), drugs_per_bed_day=dbl(base.drugs_per_bed_day),
+                                  tests={m: 2 * x for m, x in base.tests.items()},
+                                  ambulance_trip=2 * base.ambulance_trip, deductible=dbl(base.deductible),
+                                  cap_per_admission=None if base.cap_per_admission is None
+                                  else 2 * base.cap_per_admission)
     b = price(tables, toy_result.sites, toy_result.conditions, doubled, horizon)
     assert a["visits"]["medical"].sum() > 0
     for t in ("visits", "admissions"):
         for col in ("medical", "oop", "insurer"):
             np.testing.assert_allclose(b[t][col], 2 * a[t][col], rtol=1e-12)
     # full reimbursement moves every yuan to the insurer, and the medical total is unchanged
-    free = Prices(**{**vars(base), "reimburse_outpatient": [1.0] * 4, "reimburse_inpatient": [1.0] * 4})
+    free = dataclasses.replace(base, reimburse_outpatient=[1.0] * 4, reimburse_inpatient=[1.0] * 4,
+                               reimburse_inpatient_unreferred=1.0, deductible=[0.0] * 4, cap_per_admission=None)
     c = price(tables, toy_result.sites, toy_result.conditions, free, horizon)
     np.testing.assert_allclose(c["visits"]["medical"], a["visits"]["medical"])
     assert c["visits"]["oop"].abs().max() == 0 and c["admissions"]["oop"].abs().max() == 0

@@ -84,17 +84,17 @@ def hand_tables(scenario: str = "baseline", replications: int = 2) -> dict[str, 
 def hand_summary() -> tuple[pd.DataFrame, pd.DataFrame]:
     """A hand-made summary and paired-difference table for two KPIs and three scenarios."""
     summary = pd.DataFrame([
-        ("baseline", "county_retention", "county", 3, 0.90, 0.01, 0.88, 0.92),
-        ("more_visits", "county_retention", "county", 3, 0.93, 0.01, 0.91, 0.95),
-        ("remote_dx", "county_retention", "county", 3, 0.89, 0.01, 0.87, 0.91),
+        ("baseline", "inpatient_retention", "county", 3, 0.90, 0.01, 0.88, 0.92),
+        ("more_visits", "inpatient_retention", "county", 3, 0.93, 0.01, 0.91, 0.95),
+        ("remote_dx", "inpatient_retention", "county", 3, 0.89, 0.01, 0.87, 0.91),
         ("baseline", "wait_mean_min", "county", 3, 20.0, 2.0, 15.0, 25.0),
         ("more_visits", "wait_mean_min", "county", 3, 17.0, 2.0, 12.0, 22.0),
         ("remote_dx", "wait_mean_min", "county", 3, 22.0, 2.0, 17.0, 27.0),
         ("baseline", "wait_mean_min", "tier1", 3, 9.0, 2.0, 5.0, 13.0),
     ], columns=["scenario", "metric", "group", "n", "mean", "sd", "ci_low", "ci_high"])
     differences = pd.DataFrame([
-        ("more_visits", "baseline", "county_retention", "county", 3, 0.03, 0.01, 0.05, 0.02, 0.05),
-        ("remote_dx", "baseline", "county_retention", "county", 3, -0.01, -0.02, -0.005, 0.0075, 0.05),
+        ("more_visits", "baseline", "inpatient_retention", "county", 3, 0.03, 0.01, 0.05, 0.02, 0.05),
+        ("remote_dx", "baseline", "inpatient_retention", "county", 3, -0.01, -0.02, -0.005, 0.0075, 0.05),
         ("more_visits", "baseline", "wait_mean_min", "county", 3, -3.0, -7.0, 1.0, 4.0, 8.0),
         ("remote_dx", "baseline", "wait_mean_min", "county", 3, 2.0, 1.0, 3.0, 1.0, 8.0),
     ], columns=["scenario", "baseline", "metric", "group", "n", "mean_diff", "ci_low", "ci_high",
@@ -162,7 +162,7 @@ def test_flow_sankey_counts(t):
 
 def test_scenario_comparison_traces_and_direction():
     summary, differences = hand_summary()
-    fig = plots.scenario_comparison(summary, differences, metrics=["county_retention", "wait_mean_min"])
+    fig = plots.scenario_comparison(summary, differences, metrics=["inpatient_retention", "wait_mean_min"])
     assert len(fig.data) == 4  # means and differences for each KPI
     means, diffs = fig.data[0], fig.data[1]
     assert list(means.y) == ["baseline", "more_visits", "remote_dx"]
@@ -278,7 +278,7 @@ def zh_figures(t: dict) -> list[go.Figure]:
         plots.network_map(t["sites"], t["visits"], t["villages"], closed={"t2"}, language="zh"),
         plots.flow_sankey(t["patients"], t["visits"], t["sites"], language="zh"),
         plots.scenario_comparison(summary, differences, language="zh"),
-        plots.dose_response(summary, {"baseline": 0, "more_visits": 4, "remote_dx": 2}, "county_retention",
+        plots.dose_response(summary, {"baseline": 0, "more_visits": 4, "remote_dx": 2}, "inpatient_retention",
                             language="zh"),
         plots.waiting_times(t["visits"], t["sites"], language="zh"),
         plots.waiting_times(both, t["sites"], kind="box", language="zh"),
@@ -296,7 +296,7 @@ def test_chinese_figures_have_no_untranslated_labels(t):
         assert not english_words(texts, ids), (fig.layout.title.text, english_words(texts, ids))
     comp = zh_figures(t)[2]
     joined = " ".join(figure_labels(comp))
-    assert KPI_ZH["county_retention"] in joined and "平均候诊时间" in joined
+    assert KPI_ZH["inpatient_retention"] in joined and "平均候诊时间" in joined
     assert "越高越好" in joined and "更优 →" in joined
 
 

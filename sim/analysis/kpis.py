@@ -9,11 +9,16 @@ Every KPI is declared once, with its names, unit, definition and source, in
 :mod:`sim.analysis.registry` (the reference table is ``docs/kpis.md``); :data:`KPI_ZH` and
 :data:`KPI_BETTER` are views of it.  For example:
 
-- ``county_retention`` 县域内就诊率: of the episodes that received care, the share completed
-  inside the county (completed / (completed + out of county)); episodes that ended untreated
-  are excluded here and counted by ``left_untreated_share``.
-- ``grassroots_share`` 基层就诊率: share of visits at village clinics and township/community centres.
-- ``outward_transfer_rate`` 外转率: share of ended episodes referred or transferred out of county.
+- ``inpatient_retention`` 参保人县域内住院人次占比 (the official retention indicator, 2024):
+  residents' admissions at county facilities / all their admissions, out of county included.
+- ``grassroots_visit_share_official`` 县域内基层医疗卫生机构诊疗人次数占比: seen visits at tiers 0-1
+  / seen visits in the county (tiers 0-2).
+- ``county_retention`` 县域内就诊率(按病例), the model's own: of the episodes that received care,
+  the share completed inside the county; ``grassroots_share``, the model's own: grassroots
+  visits / all visits, out of county included.
+- ``outward_transfer_rate`` 外转率: out-of-county visits the county sent, per admission.
+- Money: :func:`price` (the rules in :mod:`sim.config.tariff`), yearly spending, the official
+  fund shares, the running cost by item (no lever is free) and the global budget.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ import pandas as pd
 from scipy import stats
 
 from sim.analysis.registry import REGISTRY
-from sim.config import MODALITIES, Prices, RestructureConfig
+from sim.config import MODALITIES, LeversConfig, PaymentConfig, Prices, RestructureConfig, tariff
 from sim.records.log import TEST_BIT
 from sim.records.result import TABLES, RunResult
 
@@ -44,51 +49,70 @@ def _tier_of(sites: pd.DataFrame) -> pd.Series:
     return sites.set_index("site")["tier"]
 
 
-def price(tables: dict[str, pd.DataFrame], sites: pd.DataFrame, conditions: pd.DataFrame,
+def price(tables: dict[str, pd.DataFrame], sites: pd.DataFrame, conditions: pd.DataFrame | None,
           prices: Prices, horizon_min: float) -> dict[str, pd.DataFrame]:
     """Cost of every visit and admission, in CNY, from the records (re-pricing needs no re-run).
 
-    Returns ``visits`` with ``medical, oop, insurer`` columns (outpatient part, incl. tests and
-    ambulance) and ``admissions`` with ``bed_days, medical, oop, insurer`` (bed-days from the
-    grant of the bed, ``admit``, to ``discharge`` or the horizon: the bed-minutes the bed pools
-    integrate, transfers between sites included).  A visit to the
-    out-of-county node is priced at a tier-3 consult plus the *expected* tier-3 stay for its
-    condition (``admit_prob x mean stay x bed-day``): the model does not simulate care there.
+    Returns ``visits`` with ``tier, medical, oop, insurer, referred`` (the outpatient part: consult
+    and drugs of a seen visit by tier, tests, ambulance) and ``admissions`` with ``tier, bed_days,
+    medical, oop, insurer, referred, admitted`` (bed-days from the grant of the bed, ``admit``, to
+    ``discharge`` or the horizon, priced at the tier's bed-day and drugs per bed-day).  Who pays
+    what follows :mod:`sim.config.tariff`: outpatient rates; inpatient deductible, rate and cap
+    per admission row.
+
+    Out-of-county care follows the records contract: a stay is an admission row at the tier-3
+    node (request = admit = arrival, discharge = arrival + stay), priced like any admission at
+    tier-3 prices; the visit there is a tier-3 consult.  Its referral status (转诊备案) is the
+    ``mode`` of the patient's latest tier-3 visit at or before the admission request
+    (:func:`sim.config.tariff.is_referred`: ``self`` and ``after_renege`` are unreferred); a
+    tier-3 row with no such visit (a transfer from a county bed) counts as referred.
+    ``conditions`` is not used (kept for the callers' signature).
     """
     tier = _tier_of(sites)
     v = tables["visits"]
     a = tables["admissions"]
-    p = tables["patients"]
     vt = v["facility"].map(tier).astype(np.int64).to_numpy()
-    seen = ~np.isnan(v["start"].to_numpy())
-    consult = np.asarray(prices.consult)[vt] * seen
+    seen = ~np.isnan(v["start"].to_numpy(dtype=float))
     tests = np.zeros(len(v))
     mask = v["tests"].to_numpy().astype(np.int64)
     for m in MODALITIES:
         tests += ((mask & TEST_BIT[m]) > 0) * prices.tests.get(m, 0.0)
-    amb = (v["mode"].astype(str).to_numpy() == "ambulance") * prices.ambulance_trip
-    medical = consult + tests + amb
-    reimb = np.asarray(prices.reimburse_outpatient)[vt]
-    # expected out-of-county stay
-    cond_of_patient = p["condition"].to_numpy()
-    vc = pd.Categorical(np.asarray(cond_of_patient)[v["patient"].to_numpy()], categories=conditions.index)
-    exp_days = (conditions["admit_prob"] * conditions["los_mean_days"]).reindex(vc).to_numpy()
-    out = vt == 3
-    inpatient_out = np.where(out, exp_days * prices.bed_day[3], 0.0)
-    oop = medical * (1 - reimb) + inpatient_out * (1 - prices.reimburse_inpatient[3])
-    insurer = medical * reimb + inpatient_out * prices.reimburse_inpatient[3]
-    visits = pd.DataFrame({"patient": v["patient"].to_numpy(), "tier": vt, "medical": medical + inpatient_out,
-                           "oop": oop, "insurer": insurer})
+    mode = v["mode"].astype(str).to_numpy()
+    amb = (mode == "ambulance") * prices.ambulance_trip
+    medical = tariff.visit_cost(prices, vt, seen) + tests + amb
+    oop, insurer = tariff.split(prices, medical, vt, False)
+    visits = pd.DataFrame({"patient": v["patient"].to_numpy(), "tier": vt, "medical": medical, "oop": oop,
+                           "insurer": insurer, "referred": tariff.is_referred(mode)})
     at = a["facility"].map(tier).astype(np.int64).to_numpy()
-    admit = a["admit"].to_numpy()
-    dis = a["discharge"].to_numpy()
+    admit = a["admit"].to_numpy(dtype=float)
+    dis = a["discharge"].to_numpy(dtype=float)
     days = np.where(np.isnan(admit), 0.0, (np.where(np.isnan(dis), horizon_min, dis) - np.nan_to_num(admit)) / DAY)
-    med_a = days * np.asarray(prices.bed_day)[at]
-    r_in = np.asarray(prices.reimburse_inpatient)[at]
+    med_a = tariff.stay_cost(prices, at, days)
+    ref_a = _stay_referred(a, at, v, vt, mode)
+    oop_a, ins_a = tariff.split(prices, med_a, at, True, ref_a)
     admissions = pd.DataFrame({"patient": a["patient"].to_numpy(), "tier": at, "bed_days": days,
-                               "medical": med_a, "oop": med_a * (1 - r_in), "insurer": med_a * r_in,
+                               "medical": med_a, "oop": oop_a, "insurer": ins_a, "referred": ref_a,
                                "admitted": ~np.isnan(admit)})
     return {"visits": visits, "admissions": admissions}
+
+
+def _stay_referred(a: pd.DataFrame, at: np.ndarray, v: pd.DataFrame, vt: np.ndarray, mode: np.ndarray) -> np.ndarray:
+    """Referral status of each admission row: tier-3 rows take it from the patient's latest
+    tier-3 visit at or before the request; county rows (and tier-3 rows without one) are referred."""
+    ref = np.ones(len(a), dtype=bool)
+    out = np.flatnonzero(at == 3)
+    v3 = vt == 3
+    if not len(out) or not v3.any():
+        return ref
+    vv = pd.DataFrame({"patient": v["patient"].to_numpy()[v3].astype(np.int64),
+                       "t": v["arrive"].to_numpy(dtype=float)[v3], "ref": tariff.is_referred(mode[v3])})
+    vv = vv[~np.isnan(vv["t"].to_numpy())].sort_values("t", kind="stable")
+    aa = pd.DataFrame({"patient": a["patient"].to_numpy()[out].astype(np.int64),
+                       "t": np.nan_to_num(a["request"].to_numpy(dtype=float)[out], nan=np.inf), "i": out})
+    aa = aa.sort_values("t", kind="stable")
+    m = pd.merge_asof(aa, vv, on="t", by="patient", direction="backward")
+    ref[m["i"].to_numpy()] = m["ref"].astype("boolean").fillna(True).to_numpy(dtype=bool)
+    return ref
 
 
 def _row(rows: list, metric: str, value: float, group: str = "county") -> None:
@@ -97,11 +121,15 @@ def _row(rows: list, metric: str, value: float, group: str = "county") -> None:
 
 def kpis(tables: dict[str, pd.DataFrame], occupancy: pd.DataFrame, sites: pd.DataFrame,
          villages: pd.DataFrame, conditions: pd.DataFrame, prices: Prices, warmup_days: float,
-         horizon_days: float, restructure: RestructureConfig | None = None) -> pd.DataFrame:
+         horizon_days: float, restructure: RestructureConfig | None = None, *,
+         levers: LeversConfig | None = None, payment: PaymentConfig | None = None) -> pd.DataFrame:
     """All KPIs of one replication after the warm-up cut, as a tidy table.
 
     Episodes count from their onset after the warm-up; visits and admissions belong to those
-    episodes; utilisation uses the post-warm-up days of the occupancy table.
+    episodes; utilisation uses the post-warm-up days of the occupancy table.  ``restructure``
+    (posted doctors, the sites' running cost), ``levers`` (the levers' running costs) and
+    ``payment`` (the global budget) default to their schema defaults: nothing restructured,
+    every lever off, no global budget.
     """
     rows: list = []
     warm = warmup_days * DAY
@@ -123,27 +151,24 @@ def kpis(tables: dict[str, pd.DataFrame], occupancy: pd.DataFrame, sites: pd.Dat
     n_ep = len(pk)
     _row(rows, "episodes", n_ep)
     _row(rows, "visits_per_person_year", len(v) / pop / years if pop > 0 else math.nan)
-    admitted = ~np.isnan(a["admit"].to_numpy())
-    # expected out-of-county admissions count too (the model does not simulate tier-3 care)
+    at = a["facility"].map(tier).astype(np.int64).to_numpy()
+    admitted = ~np.isnan(a["admit"].to_numpy(dtype=float))
+    n_adm = int(admitted.sum())          # every admission row granted a bed, out of county (tier 3) included
     cond_of = pd.Series(pk["condition"].to_numpy(), index=pids)
-    out_visits = v[vt == 3]
-    exp_out_adm = conditions["admit_prob"].reindex(cond_of.reindex(out_visits["patient"].to_numpy()).to_numpy()).sum()
-    _row(rows, "admissions_per_person_year", (admitted.sum() + exp_out_adm) / pop / years if pop > 0 else math.nan)
+    _row(rows, "admissions_per_person_year", n_adm / pop / years if pop > 0 else math.nan)
     completed = int((exit_ == "completed").sum())
     out_county = int((exit_ == "transferred_out").sum())
     _row(rows, "county_retention", completed / (completed + out_county) if completed + out_county else math.nan)
     _row(rows, "grassroots_share", (vt <= 1).sum() / max(len(v), 1))
     mode = v["mode"].astype(str).to_numpy()
-    out_ref = (vt == 3) & (mode != "self")
     out_self = (vt == 3) & (mode == "self")
-    _row(rows, "outward_transfer_rate", out_ref.sum() / n_ended)
+    _row(rows, "outward_transfer_rate", _outward_transfers(vt, mode) / n_adm if n_adm else math.nan)
     _row(rows, "self_referral_out_of_county_rate", out_self.sum() / n_ended)
     up = int(pk["up_referrals"].sum())
     down = int(pk["down_referrals"].sum())
     _row(rows, "up_referrals", up)
     _row(rows, "up_referral_rate", up / max(n_ep, 1))
     _row(rows, "down_referrals", down)
-    at = a["facility"].map(tier).astype(np.int64).to_numpy()
     discharged_t2 = ((at == 2) & ~np.isnan(a["discharge"].to_numpy())).sum()
     _row(rows, "down_referral_rate", down / discharged_t2 if discharged_t2 else math.nan)
     wait = v["start"].to_numpy() - v["arrive"].to_numpy()
@@ -208,10 +233,11 @@ def kpis(tables: dict[str, pd.DataFrame], occupancy: pd.DataFrame, sites: pd.Dat
         _row(rows, "stemi_within_120_share", math.nan)
 
     _emergency_standards(rows, e, e_cond, conditions)
-    _referral_pressure(rows, a, tables.get("lever_events"), pids, years)
+    _referral_pressure(rows, a[at <= 2], tables.get("lever_events"), pids, years)
     _access_kpis(rows, pk, e, villages, visits=v, vt=vt, years=years)
+    rc = restructure if restructure is not None else RestructureConfig()
     if restructure is not None:
-        _cost_kpis(rows, sites, restructure)
+        _row(rows, "capital_saved", float(restructure.capital_saved))
 
     # costs
     priced = price({"visits": v, "admissions": a, "patients": p}, sites, conditions, prices,
@@ -221,12 +247,18 @@ def kpis(tables: dict[str, pd.DataFrame], occupancy: pd.DataFrame, sites: pd.Dat
     nv = max(len(pv), 1)
     _row(rows, "oop_per_visit", (pv["oop"].sum() + travel_oop) / nv)
     _row(rows, "insurer_per_visit", pv["insurer"].sum() / nv)
-    na = max(int(pa["admitted"].sum()), 1)
-    _row(rows, "oop_per_admission", pa["oop"].sum() / na)
-    _row(rows, "insurer_per_admission", pa["insurer"].sum() / na)
+    in_adm = pa["admitted"].to_numpy() & (pa["tier"].to_numpy() <= 2)
+    na = max(int(in_adm.sum()), 1)
+    _row(rows, "oop_per_admission", pa["oop"].to_numpy()[in_adm].sum() / na)
+    _row(rows, "insurer_per_admission", pa["insurer"].to_numpy()[in_adm].sum() / na)
     _row(rows, "oop_per_episode", (pv["oop"].sum() + pa["oop"].sum() + travel_oop) / max(n_ep, 1))
     _row(rows, "insurer_per_episode", (pv["insurer"].sum() + pa["insurer"].sum()) / max(n_ep, 1))
+    spend = _spending_kpis(rows, pv, pa, years)
+    _official_kpis(rows, v, vt, pv, pa, tables.get("remote_studies"), sites, rc, pop, warm, years)
+    _payment_kpis(rows, payment if payment is not None else PaymentConfig(), spend, pop, years)
     _lever_kpis(rows, tables, occupancy, pk, v, vt, conditions, warm, warmup_days)
+    _running_costs(rows, tables, sites, rc, levers if levers is not None else LeversConfig(), prices, v, warm,
+                   years)
     return pd.DataFrame(rows, columns=["metric", "group", "value"])
 
 
@@ -249,7 +281,7 @@ def _referral_pressure(rows: list, a: pd.DataFrame, events: pd.DataFrame | None,
 
 def _emergency_standards(rows: list, e: pd.DataFrame, e_cond: np.ndarray, conditions: pd.DataFrame) -> None:
     """Chest-pain and stroke centre standards: door-to-balloon (<= 90 min), first contact to
-    ECG (<= 10 min), the share of STEMI reperfused by thrombolysis, stroke onset-to-needle."""
+    ECG (strictly < 10 min), the share of STEMI reperfused by thrombolysis, stroke onset-to-needle."""
     if "reperfusion_kind" not in e:
         return
     kind = e["reperfusion_kind"].astype(str).to_numpy()
@@ -261,7 +293,7 @@ def _emergency_standards(rows: list, e: pd.DataFrame, e_cond: np.ndarray, condit
     _row(rows, "door_to_balloon_within_90_share", (d2b <= 90).mean() if len(d2b) else math.nan)
     f2e = (e["ecg"] - e["fmc"]).to_numpy()[stemi]
     _row(rows, "fmc_to_ecg_within_10_share",
-         (np.nan_to_num(f2e, nan=np.inf) <= 10).mean() if len(f2e) else math.nan)
+         (np.nan_to_num(f2e, nan=np.inf) < 10).mean() if len(f2e) else math.nan)
     reperfused = stemi & (kind != "none")
     _row(rows, "stemi_thrombolysis_share",
          (stemi & (kind == "thrombolysis")).sum() / reperfused.sum() if reperfused.any() else math.nan)
@@ -306,12 +338,157 @@ def _access_kpis(rows: list, pk: pd.DataFrame, e: pd.DataFrame, villages: pd.Dat
     _row(rows, "site_visits_per_day", (vt == 0).sum() / days, "tier0")
 
 
-def _cost_kpis(rows: list, sites: pd.DataFrame, rc: RestructureConfig) -> None:
-    """Yearly running cost of the open sites' doctors and beds, and capital saved (CNY)."""
+def _outward_transfers(vt: np.ndarray, mode: np.ndarray) -> int:
+    """Out-of-county visits the county sent (referral, 120 transfer, ...): tier-3 visits whose
+    mode is referred (:func:`sim.config.tariff.is_referred`) and not ``elsewhere`` (residents
+    who live and are registered elsewhere were not sent by the county)."""
+    return int(((vt == 3) & tariff.is_referred(mode) & (mode != "elsewhere")).sum())
+
+
+def _spending_kpis(rows: list, pv: pd.DataFrame, pa: pd.DataFrame, years: float) -> float:
+    """Yearly totals of the priced visits and admissions (county, in county, out of county) and
+    the out-of-pocket share; returns the insurer's yearly spending on residents."""
+    tv, ta = pv["tier"].to_numpy(), pa["tier"].to_numpy()
+    per_year = 1.0 / years if years > 0 else math.nan
+    totals = {}
+    for metric, col in (("insurer_spending_per_year", "insurer"), ("oop_per_year", "oop"),
+                        ("medical_spending_per_year", "medical")):
+        x, y = pv[col].to_numpy(), pa[col].to_numpy()
+        inside = float(x[tv <= 2].sum() + y[ta <= 2].sum())
+        outside = float(x[tv == 3].sum() + y[ta == 3].sum())
+        totals[col] = inside + outside
+        _row(rows, metric, totals[col] * per_year)
+        _row(rows, metric, inside * per_year, "in_county")
+        _row(rows, metric, outside * per_year, "out_of_county")
+    _row(rows, "oop_share", totals["oop"] / totals["medical"] if totals["medical"] > 0 else math.nan)
+    return totals["insurer"] * per_year
+
+
+def posted_doctors(rc: RestructureConfig, sites: pd.DataFrame) -> int:
+    """Doctors the restructuring posts down from a lead hospital to grassroots sites for the whole
+    run (``move_doctors`` operations: ``n`` to each site of ``to``, else to every open member
+    of that lead in the sites table)."""
+    n = 0
+    closed = sites["closed"].to_numpy(dtype=bool) if "closed" in sites else np.zeros(len(sites), dtype=bool)
+    lead = sites["lead"].astype(str).to_numpy() if "lead" in sites else np.full(len(sites), "")
+    tier1 = sites["tier"].to_numpy() == 1
+    for op in rc.operations:
+        if op.op == "move_doctors":
+            to = len(op.to) if op.to else int((tier1 & ~closed & (lead == op.site)).sum())
+            n += op.n * to
+    return n
+
+
+def _official_kpis(rows: list, v: pd.DataFrame, vt: np.ndarray, pv: pd.DataFrame, pa: pd.DataFrame,
+                   studies: pd.DataFrame | None, sites: pd.DataFrame, rc: RestructureConfig, pop: float,
+                   warm: float, years: float) -> None:
+    """The monitoring indicators of close-knit county medical communities (2024), with their
+    official numerators and denominators (definitions in the KPI registry)."""
+    ta = pa["tier"].to_numpy()
+    adm = pa["admitted"].to_numpy(dtype=bool)
+    n_in = int((adm & (ta <= 2)).sum())
+    n_out = int((adm & (ta == 3)).sum())
+    _row(rows, "inpatient_retention", n_in / (n_in + n_out) if n_in + n_out else math.nan)
+    seen = ~np.isnan(v["start"].to_numpy(dtype=float))
+    in_county = int((seen & (vt <= 2)).sum())
+    _row(rows, "grassroots_visit_share_official", (seen & (vt <= 1)).sum() / in_county if in_county else math.nan)
+    tv = pv["tier"].to_numpy()
+    ins_v, ins_a = pv["insurer"].to_numpy(), pa["insurer"].to_numpy()
+    ins_all = float(ins_v.sum() + ins_a.sum())
+    ins_in = float(ins_v[tv <= 2].sum() + ins_a[ta <= 2].sum())
+    ins_grass = float(ins_v[tv <= 1].sum() + ins_a[ta <= 1].sum())
+    _row(rows, "fund_in_county_share", ins_in / ins_all if ins_all > 0 else math.nan)
+    _row(rows, "fund_grassroots_share", ins_grass / ins_in if ins_in > 0 else math.nan)
+    _row(rows, "cost_per_admission_in_county",
+         pa["medical"].to_numpy()[adm & (ta <= 2)].sum() / n_in if n_in else math.nan)
+    read = 0
+    if studies is not None and len(studies):
+        read = int(((studies["sent"].to_numpy(dtype=float) >= warm)
+                    & (studies["status"].astype(str).to_numpy() == "reported")).sum())
+    _row(rows, "remote_readings_per_10k", read * 1e4 / pop / years if pop > 0 and years > 0 else math.nan)
+    _row(rows, "posted_doctors_per_10k", posted_doctors(rc, sites) * 1e4 / pop if pop > 0 else math.nan)
+
+
+def _payment_kpis(rows: list, pay: PaymentConfig, insurer_per_year: float, pop: float, years: float) -> None:
+    """Global budget (医保打包付费): the budget, its surplus over the insurer's spending on
+    residents in and out of county, and the part the community keeps (NaN without a budget)."""
+    if not pay.global_budget:
+        for m in ("budget_per_year", "budget_surplus_per_year", "community_retained_per_year"):
+            _row(rows, m, math.nan)
+        return
+    budget = pay.budget_per_capita_cny_per_year * pop
+    surplus = budget - insurer_per_year
+    _row(rows, "budget_per_year", budget)
+    _row(rows, "budget_surplus_per_year", surplus)
+    _row(rows, "community_retained_per_year", surplus * pay.surplus_kept_share)
+
+
+#: the groups of ``running_cost_per_year`` besides the county total, in order.
+RUNNING_COST_ITEMS = ("sites", "remote", "expert", "tele_ecg", "ambulance", "posted")
+
+
+def _running_costs(rows: list, tables: dict, sites: pd.DataFrame, rc: RestructureConfig, lv: LeversConfig,
+                   prices: Prices, v: pd.DataFrame, warm: float, years: float) -> None:
+    """Yearly running cost (CNY) by item and in all: the open sites' doctors and beds, and every
+    lever's (``care.prices.costs``), so that no lever is free.
+
+    - ``sites``: doctors x ``restructure.cost_per_doctor_year`` + beds x ``cost_per_bed_year`` of
+      the open in-county sites after restructuring;
+    - ``remote``: reading centres (one per lead hospital of a sending site) x ((readers + night
+      readers) x ``reader_per_year`` + ``platform_per_centre_year``) + studies read (reported or
+      failed, sent after the warm-up) x ``per_study_read`` / year;
+    - ``expert``: doctor-hours of specialist visits (away from the lead, travel included; on
+      site for external experts) x ``expert_doctor_hour`` + visits x ``expert_travel_per_visit``,
+      per year;
+    - ``tele_ecg``: sending sites x ``tele_ecg_device_per_year`` + transmitted ECGs x
+      ``tele_ecg_per_transmission`` / year;
+    - ``ambulance``: 120 ambulances x ``ambulance_per_year`` + ambulance runs (visits that came
+      by ambulance) x ``ambulance_per_run`` / year;
+    - ``posted``: doctors posted down (:func:`posted_doctors`) x ``posting_allowance_per_year``.
+    """
+    c = prices.costs
+    per_year = 1.0 / years if years > 0 else 0.0
+    items = dict.fromkeys(RUNNING_COST_ITEMS, 0.0)
     open_ = sites[~sites["closed"] & (sites["tier"] < 3)] if "closed" in sites else sites[sites["tier"] < 3]
-    cost = open_["doctors"].sum() * rc.cost_per_doctor_year + open_["beds"].sum() * rc.cost_per_bed_year
-    _row(rows, "running_cost_per_year", float(cost))
-    _row(rows, "capital_saved", float(rc.capital_saved))
+    items["sites"] = float(sum(open_[col].sum() * unit for col, unit in (("doctors", rc.cost_per_doctor_year),
+                                                                           ("beds", rc.cost_per_bed_year))
+                               if col in open_))
+    rm = lv.remote
+    if rm.enabled:
+        tier = sites["tier"].to_numpy()
+        closed = sites["closed"].to_numpy(dtype=bool) if "closed" in sites else np.zeros(len(sites), dtype=bool)
+        sending = sites[np.isin(sites["site"].astype(str), rm.sites)] if rm.sites else sites[(tier == 1) & ~closed]
+        n_sending = len(sending)
+        centres = len(set(sending["lead"].astype(str)) - {""}) if "lead" in sites else 0
+        rs = tables.get("remote_studies")
+        n_read = 0
+        if rs is not None and len(rs):
+            n_read = int(((rs["sent"].to_numpy(dtype=float) >= warm) & ~np.isnan(rs["report"].to_numpy(dtype=float))).sum())
+        if rm.modalities or rm.tele_ecg:
+            items["remote"] = (centres * ((rm.readers + rm.night_readers) * c.reader_per_year + c.platform_per_centre_year)
+                               + n_read * c.per_study_read * per_year)
+        if rm.tele_ecg:
+            ev = tables.get("lever_events")
+            sent = 0
+            if ev is not None and len(ev):
+                sent = int(((ev["event"].astype(str).to_numpy() == "tele_ecg_sent")
+                            & (ev["time"].to_numpy(dtype=float) >= warm)).sum())
+            items["tele_ecg"] = n_sending * c.tele_ecg_device_per_year + sent * c.tele_ecg_per_transmission * per_year
+    xv = tables.get("expert_visits")
+    if xv is not None and len(xv):
+        xv = xv[xv["arrive"].to_numpy() >= warm]
+        docs = xv["doctors"].to_numpy().astype(float)
+        from_lead = xv["lead"].cat.codes.to_numpy() >= 0 if hasattr(xv["lead"], "cat") else xv["lead"].notna().to_numpy()
+        hours = np.where(from_lead, np.nan_to_num(xv["return"].to_numpy() - xv["depart"].to_numpy()),
+                         np.nan_to_num(xv["leave"].to_numpy() - xv["arrive"].to_numpy())) * docs / 60.0
+        items["expert"] = (hours.sum() * c.expert_doctor_hour + len(xv) * c.expert_travel_per_visit) * per_year
+    ambulances = float(sites.loc[sites["tier"] < 3, "ambulances"].sum()) if "ambulances" in sites else 0.0
+    runs = int((v["mode"].astype(str).to_numpy() == "ambulance").sum())
+    items["ambulance"] = ambulances * c.ambulance_per_year + runs * c.ambulance_per_run * per_year
+    items["posted"] = posted_doctors(rc, sites) * c.posting_allowance_per_year
+    _row(rows, "running_cost_per_year", sum(items.values()))
+    for k, x in items.items():
+        _row(rows, "running_cost_per_year", x, k)
 
 
 #: lever events that mean "managed at the member site instead of referred up".
@@ -497,7 +674,7 @@ def recompute(result: RunResult, warmup_days: float | None = None, prices: Price
                 tables[t] = df[df["replication"] == r].reset_index(drop=True)
         occ = result.occupancy[result.occupancy["replication"] == r].reset_index(drop=True)
         k = kpis(tables, occ, result.sites, result.villages, result.conditions, pr, warm,
-                         cfg.run.horizon_days, cfg.restructure)
+                 cfg.run.horizon_days, cfg.restructure, levers=cfg.levers, payment=cfg.payment)
         k.insert(0, "replication", np.int32(r))
         k.insert(0, "scenario", cfg.scenario)
         frames.append(k)

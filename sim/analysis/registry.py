@@ -21,6 +21,10 @@ A :class:`KPI` has
 - ``headline``: one of the headline KPIs of the brief and the comparison figure;
 - ``groups``: the kinds of ``group`` it is reported for (:data:`GROUP_KINDS`).
 
+The indicators of the national monitoring system for close-knit county medical communities
+(紧密型县域医疗卫生共同体监测指标体系, 2024) use its numerators and denominators and cite it as
+their source; KPIs whose source starts with ``[MODEL]`` are the model's own.
+
 Formatting rules (:func:`format_value`; ``–`` for a missing value):
 
 - ``share``: per cent with one decimal (``9.2%``), two significant digits below 1%;
@@ -40,7 +44,7 @@ import math
 import unicodedata
 from dataclasses import dataclass
 
-__all__ = ["KPI", "Unit", "UNITS", "THEMES", "GROUP_KINDS", "LANGUAGES", "REGISTRY", "get", "label",
+__all__ = ["KPI", "Unit", "UNITS", "THEMES", "GROUP_KINDS", "COMPONENTS", "LANGUAGES", "REGISTRY", "get", "label",
            "unit_label", "is_share", "scale", "better", "decimals_for", "format_value", "headline", "shares",
            "pad"]
 
@@ -71,6 +75,7 @@ UNITS: dict[str, Unit] = {u.id: u for u in (
     Unit("per_day", "per day", "每日", "a number per day", in_label=False),
     Unit("per_year", "per year", "每年", "a number per year", in_label=False),
     Unit("per_person_year", "per person-year", "每人每年", "a number per resident per year", in_label=False),
+    Unit("per_10k", "per 10,000 residents", "每万常住人口", "a number per 10,000 resident population", in_label=False),
     Unit("cny", "CNY", "元", "yuan (CNY)"),
     Unit("cny_per_year", "CNY/yr", "元/年", "yuan (CNY) per year"),
 )}
@@ -86,13 +91,18 @@ THEMES: dict[str, tuple[str, str]] = {
     "capacity": ("Capacity use", "资源利用"),
     "volume": ("Volume", "服务量"),
     "levers": ("Policy levers (expert visits, remote diagnosis)", "政策措施(专家下沉、远程诊断)"),
-    "restructuring": ("Restructuring (money side)", "机构调整(资金)"),
+    "restructuring": ("Running cost and restructuring", "运行成本与机构调整"),
+    "payment": ("Payment (global budget)", "医保支付(打包付费)"),
 }
 
 #: what a KPI's ``group`` can be: the county, a tier (``tier0`` … ``tier2``), a facility id, a
 #: village id, a specialty, an imaging / test modality, a condition (``condition:<id>``: condition
-#: ids and specialties share names such as ``rehab``).
-GROUP_KINDS = ("county", "tier", "site", "village", "specialty", "modality", "condition")
+#: ids and specialties share names such as ``rehab``), a component of money (:data:`COMPONENTS`).
+GROUP_KINDS = ("county", "tier", "site", "village", "specialty", "modality", "condition", "component")
+
+#: the ``component`` groups: money in and out of the county (``in_county``, ``out_of_county``) and
+#: the items of the running cost (the sites' doctors and beds, then each lever's cost).
+COMPONENTS = ("in_county", "out_of_county", "sites", "remote", "expert", "tele_ecg", "ambulance", "posted")
 
 
 @dataclass(frozen=True)
@@ -142,28 +152,46 @@ _COST_ADM = (_COST + "; cf. 2024 monitoring indicator 参保人在县域内住�
              "per admission)")
 _LEVER = "[MODEL] model-specific: the lever's mechanism (docs/levers.md)"
 _MODEL_PAIRED = "[MODEL] a scenario's patients against their baseline twins under common random numbers"
+_MON = "紧密型县域医疗卫生共同体监测指标体系 (2024)"
+_ADM = ("admission rows of post-warm-up episodes granted a bed (county facilities, tier 1-2, and the out-of-county "
+        "node, tier 3)")
+_INS = f"insurer part of the visits and admissions of post-warm-up episodes, {_PRICED}"
+_YEAR = f"of post-warm-up episodes, {_PRICED}, / post-warm-up years (group in_county: tiers 0-2; out_of_county: tier 3)"
+_PAY = ("cf. global budget payment of close-knit county medical communities (医保基金总额付费, 结余留用、合理超支分担; "
+        "国家医保局等 关于推进紧密型县域医共体医保支付方式改革); [MODEL] payment.* of the config")
 
 _KPIS = (
     # --- retention ------------------------------------------------------------------------------
-    KPI("county_retention", "县域内就诊率", "County retention rate", "share", 1,
-        f"Completed episodes / (completed + transferred-out episodes), over {_EP} that ended with care "
-        "(left-untreated and still-in-care episodes are excluded).",
-        "Tiered-care guidance (国办发〔2015〕70号) and the 2015 pilot standard: 县域内就诊率 about 90%; cf. the 2024 "
-        "monitoring indicator 参保人县域内住院人次占比 (residents' admissions in the county / all their admissions); "
-        "[MODEL] counts episodes of every kind, not admissions",
+    KPI("inpatient_retention", "参保人县域内住院人次占比", "Residents' admissions in the county", "share", 1,
+        "Residents' admissions at county facilities (tier 1-2 admission rows granted a bed) / all residents' "
+        f"admissions ({_ADM}), of post-warm-up episodes.",
+        _MON + ": 参保人县域内住院人次占比 (提效能); cf. the 2015 pilot standard of ~90% retention",
         "retention", headline=True),
-    KPI("grassroots_share", "基层就诊率", "Grassroots visit share", "share", 1,
-        "Visits at village clinics and township/community centres (tier <= 1) / all visits of post-warm-up "
-        "episodes (out-of-county visits included in the denominator).",
-        "2024 monitoring indicator 县域内基层医疗卫生机构诊疗人次数占比 (grassroots visits / all visits at facilities "
-        "in the county; 2015 pilot standard >= 65%); [MODEL] the denominator also counts out-of-county visits",
+    KPI("grassroots_visit_share_official", "县域内基层医疗卫生机构诊疗人次数占比", "Grassroots share of in-county visits",
+        "share", 1,
+        "Seen visits (with a consult start) at village clinics and township/community centres (tier 0-1) / seen "
+        "visits at facilities in the county (tier 0-2), of post-warm-up episodes (out-of-county visits excluded).",
+        _MON + ": 县域内基层医疗卫生机构诊疗人次数占比 (促分工); cf. the 2015 pilot standard >= 65%",
         "retention", headline=True),
     KPI("outward_transfer_rate", "外转率", "Outward transfer rate", "share", -1,
-        "Out-of-county visits that did not come on the patient's own decision (mode other than self: referral, "
-        f"ambulance, ...) / {_ENDED}.",
-        "cf. county medical community monitoring: 县外转诊率 (patients referred out of the county); [MODEL] "
-        "per ended episode",
+        "Out-of-county visits the county sent (mode referral, ambulance or another referred mode; not self, "
+        f"after_renege or elsewhere) / all residents' admissions ({_ADM}), of post-warm-up episodes.",
+        "cf. county medical community monitoring: 县外转诊率 (patients referred out of the county per admission); "
+        "[MODEL] an out-of-county visit counts as one transfer",
         "retention", headline=True),
+    KPI("county_retention", "县域内就诊率(按病例)", "County retention rate, by episode", "share", 1,
+        f"Completed episodes / (completed + transferred-out episodes), over {_EP} that ended with care "
+        "(left-untreated and still-in-care episodes are excluded).",
+        "[MODEL] the model's own secondary KPI, counting episodes of every kind; cf. tiered-care guidance "
+        "(国办发〔2015〕70号) and the 2015 pilot standard (县域内就诊率 about 90%); the official indicator is "
+        "inpatient_retention",
+        "retention"),
+    KPI("grassroots_share", "基层就诊率(含县外)", "Grassroots visit share, all visits", "share", 1,
+        "Visits at village clinics and township/community centres (tier <= 1) / all visits of post-warm-up "
+        "episodes (out-of-county visits included in the denominator).",
+        "[MODEL] the model's own: the denominator also counts out-of-county visits; the official indicator is "
+        "grassroots_visit_share_official",
+        "retention"),
     KPI("self_referral_out_of_county_rate", "自行县外就医率", "Self-referral out of county", "share", -1,
         f"Out-of-county visits the patient chose (mode self, bypassing the county) / {_ENDED}.",
         "[MODEL] model-specific: bypassing of the county system (自行县外就医)",
@@ -220,13 +248,13 @@ _KPIS = (
         f"{_EP}, {_PRICED}.",
         _COST, "cost", headline=True),
     KPI("oop_per_visit", "次均门诊自付费用", "Out-of-pocket cost per visit", "cny", -1,
-        "(Out-of-pocket part of the visits' consults, tests and ambulance trips, plus the expected "
-        "out-of-county stay of out-of-county visits, plus the episodes' travel time at prices.travel_per_hour) "
+        "(Out-of-pocket part of the visits' consults, drugs, tests and ambulance trips, out-of-county visits "
+        "included, plus the episodes' travel time at prices.travel_per_hour) "
         f"/ visits of post-warm-up episodes, {_PRICED}.",
         _COST, "cost"),
     KPI("insurer_per_visit", "次均门诊医保支付", "Insurer cost per visit", "cny", -1,
-        "Insurer part of the visits' consults, tests, ambulance trips and expected out-of-county stays / visits "
-        f"of post-warm-up episodes, {_PRICED}.",
+        "Insurer part of the visits' consults, drugs, tests and ambulance trips (out-of-county visits included) / "
+        f"visits of post-warm-up episodes, {_PRICED}.",
         _COST, "cost"),
     KPI("oop_per_admission", "次均住院自付费用", "Out-of-pocket cost per admission", "cny", -1,
         "Out-of-pocket part of in-county bed-days (grant of the bed to discharge or the horizon) / in-county "
@@ -239,6 +267,37 @@ _KPIS = (
     KPI("insurer_per_episode", "例均医保支付", "Insurer cost per episode", "cny", -1,
         f"Insurer part of all visits and admissions / {_EP}, {_PRICED}.",
         _COST, "cost"),
+    KPI("cost_per_admission_in_county", "参保人县域内住院人均费用", "Cost per in-county admission", "cny", -1,
+        "Medical cost (bed-days x (bed-day + drugs per bed-day) of the tier; out-of-pocket + insurer) of residents' "
+        f"admission rows at county facilities (tier 1-2) granted a bed / their number, of post-warm-up episodes, "
+        f"{_PRICED}.",
+        _MON + ": 参保人在县域内住院人均费用 (提效能); cf. NHC bulletin 2023: hospitals 10,315.8 CNY per admission",
+        "cost"),
+    KPI("fund_in_county_share", "医保基金县域内支出占比", "Insurer spending in the county", "share", 1,
+        f"Insurer spending at county facilities (tier 0-2) / all insurer spending on residents (tier 0-3; {_INS}).",
+        _MON + ": 医保基金县域内支出占比 (不含药店; 促分工)", "cost"),
+    KPI("fund_grassroots_share", "县域内基层医疗卫生机构医保基金支出占比", "Insurer spending at the grassroots",
+        "share", 1,
+        f"Insurer spending at village clinics and township centres (tier 0-1) / insurer spending at county "
+        f"facilities (tier 0-2; {_INS}).",
+        _MON + ": 县域内基层医疗卫生机构医保基金支出占比 (促分工)", "cost"),
+    KPI("insurer_spending_per_year", "医保基金支出", "Insurer spending", "cny_per_year", -1,
+        f"Insurer part of all visits and admissions {_YEAR}.",
+        "cf. NHC bulletin and the medical insurance statistical bulletin (医保基金支出); [MODEL] " + _PRICED,
+        "cost", groups=("county", "component")),
+    KPI("oop_per_year", "个人自付费用", "Out-of-pocket spending", "cny_per_year", -1,
+        f"Out-of-pocket part of all visits and admissions (travel excluded) {_YEAR}.",
+        "cf. NHC bulletin 2023: personal spending 27.3% of total health spending (个人卫生支出); [MODEL] " + _PRICED,
+        "cost", groups=("county", "component")),
+    KPI("medical_spending_per_year", "医疗总费用", "Medical spending", "cny_per_year", -1,
+        f"Medical cost (out-of-pocket + insurer) of all visits and admissions {_YEAR}.",
+        "cf. NHC bulletin: total health spending (卫生总费用); [MODEL] medical care of the episodes only, " + _PRICED,
+        "cost", groups=("county", "component")),
+    KPI("oop_share", "个人自付比例", "Out-of-pocket share", "share", -1,
+        "Out-of-pocket part / medical cost of all visits and admissions of post-warm-up episodes (travel excluded), "
+        f"{_PRICED}.",
+        "cf. NHC bulletin 2023: personal spending 27.3% of total health spending; [MODEL] medical care only",
+        "cost"),
     # --- emergency ------------------------------------------------------------------------------
     KPI("stemi_within_120_share", "STEMI 120分钟内再灌注比例", "STEMI reperfused within 120 min", "share", 1,
         "STEMI episodes reperfused at most 120 min after first medical contact / post-warm-up STEMI episodes "
@@ -256,11 +315,11 @@ _KPIS = (
         "STEMI episodes reperfused by PCI with door-to-balloon at most 90 min / post-warm-up STEMI episodes "
         "reperfused by PCI.",
         _CPC + ": door-to-balloon <= 90 min in >= 75% of cases", "emergency"),
-    KPI("fmc_to_ecg_within_10_share", "首次医疗接触至心电图≤10分钟比例", "First contact to ECG within 10 min",
+    KPI("fmc_to_ecg_within_10_share", "首次医疗接触至心电图<10分钟比例", "First contact to ECG under 10 min",
         "share", 1,
-        "STEMI emergency rows whose first ECG came at most 10 min after first medical contact (no ECG counts "
-        "as beyond) / post-warm-up STEMI emergency rows.",
-        _CPC + ": first medical contact to ECG < 10 min; [MODEL] counts <= 10 min", "emergency"),
+        "STEMI emergency rows whose first ECG came less than 10 min after first medical contact (strictly; no ECG "
+        "counts as beyond) / post-warm-up STEMI emergency rows.",
+        _CPC + ": first medical contact to ECG < 10 min", "emergency"),
     KPI("stemi_thrombolysis_share", "STEMI溶栓再灌注比例", "STEMI reperfused by thrombolysis", "share", 0,
         "Post-warm-up STEMI episodes reperfused by thrombolysis / STEMI episodes reperfused (PCI or "
         "thrombolysis).",
@@ -429,8 +488,13 @@ _KPIS = (
     KPI("remote_studies", "远程诊断检查数", "Remotely read studies", "count", 0,
         "Remote studies sent after the warm-up that were reported or failed by the end of the run (group: "
         "modality).",
-        "cf. 2024 monitoring indicator 每万常住人口远程影像、心电诊断数量 (remote readings x 10,000 / resident "
-        "population); [MODEL] a count per run, not per 10,000 residents", "levers", groups=("county", "modality")),
+        "[MODEL] a count per run; the official indicator is remote_readings_per_10k", "levers",
+        groups=("county", "modality")),
+    KPI("remote_readings_per_10k", "每万常住人口远程影像、心电诊断数量", "Remote readings per 10,000 residents",
+        "per_10k", 1,
+        "Remote studies (imaging, ECG, tele-ECG) sent after the warm-up and reported (remote_studies status "
+        "reported) x 10,000 / resident population / post-warm-up years (per year).",
+        _MON + ": 每万常住人口远程影像、心电诊断数量 (同质化)", "levers"),
     KPI("remote_failures", "远程诊断失败检查数", "Failed remote studies", "count", -1,
         "Remote studies sent after the warm-up whose status is failed.",
         _LEVER, "levers"),
@@ -452,13 +516,37 @@ _KPIS = (
         _LEVER, "levers"),
     # --- restructuring --------------------------------------------------------------------------
     KPI("running_cost_per_year", "运行成本", "Running cost", "cny_per_year", -1,
-        "Doctors x restructure.cost_per_doctor_year + beds x restructure.cost_per_bed_year, over the open "
-        "in-county sites (village clinics, township centres, lead hospitals) after restructuring.",
-        "[MODEL] [ASSUMED] unit costs of the restructure config", "restructuring"),
+        "Sum of the items (group): sites = doctors x restructure.cost_per_doctor_year + beds x "
+        "restructure.cost_per_bed_year over the open in-county sites after restructuring; remote = reading "
+        "centres x (reader posts x reader_per_year + platform_per_centre_year) + studies read x per_study_read; "
+        "expert = specialist doctor-hours away x expert_doctor_hour + visits x expert_travel_per_visit; tele_ecg = "
+        "sending sites x tele_ecg_device_per_year + ECGs sent x tele_ecg_per_transmission; ambulance = ambulances "
+        "x ambulance_per_year + runs x ambulance_per_run; posted = posted doctors x posting_allowance_per_year "
+        "(unit costs care.prices.costs; counts per post-warm-up year).",
+        "[MODEL] [ASSUMED] unit costs of the restructure config and care.prices.costs", "restructuring",
+        groups=("county", "component")),
+    KPI("posted_doctors_per_10k", "派驻人数/每万常住人口", "Posted doctors per 10,000 residents", "per_10k", 1,
+        "Doctors posted from lead hospitals to grassroots sites for the whole run (restructure move_doctors: n x "
+        "the sites of to, else every open member of the lead) x 10,000 / resident population; the run stands for "
+        "a posting of 6+ months.",
+        _MON + ": 二级及以上医疗卫生机构中级及以上医师到基层派驻人数/每万常住人口 (同质化); [MODEL] every moved "
+        "doctor counts (the model has no grades)", "restructuring"),
     KPI("capital_saved", "节省的基建资金", "Capital saved", "cny", 1,
         "restructure.capital_saved as configured (an input echoed into the KPI table, not computed from the "
         "records).",
         "[MODEL] [ASSUMED] from the restructure config", "restructuring"),
+    # --- payment --------------------------------------------------------------------------------
+    KPI("budget_per_year", "医保打包预算", "Global budget", "cny_per_year", 0,
+        "payment.budget_per_capita_cny_per_year x resident population under a global budget (NaN without one).",
+        _PAY, "payment"),
+    KPI("budget_surplus_per_year", "医保打包预算结余", "Global budget surplus", "cny_per_year", 1,
+        "budget_per_year - insurer_spending_per_year (insurer spending on residents in and out of county) under a "
+        "global budget (negative: an overrun; NaN without one).",
+        _PAY, "payment"),
+    KPI("community_retained_per_year", "医共体结余留用", "Surplus kept by the community", "cny_per_year", 1,
+        "budget_surplus_per_year x payment.surplus_kept_share (结余留用; an overrun is borne in the same share, "
+        "合理超支分担; NaN without a global budget).",
+        _PAY, "payment"),
 )
 
 #: every KPI by id, in table order (theme by theme; the headline KPIs in their headline order).
@@ -476,7 +564,7 @@ def get(kpi_id: str) -> KPI:
     """The declaration of a KPI.
 
     >>> get("county_retention").zh
-    '县域内就诊率'
+    '县域内就诊率(按病例)'
     """
     try:
         return REGISTRY[kpi_id]
@@ -534,8 +622,8 @@ def label(kpi_id: str, language: str = "en", unit: bool = True) -> str:
     """A KPI's display name in ``language``, with its unit in brackets when ``unit`` (and the
     name does not already say it); an unknown KPI is shown by its id.
 
-    >>> label("county_retention", "zh"), label("wait_mean_min"), label("wait_mean_min", "zh", unit=False)
-    ('县域内就诊率(%)', 'Mean waiting time (min)', '平均候诊时间')
+    >>> label("inpatient_retention", "zh"), label("wait_mean_min"), label("wait_mean_min", "zh", unit=False)
+    ('参保人县域内住院人次占比(%)', 'Mean waiting time (min)', '平均候诊时间')
     >>> label("visits_per_person_year")
     'Facility visits per person-year'
     """

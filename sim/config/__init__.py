@@ -9,6 +9,7 @@ levers      semantic checks of the policy levers' configs, one function per leve
 semantics   :func:`validate`: what a type system cannot express
 convert     :func:`to_config`: a composed OmegaConf node to plain, validated dataclasses
 loading     composing ``scenarios/`` with Hydra; Hydra's errors as one line
+tariff      who pays what of a medical cost (deductible, rates, cap); numpy, imported on its own
 
 This package imports neither SimPy nor anything else of :mod:`sim` but :mod:`sim.rng`.
 """
@@ -35,6 +36,7 @@ from sim.config.schema import (
     LeversConfig,
     NetworkConfig,
     Operation,
+    PaymentConfig,
     Prices,
     Profiles,
     RemoteConfig,
@@ -42,6 +44,7 @@ from sim.config.schema import (
     RestructureConfig,
     Road,
     RunConfig,
+    RunningCosts,
     SkillCurve,
     StudyConfig,
     Village,
@@ -61,6 +64,8 @@ __all__ = [
     "Behaviour",
     "Emergency",
     "Prices",
+    "RunningCosts",
+    "PaymentConfig",
     "Profiles",
     "CareConfig",
     "RunConfig",

@@ -263,16 +263,70 @@ class Emergency:
 
 
 @dataclass
-class Prices:
-    """Prices (CNY) by tier 0..3, and reimbursement rates by tier (assumptions, see YAML)."""
+class RunningCosts:
+    """Yearly running costs of the policy levers (CNY), priced after the run from the records and
+    the lever configs (:func:`sim.analysis.kpis.kpis`, ``running_cost_per_year``), so that no
+    lever is ever free.  Values with their sources in ``scenarios/care/*.yaml``."""
 
+    #: remote reading (远程影像/心电诊断中心): one reader post's salary and overheads a year
+    #: (``levers.remote.readers`` + ``night_readers`` posts at each reading centre) ...
+    reader_per_year: float = 0.0
+    #: ... the platform (licence, network, storage) per reading centre a year ...
+    platform_per_centre_year: float = 0.0
+    #: ... and a fee per study read (reported or failed).
+    per_study_read: float = 0.0
+    #: expert visits (专家下沉): a specialist's doctor-hour (hours away from the lead, travel
+    #: included; on-site hours for external experts) ...
+    expert_doctor_hour: float = 0.0
+    #: ... and travel (car, driver, fares) per visit.
+    expert_travel_per_visit: float = 0.0
+    #: tele-ECG (远程心电): a 12-lead transmitting device per sending site a year ...
+    tele_ecg_device_per_year: float = 0.0
+    #: ... and a fee per transmitted ECG.
+    tele_ecg_per_transmission: float = 0.0
+    #: 120 ambulances: one ambulance a year (vehicle, crew, station) ...
+    ambulance_per_year: float = 0.0
+    #: ... and the variable cost of one run (fuel, consumables).
+    ambulance_per_run: float = 0.0
+    #: posted doctors (派驻): the allowance per doctor posted down a year (on top of salary).
+    posting_allowance_per_year: float = 0.0
+
+
+@dataclass
+class Prices:
+    """Prices (CNY) by tier 0..3, reimbursement rules by tier, and the levers' running costs.
+
+    Every list has four values, tiers 0 (village clinic), 1 (township), 2 (lead hospital) and
+    3 (out of county).  The rules that turn a medical cost into out-of-pocket and insurer parts
+    are in :mod:`sim.config.tariff`.  Values and sources in the YAML (``care.prices``).
+    """
+
+    #: per seen visit: registration, consultation, treatment and materials (not tests, drugs).
     consult: list[float] = field(default_factory=lambda: [7.0, 20.0, 58.0, 120.0])
+    #: drugs per seen visit.
+    drugs_per_visit: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0, 0.0])
+    #: per bed-day: bed, nursing, treatment, inpatient tests (not drugs).
     bed_day: list[float] = field(default_factory=lambda: [0.0, 150.0, 450.0, 900.0])
+    #: drugs per bed-day.
+    drugs_per_bed_day: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0, 0.0])
     tests: dict[str, float] = field(default_factory=dict)
     ambulance_trip: float = 300.0
     travel_per_hour: float = 20.0
+    #: share of an outpatient visit's medical cost the insurer pays (门诊统筹), by tier.
     reimburse_outpatient: list[float] = field(default_factory=lambda: [0.6, 0.5, 0.4, 0.3])
+    #: share of an admission's cost above the deductible the insurer pays, by tier; tier 3 is
+    #: the out-of-county rate WITH referral registration (转诊备案).
     reimburse_inpatient: list[float] = field(default_factory=lambda: [0.9, 0.8, 0.65, 0.5])
+    #: the out-of-county inpatient rate WITHOUT referral registration (未备案: the patient went
+    #: on their own); null = the referred rate ``reimburse_inpatient[3]``.
+    reimburse_inpatient_unreferred: float | None = None
+    #: deductible (起付线) per admission by tier: the insurer pays nothing below it.
+    deductible: list[float] = field(default_factory=lambda: [0.0, 0.0, 0.0, 0.0])
+    #: the most the insurer pays for one admission (封顶线; the scheme's cap is yearly, a
+    #: per-admission cap is the simplification); null = no cap.
+    cap_per_admission: float | None = None
+    #: the levers' running costs (priced after the run).
+    costs: RunningCosts = field(default_factory=RunningCosts)
 
 
 @dataclass
@@ -517,6 +571,28 @@ class LeversConfig:
 
 
 @dataclass
+class PaymentConfig:
+    """How the insurer pays the county medical community (``scenarios/payment/``).
+
+    Under a global budget (医保基金总额付费 / 打包付费) the insurer pays the community a fixed
+    budget per insured resident a year; the community keeps ``surplus_kept_share`` of what it
+    does not spend (结余留用) and bears that share of an overrun (合理超支分担).  The two
+    behavioural factors are read by the model (:mod:`sim.model`); 1 means no response.
+    """
+
+    name: str = "none"
+    global_budget: bool = False
+    #: the budget per resident a year (CNY), with a global budget.
+    budget_per_capita_cny_per_year: float = 0.0
+    #: share of the surplus (or of the overrun) the community keeps (or bears).
+    surplus_kept_share: float = 0.0
+    #: multiplies discharged inpatients' down-referral propensity (下转).
+    down_referral_factor: float = 1.0
+    #: multiplies the odds that a lead-hospital patient is admitted out of county (外转).
+    outflow_factor: float = 1.0
+
+
+@dataclass
 class Config:
     """A scenario: one composed config."""
 
@@ -528,3 +604,4 @@ class Config:
     network: NetworkConfig = field(default_factory=NetworkConfig)
     care: CareConfig = field(default_factory=CareConfig)
     levers: LeversConfig = field(default_factory=LeversConfig)
+    payment: PaymentConfig = field(default_factory=PaymentConfig)

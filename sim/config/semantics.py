@@ -165,12 +165,18 @@ def validate(cfg: Config) -> None:
     for t in c.emergency.thrombolysis_tiers:
         _check(t in (1, 2), "care.emergency.thrombolysis_tiers", f"tiers are 1 or 2, got {t}")
     p = c.prices
-    for k in ("consult", "bed_day"):
+    for k in ("consult", "drugs_per_visit", "bed_day", "drugs_per_bed_day", "deductible"):
         _tier_list(getattr(p, k), f"care.prices.{k}")
     for k in ("reimburse_outpatient", "reimburse_inpatient"):
         _tier_list(getattr(p, k), f"care.prices.{k}")
         for i, v in enumerate(getattr(p, k)):
             _prob(v, f"care.prices.{k}[{i}]")
+    if p.reimburse_inpatient_unreferred is not None:
+        _prob(p.reimburse_inpatient_unreferred, "care.prices.reimburse_inpatient_unreferred")
+    if p.cap_per_admission is not None:
+        _finite_nonneg(p.cap_per_admission, "care.prices.cap_per_admission")
+    for k, v in vars(p.costs).items():
+        _finite_nonneg(v, f"care.prices.costs.{k}")
     for m, v in p.tests.items():
         _check(m in MODALITIES, f"care.prices.tests.{m}", "unknown modality")
         _finite_nonneg(v, f"care.prices.tests.{m}")
@@ -184,3 +190,11 @@ def validate(cfg: Config) -> None:
             _finite_nonneg(v, f"care.profiles.{k}[{i}]")
         _check(sum(vals) > 0, f"care.profiles.{k}", "all values are zero")
     validate_levers(cfg)
+    pay = cfg.payment
+    check_name(pay.name, "payment.name")
+    for k in ("budget_per_capita_cny_per_year", "down_referral_factor", "outflow_factor"):
+        _finite_nonneg(getattr(pay, k), f"payment.{k}")
+    _prob(pay.surplus_kept_share, "payment.surplus_kept_share")
+    if pay.global_budget:
+        _check(pay.budget_per_capita_cny_per_year > 0, "payment.budget_per_capita_cny_per_year",
+               f"a global budget needs a budget > 0, got {pay.budget_per_capita_cny_per_year!r}")

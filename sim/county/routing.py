@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.config import CareConfig
+from sim.config.tariff import inpatient_insurer, outpatient_insurer, stay_cost, visit_cost
 from sim.county.network import County
 from sim.county.patients import Catalogue
 
@@ -62,25 +63,30 @@ def logit(u: np.ndarray) -> np.ndarray:
 
 
 def expected_costs(care: CareConfig, cond_index: int, cat: Catalogue, tier: int, travel_min: float,
-                   referred: bool = False) -> tuple[float, float]:
+                   referred: bool | None = None) -> tuple[float, float]:
     """What a patient expects to pay out of pocket at a site of ``tier``: ``(visit, stay)``.
 
-    ``visit``: the consult, the condition's tests and the return travel; ``stay``: one stay of
-    the condition's mean length at that tier (before its probability ``admit_prob``).
-    ``referred`` is accepted for the out-of-county reimbursement with a referral.
+    ``visit``: consult, drugs and the condition's tests as an outpatient, and the return
+    travel; ``stay``: one stay of the condition's mean length at that tier
+    (``los_factor_by_tier``), with the tier's deductible, rate and cap (:mod:`sim.config.tariff`),
+    before its probability ``admit_prob``.  Out of county (tier 3) the stay is reimbursed at the
+    referred rate when ``referred`` (转诊备案), else at the unreferred one (未备案: a patient who
+    goes on their own, the default for the first-contact choice).
     """
     cond = cat.conditions[cond_index]
     p = care.prices
-    visit = p.consult[tier] * (1 - p.reimburse_outpatient[tier])
-    visit += sum(p.tests.get(m, 0.0) for m in cond.diagnostics) * (1 - p.reimburse_outpatient[tier])
+    outpatient = float(visit_cost(p, tier)) + sum(p.tests.get(m, 0.0) for m in cond.diagnostics)
+    visit = outpatient - float(outpatient_insurer(p, outpatient, tier))
     visit += 2 * travel_min / 60.0 * p.travel_per_hour
-    days = cond.los_days.mean * care.los_factor_by_tier[tier]
-    stay = days * p.bed_day[tier] * (1 - p.reimburse_inpatient[tier])
+    medical = float(stay_cost(p, tier, cond.los_days.mean * care.los_factor_by_tier[tier]))
+    ref = (tier != 3) if referred is None else referred
+    stay = medical - float(inpatient_insurer(p, medical, tier, referred=ref))
     return visit, stay
 
 
 def expected_out_of_pocket(care: CareConfig, cond_index: int, cat: Catalogue, tier: int, travel_min: float) -> float:
-    """What a patient expects to pay at a site of ``tier``: consult, likely stay, return travel."""
+    """What a patient expects to pay at a site of ``tier`` (first contact: the out-of-county
+    stay unreferred): the visit, the likely stay (``admit_prob`` x one stay), return travel."""
     visit, stay = expected_costs(care, cond_index, cat, tier, travel_min)
     return visit + cat.conditions[cond_index].admit_prob * stay
 

@@ -45,13 +45,13 @@ def sites_table(county: County) -> pd.DataFrame:
         d = g.nodes[fid]
         rows.append((fid, int(d["tier"]), d["kind"], d.get("lead") or "", d["x_km"], d["y_km"], d["name"],
                      d.get("name_zh", ""), None, bool(d.get("closed", False)), int(sum(d["doctors"].values())),
-                     int(d["beds"])))
+                     int(d["beds"]), int(d.get("ambulances", 0))))
     for vid in county.village_ids:
         d = g.nodes[vid]
         rows.append((f"clinic:{vid}", 0, "village_clinic", "", d["x_km"], d["y_km"], f"{d['name']} clinic",
-                     f"{d.get('name_zh', '')}村卫生室", vid, d["clinic_doctors"] == 0, int(d["clinic_doctors"]), 0))
+                     f"{d.get('name_zh', '')}村卫生室", vid, d["clinic_doctors"] == 0, int(d["clinic_doctors"]), 0, 0))
     df = pd.DataFrame(rows, columns=["site", "tier", "kind", "lead", "x_km", "y_km", "name", "name_zh", "village",
-                                     "closed", "doctors", "beds"])
+                                     "closed", "doctors", "beds", "ambulances"])
     df["status"] = np.where(df["closed"] & (df["tier"] > 0), "closed", "open")
     assert list(df["site"]) == site_ids(county)
     return df
@@ -108,7 +108,8 @@ def replicate(cfg: Config, replication: int) -> dict:
     villages = villages_table(county)
     conds = conditions_table(cfg)
     k = compute_kpis(res.tables, res.occupancy, sites, villages, conds, cfg.care.prices,
-                     cfg.run.warmup_days, cfg.run.horizon_days, cfg.restructure)
+                     cfg.run.warmup_days, cfg.run.horizon_days, cfg.restructure, levers=cfg.levers,
+                     payment=cfg.payment)
     k.insert(0, "replication", np.int32(replication))
     k.insert(0, "scenario", cfg.scenario)
     return {"replication": replication, "kpis": k, "occupancy": res.occupancy,

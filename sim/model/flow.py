@@ -411,8 +411,7 @@ def admit(w, pid, c, a, s, v=-1):
         log.a_outcome[lrow] = DISCHARGED
         return True
     yield env.timeout(stay)
-    if tier >= 2 and v >= 0 and a[A_DOWN] < w.conds[c].down_refer_prob \
-            and a[A_DOWN] < w.conds[c].down_refer_prob * w.down_bed_share:
+    if tier >= 2 and v >= 0 and a[A_DOWN] < w.down_p[c] * w.down_bed_share:
         home = w.home[v]
         hsite = w.sites[home]
         if hsite is not None and hsite.beds is not None:
@@ -471,7 +470,7 @@ def wait_bed_holding(w, pid, hold, want, prio, patience):
 
 def after_discharge(w, pid, v, c, a, s):
     """Down-referral (下转) of a discharged hospital inpatient to the tier-1 site near home."""
-    if w.tier[s] < 2 or a[A_DOWN] >= w.conds[c].down_refer_prob or w.log.p_down[pid] > 0:
+    if w.tier[s] < 2 or a[A_DOWN] >= w.down_p[c] or w.log.p_down[pid] > 0:
         return
     env = w.env
     log = w.log

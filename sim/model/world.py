@@ -122,6 +122,7 @@ class World:
     consult: list[list[float]]
     los: list[list[float]]                   # [tier][condition] mean stay (minutes)
     p_out: list[list[float]]                 # [site][condition] a lead's admission goes out of county
+    down_p: list[float]                      # [condition] a discharged hospital inpatient is referred down
     elsewhere_share: float                   # residents who get their care elsewhere (异地就医)
     test_minutes: dict[str, float]
     arrivals: Arrivals
@@ -291,6 +292,8 @@ class World:
         self.los = [[cond.los_days.mean * DAY * f for cond in self.conds] for f in care.los_factor_by_tier]
         self.elsewhere_share = b.elsewhere_share
         self.p_out = self._out_of_county_table()
+        # a payment lever (a global budget: 医保打包付费) moves down-referral and outflow
+        self.down_p = [min(1.0, cond.down_refer_prob * self.cfg.payment.down_referral_factor) for cond in self.conds]
         self.test_minutes = dict(care.test_minutes)
         for m in ("ecg", "xray", "ct", "lab", "cathlab"):
             self.test_minutes.setdefault(m, 15.0)
@@ -308,8 +311,9 @@ class World:
 
     def _out_of_county_table(self) -> list[list[float]]:
         """Per (site, condition): the probability that a lead hospital's admission goes to the
-        out-of-county hospital instead (0 elsewhere, for emergencies and without a tertiary
-        node)."""
+        out-of-county hospital instead (0 elsewhere and for emergencies), its odds times the
+        payment lever's ``outflow_factor`` (a medical community that keeps its budget's surplus
+        works to keep stays in the county)."""
         care, F = self.cfg.care, self.F
         table = []
         for s in range(len(self.sites)):
@@ -318,7 +322,8 @@ class World:
                 continue
             out_min = self.ftravel[s][self.tertiary]
             table.append([0.0 if cond.pathway != "outpatient" or cond.admit_prob <= 0 else
-                          out_of_county_probability(care, self.cat, c, 2, 0.0, out_min)
+                          out_of_county_probability(care, self.cat, c, 2, 0.0, out_min,
+                                                    odds_factor=self.cfg.payment.outflow_factor)
                           for c, cond in enumerate(self.conds)])
         return table
 

@@ -149,8 +149,8 @@ def kpi_label(metric: str, language: str = "en", unit: bool = True) -> str:
     """A KPI's display name with its unit in brackets (``unit=False`` drops the unit); see
     :func:`sim.analysis.registry.label`.
 
-    >>> kpi_label("county_retention", "zh")
-    '县域内就诊率(%)'
+    >>> kpi_label("inpatient_retention", "zh")
+    '参保人县域内住院人次占比(%)'
     >>> kpi_label("wait_mean_min"), kpi_label("wait_mean_min", "zh", unit=False)
     ('Mean waiting time (min)', '平均候诊时间')
     """
