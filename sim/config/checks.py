@@ -85,6 +85,8 @@ BOUNDS: dict[tuple[str, str], tuple[float, float, str]] = {
     ("Prices", "tests"): (0, 1e9, "CNY"),
     ("Prices", "ambulance_trip"): (0, 1e9, "CNY"),
     ("Prices", "travel_per_hour"): (0, 1e9, "CNY"),
+    ("GreenChannelConfig", "reserved_doctor_share"): (0, 1, "a share of the lead's doctors"),
+    ("GreenChannelConfig", "reserved_bed_share"): (0, 1, "a share of the lead's beds"),
 }
 #: names that become folder names (scenarios, studies): plain and short.
 NAME_MAX = 100
