@@ -25,10 +25,12 @@ STRESS = ("network=toy", "care.behaviour.closed_policy=elsewhere", "care.behavio
           "care.conditions.major_trauma.incidence_per_1000=30")
 
 
-@pytest.fixture(scope="module", params=[*NETWORKS, "toy-stress"])
+@pytest.fixture(scope="module", params=[*NETWORKS, "toy-stress", "toy-stress-green-channel"])
 def network_result(request) -> sim.RunResult:
     if request.param == "toy-stress":
         cfg = compose(*STRESS, "run=test")
+    elif request.param == "toy-stress-green-channel":  # reserved doctors and beds at the lead
+        cfg = compose(*STRESS, "run=test", "levers.green_channel.enabled=true")
     else:
         cfg = compose(f"network={request.param}", "run=test")
     cfg.run.check_conservation = True

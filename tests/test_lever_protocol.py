@@ -29,8 +29,9 @@ from sim.records.schema import RECORD_TABLES
 from tests.conftest import compose
 
 ROOT = Path(__file__).resolve().parent.parent
-#: every lever on (expert visits, remote reading with tele-ECG and consultation)
-ALL_ON = ("network=toy", "run=test", "run.horizon_days=7", "run.warmup_days=0", "levers=combined_weekly_full")
+#: every lever on (expert visits, remote reading with tele-ECG and consultation, green channel)
+ALL_ON = ("network=toy", "run=test", "run.horizon_days=7", "run.warmup_days=0", "levers=combined_weekly_full",
+          "levers.green_channel.enabled=true")
 
 
 @pytest.mark.parametrize("lever", LEVERS, ids=lambda lv: lv.name)
@@ -125,6 +126,7 @@ class Dummy:
     defer = None
     send_ahead = None
     at_door = None
+    queue_doctor = queue_bed = down_target = None
 
     def __init__(self, manage_all: bool = False):
         self.name = "dummy"

@@ -125,6 +125,17 @@ def test_qingdao_workstations_cover_the_19_grassroots_sites():
     assert visited == tier1
 
 
+def test_the_qingdao_full_scheme_is_the_workstations_with_the_green_channel():
+    full, ws = _scenario("qingdao_green_channel"), _scenario("qingdao_workstations")
+    assert full.levers.expert == ws.levers.expert and full.levers.remote == ws.levers.remote
+    gc = full.levers.green_channel
+    assert gc.enabled and gc.sites == ["qingdao_municipal"] and gc.refer_back and gc.priority_boost
+    assert not ws.levers.green_channel.enabled
+    full.run.horizon_days, full.run.warmup_days, full.run.check_conservation = 3.0, 1.0, True
+    k = sim.run(full, jobs=1).kpis
+    assert k[k["metric"] == "green_channel_patients"]["value"].iloc[0] > 0
+
+
 def test_every_seed_scheme_scenario_composes_on_its_own_network():
     study = load_study("seed_schemes")
     assert study.base_overrides == []

@@ -597,6 +597,48 @@ def _lever_kpis(rows: list, tables: dict, occupancy: pd.DataFrame, pk: pd.DataFr
     else:
         _row(rows, "reader_utilisation", math.nan)
         _row(rows, "remote_backlog_mean", math.nan)
+    _green_channel_kpis(rows, tables, pk, v, vt, conditions, ev, kind, val)
+
+
+def _green_channel_kpis(rows: list, tables: dict, pk: pd.DataFrame, v: pd.DataFrame, vt: np.ndarray,
+                        conditions: pd.DataFrame, ev: pd.DataFrame | None, kind: np.ndarray, val: np.ndarray) -> None:
+    """KPIs of the green channel (绿色通道, :mod:`sim.levers.green_channel`), for every run: waits
+    at the lead hospitals of referred and of self-presenting outpatients, bed waits there of
+    referred and other admissions, green-channel patients and those referred back."""
+    pids = pk["patient"].to_numpy()
+    cond_of = pd.Series(pk["condition"].astype(str).to_numpy(), index=pids)
+    vpat = v["patient"].to_numpy()
+    outp = (conditions["pathway"].reindex(cond_of.reindex(vpat).to_numpy()) == "outpatient").to_numpy()
+    mode = v["mode"].astype(str).to_numpy()
+    wait = v["start"].to_numpy() - v["arrive"].to_numpy()
+    at_lead = (vt == 2) & outp & ~np.isnan(wait)
+    for metric, m in (("lead_wait_referred_mean_min", "referral"), ("lead_wait_self_mean_min", "self")):
+        w = wait[at_lead & (mode == m)]
+        _row(rows, metric, w.mean() if len(w) else math.nan)
+    a = tables["admissions"]
+    a = a[np.isin(a["patient"].to_numpy(), pids)]
+    fac = v["facility"].astype(str).to_numpy()
+    lead_sites = set(fac[vt == 2])
+    referred = set(zip(vpat[(vt == 2) & (mode == "referral")].tolist(), fac[(vt == 2) & (mode == "referral")].tolist()))
+    afac = a["facility"].astype(str).to_numpy()
+    bed_wait = a["admit"].to_numpy() - a["request"].to_numpy()
+    granted = np.isin(afac, list(lead_sites)) & ~np.isnan(bed_wait)
+    is_ref = np.array([(p, f) in referred for p, f in zip(a["patient"].to_numpy().tolist(), afac.tolist())], dtype=bool)
+    for metric, sel in (("lead_bed_wait_referred_mean_min", granted & is_ref),
+                        ("lead_bed_wait_other_mean_min", granted & ~is_ref)):
+        _row(rows, metric, bed_wait[sel].mean() if sel.any() else math.nan)
+    g = kind == "green_channel"
+    if ev is None or not g.any():
+        _row(rows, "green_channel_patients", 0)
+        _row(rows, "referred_back", 0)
+        return
+    green_pat = ev["patient"].to_numpy()[g]
+    names = ev["site"].cat.categories  # the facility categories: site ids in site order
+    referrer = dict(zip(green_pat.tolist(), [str(names[int(x)]) for x in val[g]]))
+    _row(rows, "green_channel_patients", len(set(green_pat.tolist())))
+    down = mode == "down_referral"
+    back = sum(1 for p, f in zip(vpat[down].tolist(), fac[down].tolist()) if referrer.get(p) == f)
+    _row(rows, "referred_back", back)
 
 
 def mean_ci(x: np.ndarray, level: float = 0.95) -> tuple[float, float, float, float]:

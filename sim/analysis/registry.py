@@ -514,6 +514,35 @@ _KPIS = (
     KPI("reader_utilisation", "远程诊断中心阅片医生利用率", "Remote reader utilisation", "share", 0,
         "Time-weighted readers in use / readers on duty, summed over the reading centres and post-warm-up days.",
         _LEVER, "levers"),
+    KPI("lead_wait_referred_mean_min", "上转患者平均候诊时间", "Wait at the lead, referred patients, mean",
+        "minutes", -1,
+        "Mean of start - arrive over the visits of post-warm-up outpatient-pathway episodes at lead hospitals "
+        "(tier 2) that arrived referred up (mode referral) and were seen; with the green channel (绿色通道) on, "
+        "these are its patients where a member referred them.",
+        _LEVER, "levers"),
+    KPI("lead_wait_self_mean_min", "自行就诊患者平均候诊时间", "Wait at the lead, self-presenting patients, mean",
+        "minutes", -1,
+        "Mean of start - arrive over the visits of post-warm-up outpatient-pathway episodes at lead hospitals "
+        "(tier 2) that came of their own accord (mode self) and were seen.",
+        _LEVER, "levers"),
+    KPI("lead_bed_wait_referred_mean_min", "上转患者平均等床时间", "Bed wait at the lead, referred patients, mean",
+        "minutes", -1,
+        "Mean of admit - request over the granted admissions of post-warm-up episodes at lead hospitals whose "
+        "patient arrived at that hospital referred up (a referral visit there).",
+        _LEVER, "levers"),
+    KPI("lead_bed_wait_other_mean_min", "其他患者平均等床时间", "Bed wait at the lead, other patients, mean",
+        "minutes", -1,
+        "Mean of admit - request over the other granted admissions of post-warm-up episodes at lead hospitals "
+        "(self-presenting, emergencies, transfers).",
+        _LEVER, "levers"),
+    KPI("green_channel_patients", "绿色通道上转患者数", "Green-channel patients", "count", 0,
+        "Post-warm-up episodes booked through the green channel at a lead hospital (lever_events green_channel, "
+        "one per episode).",
+        _LEVER, "levers"),
+    KPI("referred_back", "回转至转诊机构人次", "Referred back to the referring centre", "count", 1,
+        "Down-referral visits (mode down_referral) of green-channel patients of post-warm-up episodes at the "
+        "member centre that referred them (the green_channel event's value).",
+        _LEVER, "levers"),
     # --- restructuring --------------------------------------------------------------------------
     KPI("running_cost_per_year", "运行成本", "Running cost", "cny_per_year", -1,
         "Sum of the items (group): sites = doctors x restructure.cost_per_doctor_year + beds x "

@@ -108,6 +108,8 @@ BOUNDS: dict[tuple[str, str], tuple[float, float, str]] = {
     ("PaymentConfig", "surplus_kept_share"): (0, 1, "a share of the surplus"),
     ("PaymentConfig", "down_referral_factor"): (0, 1e6, "a multiplier of the down-referral propensity"),
     ("PaymentConfig", "outflow_factor"): (0, 1e6, "a multiplier of the odds of admission out of county"),
+    ("GreenChannelConfig", "reserved_doctor_share"): (0, 1, "a share of the lead's doctors"),
+    ("GreenChannelConfig", "reserved_bed_share"): (0, 1, "a share of the lead's beds"),
 }
 #: names that become folder names (scenarios, studies): plain and short.
 NAME_MAX = 100

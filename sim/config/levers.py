@@ -16,7 +16,8 @@ from sim.config.schema import MODALITIES, SPECIALTIES
 if TYPE_CHECKING:  # pragma: no cover
     from sim.config.schema import Config
 
-__all__ = ["validate_levers", "validate_expert", "validate_remote", "validate_tele_ecg", "LEVER_CHECKS",
+__all__ = ["validate_levers", "validate_expert", "validate_remote", "validate_tele_ecg", "validate_green_channel",
+           "LEVER_CHECKS",
            "WEEKDAYS", "parse_weekday", "REMOTE_MODALITIES", "team_sites"]
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -183,7 +184,21 @@ def validate_tele_ecg(cfg: Config) -> None:
         _check("ecg" in rm.modalities, "levers.remote.tele_ecg", "needs ecg in levers.remote.modalities")
 
 
+def validate_green_channel(cfg: Config) -> None:
+    """Semantic checks of ``levers.green_channel`` (绿色通道): its sites are lead hospitals
+    (checked even while the lever is off, like the other levers' names), its shares are
+    shares."""
+    facs = cfg.network.facilities
+    gc = cfg.levers.green_channel
+    for i, s in enumerate(gc.sites):
+        _check(s in facs, f"levers.green_channel.sites[{i}]", f"names {s!r}, which is not a facility")
+        _check(facs[s].tier == 2, f"levers.green_channel.sites[{i}]",
+               f"{s!r} is a tier-{facs[s].tier} facility, not a lead hospital (tier 2)")
+    _prob(gc.reserved_doctor_share, "levers.green_channel.reserved_doctor_share")
+    _prob(gc.reserved_bed_share, "levers.green_channel.reserved_bed_share")
+
+
 #: the config check of every lever, in the order of :data:`sim.levers.registry.LEVERS` (whose
 #: levers name them as their ``validate``; the config layer cannot import the levers, so a
 #: test holds the two lists equal).
-LEVER_CHECKS = (validate_expert, validate_remote, validate_tele_ecg)
+LEVER_CHECKS = (validate_expert, validate_remote, validate_tele_ecg, validate_green_channel)

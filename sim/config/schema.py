@@ -562,12 +562,46 @@ class RemoteConfig:
 
 
 @dataclass
+class GreenChannelConfig:
+    """Green channel (绿色通道) for up-referrals: a patient referred by a tier-0/1 member of a
+    lead hospital's medical community is booked priority at that lead (a reserved share of its
+    doctors and beds, and a place ahead of self-presenting patients of the same priority), and
+    after the stay a down-referral goes back to the referring centre (回转).
+
+    Seed 004 (青岛, /work/shared/seeds/004_6ec129a230fc9e0e.txt) reports the green channel only
+    as a practice (a member's critically ill patient and two children with pneumonia
+    "第一时间通过转诊'绿色通道'" to the hospital's ICU and paediatric wards); seed 000 (白城) and 002
+    (柳州) name it too.  None gives a share, so the numbers are [ASSUMED].
+    """
+
+    enabled: bool = False
+    #: lead hospitals (tier 2) that run one; empty = every lead.
+    sites: list[str] = field(default_factory=list)
+    #: share of each doctor pool at the lead held for green-channel patients: others may not
+    #: take the last ceil(share x capacity) free doctors (at most capacity - 1, so one stays
+    #: open to all).  [ASSUMED] one in ten: a specialist's day of ~30 appointments keeps ~3
+    #: for referrals; no seed gives a share.
+    reserved_doctor_share: float = 0.1
+    #: the same for the lead's beds.  [ASSUMED] one bed in twenty: a ward keeps one or two
+    #: beds for referred admissions; no seed gives a share.
+    reserved_bed_share: float = 0.05
+    #: green-channel patients queue ahead of self-presenting patients of the same priority
+    #: (never ahead of a more urgent one).  [ASSUMED] on: seed 004's "第一时间" (at once).
+    priority_boost: bool = True
+    #: after the stay, a green-channel patient with a down-referral goes back to the tier-1
+    #: centre that referred them (instead of the one near home).  [ASSUMED] on: the seeds'
+    #: "双向转诊" and "康复回基层/回社区" (seed 000, 004).
+    refer_back: bool = True
+
+
+@dataclass
 class LeversConfig:
-    """Policy levers (issue 8): expert visits and remote diagnosis/consultation."""
+    """Policy levers (issue 8): expert visits, remote diagnosis/consultation, green channel."""
 
     name: str = "none"
     expert: ExpertConfig = field(default_factory=ExpertConfig)
     remote: RemoteConfig = field(default_factory=RemoteConfig)
+    green_channel: GreenChannelConfig = field(default_factory=GreenChannelConfig)
 
 
 @dataclass

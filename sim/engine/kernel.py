@@ -11,7 +11,11 @@
   ``Condition`` per patient (a patience timer is created only when the patient actually has
   to queue); time-weighted monitors (in use, queueing, capacity), in total and per simulated
   day, so utilisation and Little's law can be computed after the run without any event log.
-  Requests are served in (priority, arrival) order: lower priority numbers first.
+  Requests are served in (priority, arrival) order: lower priority numbers first;
+- :class:`ReservedPool`: a :class:`Pool` with a reservation (trunk reservation): the last
+  free units of a share of its capacity go only to flagged requests (the green channel's
+  up-referred patients, :mod:`sim.levers.green_channel`).  A pool becomes one through
+  :meth:`Pool.reserve`, so the plain pool's code, the model's hot path, is untouched.
 
 They rely on SimPy's event protocol (``callbacks``, ``_ok``, ``_value``, ``env.schedule``) and
 its environment's ``_queue``, ``_eid`` and ``_now``; ``pyproject.toml`` pins SimPy to the minor versions
@@ -33,7 +37,7 @@ from sim.county.calendar import DAY
 if TYPE_CHECKING:  # pragma: no cover
     from simpy.events import EventCallbacks
 
-__all__ = ["Environment", "Wake", "Journey", "run_until", "Pool"]
+__all__ = ["Environment", "Wake", "Journey", "run_until", "Pool", "ReservedPool", "reserved_units"]
 
 
 class Wake:
@@ -131,7 +135,9 @@ class Pool:
     __slots__ = ("env", "facility", "resource", "capacity", "in_use", "waiting", "_heap", "_seq",
                  "_last", "_day", "_day_end",
                  "day_busy", "day_queue", "day_cap", "_db", "_dq", "_dc", "requests",
-                 "served", "reneged", "t_in", "t_out")
+                 "served", "reneged", "t_in", "t_out",
+                 # set only by reserve() (ReservedPool); a plain pool never reads them
+                 "share", "reserved", "open_priority", "_flagged")
 
     def __init__(self, env: simpy.Environment, capacity: int, facility: str = "", resource: str = ""):
         if capacity < 0:
@@ -301,12 +307,143 @@ class Pool:
         self.capacity = capacity
         self._grant()
 
+    def reserve(self, share: float, open_priority: int = -1) -> ReservedPool:
+        """Reserve :func:`reserved_units` of the capacity for flagged requests, from now on:
+        this pool becomes a :class:`ReservedPool` (the same object, so every reference to it,
+        the monitors and the occupancy table stay as they are).  Requests of priority
+        ``<= open_priority`` count as flagged (emergencies are never held back).  Call it
+        before anyone queues."""
+        if not 0.0 <= share <= 1.0:
+            raise ValueError(f"{self.facility}.{self.resource}: reserved share must be in [0, 1], got {share}")
+        if self.waiting:
+            raise RuntimeError(f"{self.facility}.{self.resource}: reserve() while requests are queueing")
+        self.__class__ = ReservedPool
+        self.share = share
+        self.open_priority = open_priority
+        self._flagged: list[tuple] = []
+        self.reserved = reserved_units(share, self.capacity)
+        return self  # type: ignore[return-value]  # its class is ReservedPool now
+
     def _grant(self) -> None:
         heap = self._heap
         while self.waiting and self.in_use < self.capacity:
             ev = heappop(heap)[2]
             if ev._value is not PENDING:  # reneged while queueing
                 continue
+            self.waiting -= 1
+            self.in_use += 1
+            self.served += 1
+            ev._ok = True
+            ev._value = True
+            self.env.schedule(ev)
+
+
+def reserved_units(share: float, capacity: int) -> int:
+    """Units of a pool of ``capacity`` reserved for flagged requests: ``ceil(share x capacity)``,
+    but at most ``capacity - 1``, so that one unit always stays open to everyone (a night shift
+    of one doctor is never closed to walk-ins).
+
+    >>> reserved_units(0.25, 4), reserved_units(0.2, 4), reserved_units(0.3, 10), reserved_units(0.5, 1)
+    (1, 1, 3, 0)
+    """
+    if capacity <= 1 or share <= 0:
+        return 0
+    return min(capacity - 1, math.ceil(share * capacity - 1e-9))
+
+
+class ReservedPool(Pool):
+    """A :class:`Pool` with a reservation: ``reserved`` units (:func:`reserved_units` of the
+    current capacity, recomputed when it changes) that only flagged requests may take.
+
+    An unflagged request is granted while more than ``reserved`` units are free; a flagged one
+    while any unit is free (it takes an unreserved unit first, like everyone).  Flagged and
+    unflagged requests queue in two heaps, each in (priority, arrival) order; a freed unit
+    goes to the first of the two heads in that order, except that an unflagged head may not
+    take a reserved unit, which then goes to the flagged head.  The monitors count every user,
+    flagged or not.  Made from a plain pool by :meth:`Pool.reserve`.
+    """
+
+    __slots__ = ()
+
+    share: float
+    reserved: int
+    open_priority: int
+    _flagged: list[tuple]
+
+    def request(self, priority: float = 2, flagged: bool = False) -> simpy.Event:  # type: ignore[override]
+        """An event that succeeds (value True) when a unit is granted; ``flagged``: a unit
+        reserved for flagged requests may be granted."""
+        ev = simpy.Event(self.env)
+        self.requests += 1
+        self.t_in += self.env.now
+        self._touch()
+        self.waiting += 1
+        heap = self._flagged if flagged or priority <= self.open_priority else self._heap
+        heappush(heap, (priority, self._seq, ev))
+        self._seq += 1
+        self._grant()  # granted at once (scheduled now) when a unit it may take is free
+        return ev
+
+    def try_acquire(self, flagged: bool = False) -> bool:
+        """Take a unit now if one this request may take is free and nobody is queueing."""
+        limit = self.capacity if flagged else self.capacity - self.reserved
+        if self.waiting == 0 and self.in_use < limit:
+            self._touch()
+            self.in_use += 1
+            self.served += 1
+            self.requests += 1
+            self.t_in += self.env.now
+            return True
+        return False
+
+    def request_with_patience(self, priority: float, patience: float,  # type: ignore[override]
+                              flagged: bool = False) -> simpy.Event:
+        """:meth:`Pool.request_with_patience`, for a flagged or unflagged request."""
+        flagged = flagged or priority <= self.open_priority
+        limit = self.capacity if flagged else self.capacity - self.reserved
+        if patience <= 0 and not (self.waiting == 0 and self.in_use < limit):
+            ev = simpy.Event(self.env)
+            self.requests += 1
+            self.reneged += 1
+            now = self.env.now
+            self.t_in += now
+            self.t_out += now
+            ev._ok = True
+            ev._value = False
+            self.env.schedule(ev)
+            return ev
+        ev = self.request(priority, flagged)
+        if ev._value is PENDING and patience < math.inf:
+            timer = self.env.timeout(patience)
+
+            def on_timeout(_timer, ev=ev):
+                self.renege(ev)
+
+            timer.callbacks.append(on_timeout)
+        return ev
+
+    def set_capacity(self, capacity: int) -> None:
+        """Change capacity (and with it the reserved units) now; no pre-emption."""
+        if capacity == self.capacity:
+            return
+        self._touch()
+        self.capacity = capacity
+        self.reserved = reserved_units(self.share, capacity)
+        self._grant()
+
+    def _grant(self) -> None:
+        plain, flagged = self._heap, self._flagged
+        while self.waiting and self.in_use < self.capacity:
+            while plain and plain[0][2]._value is not PENDING:  # reneged while queueing
+                heappop(plain)
+            while flagged and flagged[0][2]._value is not PENDING:
+                heappop(flagged)
+            if plain and self.in_use < self.capacity - self.reserved and (not flagged or plain[0] < flagged[0]):
+                ev = heappop(plain)[2]
+            elif flagged:
+                ev = heappop(flagged)[2]
+            else:  # only unflagged requests wait, and only reserved units are free
+                break
             self.waiting -= 1
             self.in_use += 1
             self.served += 1

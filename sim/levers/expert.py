@@ -42,6 +42,7 @@ from sim.records.codes import Mode, Outcome
 #: the lever protocol's names (sim.levers.protocol.Lever), then the rest
 __all__ = ["name", "section", "kpis", "tables", "validate", "enabled", "install",
            "decide", "defer", "settle", "send_ahead", "at_door",
+           "queue_doctor", "queue_bed", "down_target",
            "Visit", "Slot", "expand_team", "adjust_choice"]
 
 # ---------------------------------------------------------------- the lever (sim.levers.protocol)
@@ -54,6 +55,7 @@ tables = ("expert_visits", "lever_events")
 validate = validate_expert
 send_ahead = None
 at_door = None
+queue_doctor = queue_bed = down_target = None
 
 DEFERRED_RETURN = int(Mode.DEFERRED_RETURN)  # visit mode
 _DEFERRED = int(Outcome.DEFERRED)

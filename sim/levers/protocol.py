@@ -31,12 +31,24 @@ the hooks (each a function, or None where the lever does not act there)
         ``rule.tele_ecg``;
     ``at_door(w, pid, c, s, row, erow) -> bool``
         process step at the door of definitive emergency care: True when the lever gave the
-        care (the flow then goes on to admission).
+        care (the flow then goes on to admission);
+    ``queue_doctor(w, pool, pid, s, src, mode, prio, patience) -> True | event``
+        at every non-emergency visit, in place of the doctor request: True when a doctor of
+        ``pool`` was taken at once, else the request event to wait for (value True when
+        granted, False when the patient reneged); ``src`` is the site the patient came from
+        (-1 at a first contact), ``mode`` how they came;
+    ``queue_bed(w, pid, s, prio, patience) -> True | event``
+        at an admission (:func:`sim.model.flow.admit`), in place of the bed request, alike;
+    ``down_target(w, pid, v) -> site``
+        where a discharged hospital inpatient of village ``v`` with a down-referral goes (the
+        tier-1 centre near home, ``w.home[v]``, without a lever).
 
 The flow calls a hook only where a lever made a rule (``world.rules[s][c]``) or, for
-``at_door``, when a lever has one; ``decide``/``defer``, ``send_ahead`` and ``at_door`` belong
-to one lever each, and the ``settle`` hooks of several levers run in registry order, each
-given the ``manage`` of the one before.
+``at_door``, ``queue_doctor``, ``queue_bed`` and ``down_target``, when a lever has one (each
+None otherwise, read once per patient or call, so a lever that is off costs nothing);
+``decide``/``defer``, ``send_ahead``, ``at_door``, ``queue_doctor``, ``queue_bed`` and
+``down_target`` belong to one lever each, and the ``settle`` hooks of several levers run in
+registry order, each given the ``manage`` of the one before.
 """
 
 from __future__ import annotations
@@ -53,8 +65,11 @@ __all__ = ["Lever", "Hooks", "HOOKS", "default_decide", "default_settle"]
 Decide = Callable[..., tuple[int, str, bool, tuple[str, ...]]]
 Process = Callable[..., Generator[Any, Any, Any]]
 
-#: the per-patient hooks, in the order the flow meets them.
-HOOKS = ("decide", "defer", "settle", "send_ahead", "at_door")
+#: the per-patient hooks, in the order the flow meets them (the last three: in the order of
+#: the protocol's growth, the green channel's).
+HOOKS = ("decide", "defer", "settle", "send_ahead", "at_door", "queue_doctor", "queue_bed", "down_target")
+#: the hooks that belong to one lever each (a plain function or process step, or None)
+_SINGLE = ("decide", "send_ahead", "at_door", "queue_doctor", "queue_bed", "down_target")
 
 
 @runtime_checkable
@@ -84,6 +99,12 @@ class Lever(Protocol):
     def send_ahead(self) -> Process | None: ...
     @property
     def at_door(self) -> Process | None: ...
+    @property
+    def queue_doctor(self) -> Callable[..., Any] | None: ...
+    @property
+    def queue_bed(self) -> Callable[..., Any] | None: ...
+    @property
+    def down_target(self) -> Callable[..., int] | None: ...
 
 
 def default_decide(w, r: Rule, a, now: float, mode: int):
@@ -114,7 +135,7 @@ class Hooks:
 
     def __init__(self, levers: Sequence[Lever] = ()) -> None:
         owner: dict[str, str] = {}
-        for hook in ("decide", "send_ahead", "at_door"):
+        for hook in _SINGLE:
             having = [lv for lv in levers if getattr(lv, hook) is not None]
             if len(having) > 1:
                 raise ValueError(f"levers {', '.join(lv.name for lv in having)} all have a {hook!r} hook, which "
@@ -140,3 +161,8 @@ class Hooks:
                                 _chain_settle(settles) if settles else default_settle)
         self.send_ahead: Process | None = next((lv.send_ahead for lv in levers if lv.send_ahead is not None), None)
         self.at_door: Process | None = next((lv.at_door for lv in levers if lv.at_door is not None), None)
+        self.queue_doctor: Callable[..., Any] | None = next(
+            (lv.queue_doctor for lv in levers if lv.queue_doctor is not None), None)
+        self.queue_bed: Callable[..., Any] | None = next((lv.queue_bed for lv in levers if lv.queue_bed is not None), None)
+        self.down_target: Callable[..., int] | None = next(
+            (lv.down_target for lv in levers if lv.down_target is not None), None)

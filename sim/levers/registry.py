@@ -9,14 +9,14 @@ at the end.  The model reaches the levers only through :func:`levers_on` and
 from __future__ import annotations
 
 from sim.config.schema import Config
-from sim.levers import expert, remote, tele_ecg
+from sim.levers import expert, green_channel, remote, tele_ecg
 from sim.levers.protocol import Hooks, Lever
 from sim.levers.site_rules import SiteRules
 
 __all__ = ["LEVERS", "enabled_levers", "levers_on", "install"]
 
 #: every lever, in installation order.
-LEVERS: tuple[Lever, ...] = (expert, remote, tele_ecg)
+LEVERS: tuple[Lever, ...] = (expert, remote, tele_ecg, green_channel)
 
 
 def enabled_levers(cfg: Config) -> list[Lever]:

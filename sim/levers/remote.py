@@ -38,6 +38,7 @@ from sim.records.log import TEST_BIT
 #: the lever protocol's names (sim.levers.protocol.Lever), then the rest
 __all__ = ["name", "section", "kpis", "tables", "validate", "enabled", "install",
            "decide", "defer", "settle", "send_ahead", "at_door",
+           "queue_doctor", "queue_bed", "down_target",
            "Mdt"]
 
 # ---------------------------------------------------------------- the lever (sim.levers.protocol)
@@ -52,6 +53,7 @@ decide = None
 defer = None
 send_ahead = None
 at_door = None
+queue_doctor = queue_bed = down_target = None
 
 
 def enabled(cfg: Config) -> bool:

@@ -32,6 +32,7 @@ from sim.records.log import TEST_BIT
 #: the lever protocol's names (sim.levers.protocol.Lever), then the rest
 __all__ = ["name", "section", "kpis", "tables", "validate", "enabled", "install",
            "decide", "defer", "settle", "send_ahead", "at_door",
+           "queue_doctor", "queue_bed", "down_target",
            "Tele"]
 
 # ---------------------------------------------------------------- the lever (sim.levers.protocol)
@@ -43,6 +44,7 @@ validate = validate_tele_ecg
 decide = None
 defer = None
 settle = None
+queue_doctor = queue_bed = down_target = None
 
 _PCI = int(Reperfusion.PCI)
 _ECG_BIT, _CATHLAB_BIT = TEST_BIT["ecg"], TEST_BIT["cathlab"]

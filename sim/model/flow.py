@@ -136,6 +136,8 @@ def care(w, pid, v, c, a, s, mode):
     prio = cond.priority
     emergency = cond.pathway != "outpatient"
     erow = -1
+    queue_doctor = w.hooks.queue_doctor  # a lever's doctor request (green channel), else None
+    src = -1  # the site the patient came from
     while True:
         # ---- arrive
         now = env.now
@@ -184,7 +186,12 @@ def care(w, pid, v, c, a, s, mode):
                 return
             s, mode = nxt, AFTER_RENEGE
             continue
-        granted = pool.try_acquire() or (yield pool.request_with_patience(prio, a[A_PATIENCE] * w.patience[c]))
+        if queue_doctor is None:
+            granted = pool.try_acquire() or (yield pool.request_with_patience(prio, a[A_PATIENCE] * w.patience[c]))
+        else:
+            granted = queue_doctor(w, pool, pid, s, src, mode, prio, a[A_PATIENCE] * w.patience[c])
+            if granted is not True:
+                granted = yield granted
         if not granted:
             nxt = yield from left_queue(w, pid, v, s, a, row, RENEGED, emergency)
             if nxt is None:
@@ -227,7 +234,7 @@ def care(w, pid, v, c, a, s, mode):
         else:
             yield from go(w, pid, nxt, w.site_travel(s, nxt, v), emergency)
             mode = REFERRAL
-        s = nxt
+        src, s = s, nxt
 
 
 def out_of_county(w, pid, c, a, mode, now, inpatient=None):
@@ -378,7 +385,13 @@ def admit(w, pid, c, a, s, v=-1):
     site = w.sites[s]
     row = log.admission(pid, s, env.now)
     prio = w.conds[c].priority
-    ok = site.beds.try_acquire() or (yield site.beds.request_with_patience(prio, w.bed_wait_max))
+    queue_bed = w.hooks.queue_bed
+    if queue_bed is None:
+        ok = site.beds.try_acquire() or (yield site.beds.request_with_patience(prio, w.bed_wait_max))
+    else:
+        ok = queue_bed(w, pid, s, prio, w.bed_wait_max)
+        if ok is not True:
+            ok = yield ok
     if not ok:
         log.a_outcome[row] = NO_BED
         return False
@@ -412,7 +425,7 @@ def admit(w, pid, c, a, s, v=-1):
         return True
     yield env.timeout(stay)
     if tier >= 2 and v >= 0 and a[A_DOWN] < w.down_p[c] * w.down_bed_share:
-        home = w.home[v]
+        home = w.home[v] if w.hooks.down_target is None else w.hooks.down_target(w, pid, v)
         hsite = w.sites[home]
         if hsite is not None and hsite.beds is not None:
             t0 = env.now
@@ -474,7 +487,7 @@ def after_discharge(w, pid, v, c, a, s):
         return
     env = w.env
     log = w.log
-    home = w.home[v]
+    home = w.home[v] if w.hooks.down_target is None else w.hooks.down_target(w, pid, v)
     yield from go(w, pid, home, w.site_travel(s, home, v), False)
     log.p_down[pid] += 1
     row = log.visit(pid, home, env.now, DOWN_REFERRAL)

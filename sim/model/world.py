@@ -135,6 +135,7 @@ class World:
     choice_weight: dict
     centres: dict
     slots: dict
+    green: object                            # the green channel's state (sim.levers.green_channel)
 
     __slots__ = tuple(__annotations__)
 
@@ -350,6 +351,7 @@ class World:
         self.lever_pools = []
         self.specialties = []
         self.choice_weight = {}
+        self.green = None
         self.arrivals = Arrivals(self.cat, county.population, county.village_ids, cfg.run.seed,
                                  self.replication, self.horizon, lever_attributes=on)
         if on:

@@ -94,6 +94,9 @@ class LeverEvent(IntEnum):
     DOWN_BED_TIMEOUT = 14
     DETERIORATION_UP = 15
     DETERIORATION_OUT = 16
+    #: an up-referred patient booked through the green channel (绿色通道) at the lead; value:
+    #: the referring site's index (the ``facility`` categories are in site order)
+    GREEN_CHANNEL = 17
 
 
 class StudyStatus(IntEnum):

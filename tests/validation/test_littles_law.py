@@ -35,6 +35,8 @@ from tests.conftest import compose
 RUNS = [pytest.param(("network=toy", "run=test", "run.horizon_days=14"), id="toy"),
         pytest.param(("network=toy", "run=test", "run.horizon_days=14", "levers=combined_weekly_full"),
                      id="toy-levers"),
+        pytest.param(("network=toy", "run=test", "run.horizon_days=14", "levers.green_channel.enabled=true",
+                      "network.facilities.lead.beds=25"), id="toy-green-channel"),  # reserved pools
         pytest.param(("network=xianghe", "run=test", "run.horizon_days=4"), id="xianghe")]
 
 
@@ -89,9 +91,11 @@ DOWN_REFER_PROB = 0.5
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("transfers", [False, True], ids=["transfers-off", "transfers-on"])
-def test_bed_monitors_agree_with_the_admissions_records(transfers):
-    cfg = compose("network=toy", "run=test", "run.horizon_days=14", *(TRANSFERS_ON if transfers else ()))
+@pytest.mark.parametrize("transfers, green", [(False, False), (True, False), (True, True)],
+                         ids=["transfers-off", "transfers-on", "transfers-on-green-channel"])
+def test_bed_monitors_agree_with_the_admissions_records(transfers, green):
+    cfg = compose("network=toy", "run=test", "run.horizon_days=14", *(TRANSFERS_ON if transfers else ()),
+                  *(("levers.green_channel.enabled=true",) if green else ()))
     for f in cfg.network.facilities.values():
         f.initial_bed_occupancy = 0.0
     if transfers:
