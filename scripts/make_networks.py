@@ -72,10 +72,15 @@ ADMISSIONS_PER_PERSON = 0.2
 LOS_DAYS = 8.8
 #: target occupancy (public hospitals 86.0% in the NHC bulletin 2023).
 TARGET_OCCUPANCY = 0.85
-#: [ASSUMED] share of a catchment's admissions at the lead hospital / a township / a community centre.
+#: [ASSUMED] share of a catchment's admissions at the lead hospital / a community centre.
 LEAD_SHARE = 0.6
-TOWNSHIP_SHARE = 0.25
 COMMUNITY_SHARE = 0.1
+#: township centres: ~0.084 admissions per rural resident a year (39.92 M township admissions,
+#: NHC 2023, / ~477 M rural residents [EST]), mean stay 6.6 d (provincial series 2014-22:
+#: 6.35-6.8 d), planned at 60% occupancy [ASSUMED] (national ~48% [EST], REFERENCES.md).
+TOWNSHIP_ADMISSIONS_PER_PERSON = 0.084
+TOWNSHIP_LOS_DAYS = 6.6
+TOWNSHIP_OCCUPANCY = 0.6
 ALL_KINDS = ["ecg", "xray", "ct", "lab", "cathlab"]
 DAYS = [0, 1, 2, 3, 4, 5, 6]
 
@@ -93,7 +98,8 @@ def tier1_staffing(kind: str, population: int) -> tuple[int, int, int]:
     """(day general doctors, night general doctors, beds) of a tier-1 centre [ASSUMED rules]."""
     if kind == "township":
         doctors = int(np.clip(round(4 + population / 2000), 10, 20))
-        beds = int(np.clip(round_to(beds_needed(population, TOWNSHIP_SHARE), 5), 20, 60))
+        need = TOWNSHIP_ADMISSIONS_PER_PERSON * population / 365.0 * TOWNSHIP_LOS_DAYS / TOWNSHIP_OCCUPANCY
+        beds = int(np.clip(round_to(need, 5), 20, 100))
     else:
         doctors = int(np.clip(round(4 + population / 4000), 8, 16))
         beds = int(np.clip(round_to(beds_needed(population, COMMUNITY_SHARE), 5), 10, 40))
@@ -104,8 +110,9 @@ def tier1_staffing(kind: str, population: int) -> tuple[int, int, int]:
 TIER1_RULES = [
     "Tier-1 sizing rules [ASSUMED], applied to each centre's catchment (its own villages):",
     "  township:  general doctors = 4 + catchment/2,000, clipped to 10-20 (national average",
-    "             ~48 staff per centre, NHC 2023); beds = 0.2 x catchment x 0.25 / 365 x 8.8",
-    "             / 0.85, rounded to 5, clipped to 20-60 (national average ~45 beds);",
+    "             ~48 staff per centre, NHC 2023); beds = catchment x 0.084 admissions / 365 x",
+    "             6.6 d / 0.6 occupancy (NHC 2023 township admissions per rural resident [EST];",
+    "             provincial stays 6.35-6.8 d), rounded to 5, clipped to 20-100 (national ~45);",
     "  community: general doctors = 4 + catchment/4,000, clipped to 8-16; beds as above with a",
     "             0.10 share, clipped to 10-40;",
     "  night general doctors = 2 if catchment >= 20,000 else 1; initial bed occupancy 0.6 (warm",
