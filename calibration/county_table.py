@@ -31,8 +31,9 @@ PUBLISHED: dict[str, tuple[str, str, str]] = {
     "episode_retention": ("episodes completed in the county (model's own)", "-", "[MODEL]"),
     "straight_out": ("episodes going straight out of county", "mostly serious inpatient care", "-"),
     "out_admissions_by_kind": ("out-of-county admissions: share surgical/maternity/medical/cancer", "> 0 each", "-"),
-    "t1_admissions_pp": ("township/community admissions per resident-year", "~0.084",
-                         "39.92 M (NHC 2023) / ~477 M rural residents [EST]"),
+    "t1_admissions_pp": ("township/community admissions per resident-year", "-", "(all residents)"),
+    "township_admissions_pp": ("township centre admissions per resident of their catchments, a year", "~0.084",
+                               "39.92 M (NHC 2023) / ~477 M rural residents [EST]"),
     "lead_admissions_pp": ("lead-hospital admissions per resident-year", "< 0.174",
                            "hospitals 245 M / 1,410 M (NHC 2023); a county keeps part"),
     "all_admissions_pp": ("all residents' admissions per resident-year", "~0.21", "NHC 2023 301.87 M / 1,410 M [EST]"),
@@ -103,6 +104,11 @@ def figures(result: RunResult) -> dict[str, float]:
         out["out_admissions_by_kind"].append(min(parts) if parts else math.nan)
         per = pop * years
         out["t1_admissions_pp"].append(float((adm_t == 1).sum()) / per)
+        kind = result.sites.set_index("site")["kind"]
+        town = adm["facility"].astype(str).map(kind).to_numpy() == "township"
+        vill = result.villages
+        town_pop = float(vill.loc[vill["home_tier1"].map(kind).to_numpy() == "township", "population"].sum())
+        out["township_admissions_pp"].append(float(town.sum()) / (town_pop * years) if town_pop else math.nan)
         out["lead_admissions_pp"].append(float((adm_t == 2).sum()) / per)
         out["all_admissions_pp"].append((n_in + n_out) / per)
         seen = v["start"].notna().to_numpy()

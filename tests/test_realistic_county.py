@@ -240,3 +240,25 @@ def test_avoided_referrals_count_only_patients_the_baseline_referred(tmp_path):
     b0 = base[base["replication"] == 0]
     t, unmatched = twins(b0, b0[b0["patient"] % 2 == 0], 0.0)
     assert unmatched > 0 and len(t) > 0
+
+
+def test_a_global_budget_moves_down_referral_and_outflow_as_configured():
+    """The payment lever's behavioural factors act through the model under common random numbers:
+    more down-referrals, fewer stays lost to the city hospital, the same patients."""
+    def run_with(down: float, outflow: float):
+        cfg = county({"chronic": inpatient(down_refer_prob=0.2, outflow_bias=1.0)}, behaviour={"elsewhere_share": 0.0})
+        cfg = dataclasses.replace(cfg, payment=dataclasses.replace(cfg.payment, down_referral_factor=down,
+                                                                   outflow_factor=outflow))
+        w = World(cfg, 0)
+        lead = w.county.facility_ids.index("lead")
+        t = tables(cfg)
+        p = t["patients"]
+        out = set(t["visits"][t["visits"]["facility"].astype(str) == "city"]["patient"])
+        return w.p_out[lead][0], int((p["down_referrals"] > 0).sum()), out, len(p)
+
+    p0, down0, out0, n0 = run_with(1.0, 1.0)
+    p1, down1, out1, n1 = run_with(2.0, 0.5)
+    assert n0 == n1
+    assert p1 == pytest.approx(p0 * 0.5 / (1 - p0 + p0 * 0.5))  # the odds halve
+    assert len(out1) < len(out0) and out1 <= out0  # each patient who stays in county stays with the budget
+    assert down1 > 1.5 * down0

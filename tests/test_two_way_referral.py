@@ -40,7 +40,8 @@ def inject(w: World, condition: str, t: float, los_days: float, **u) -> int:
     c = w.cat.ids.index(condition)
     a = [0.5] * len(ATTRS)
     a[A_ADMIT] = 0.0
-    a[A_LOS] = los_days * DAY / w.los[c]
+    tier = 2 if u.get("ambulance") else w.tier[w.county.facility_ids.index(u["site"])]
+    a[A_LOS] = los_days * DAY / w.los[tier][c]
     a[A_RENEGE] = u.get("renege", 0.99)
     a[A_DOWN] = u.get("down", 0.99)
     pid = w.log.new_patients(np.array([0]), np.array([c]), np.array([t]), np.array([-1]), np.array([0.0]))

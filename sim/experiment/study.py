@@ -394,15 +394,24 @@ def _paired_kpis(study: StudyConfig, runs: dict[str, RunResult], folder: Path) -
     return pd.DataFrame(rows, columns=["scenario", "replication", "metric", "group", "value"])
 
 
-def _assemble(study: StudyConfig, runs: dict[str, RunResult], failures: list[dict], folder: Path | None) -> StudyResult:
-    kpis = pd.concat([r.kpis for r in runs.values()], ignore_index=True) if runs else pd.DataFrame()
-    if folder is not None and study.baseline in runs:
-        paired = _paired_kpis(study, runs, folder)
-        if len(paired):
-            kpis = pd.concat([kpis, paired.astype({"replication": kpis["replication"].dtype})], ignore_index=True)
+def _assemble(study: StudyConfig, runs: dict[str, RunResult], failures: list[dict], folder: Path | None,
+              kpis: pd.DataFrame | None = None) -> StudyResult:
+    """The study-level tables, written into ``folder`` when given: the scenarios' KPIs and the
+    paired KPIs from the per-replication files (or ``kpis`` as read back from a study folder)."""
+    if kpis is None:
+        kpis = pd.concat([r.kpis for r in runs.values()], ignore_index=True) if runs else pd.DataFrame()
+        if folder is not None and study.baseline in runs:
+            paired = _paired_kpis(study, runs, folder)
+            if len(paired):
+                kpis = pd.concat([kpis, paired], ignore_index=True)
+        if len(kpis):
+            kpis = record_schema.coerce(kpis, "kpis", None)
+        write = folder is not None
+    else:
+        write = False
     summary = summarise(kpis) if len(kpis) else pd.DataFrame()
     diffs = paired_differences(kpis, study.baseline) if study.baseline in runs else pd.DataFrame()
-    if folder is not None:
+    if folder is not None and write:
         if len(kpis):
             write_table(kpis, folder / "kpis.parquet", "kpis", None)
         atomic_write_bytes(folder / "summary.csv", summary.to_csv(index=False).encode())
@@ -424,7 +433,9 @@ def load_study_result(folder: str | Path) -> StudyResult:
         if (runs_dir / name / "kpis.parquet").exists():
             runs[name] = load_run(runs_dir / name, lazy=True)
     meta = json.loads((folder / "meta.json").read_text()) if (folder / "meta.json").exists() else {}
-    res = _assemble(study, runs, meta.get("failures", []), None)
+    kpis_file = folder / "kpis.parquet"
+    kpis = record_schema.read_table(kpis_file, "kpis") if kpis_file.exists() else None
+    res = _assemble(study, runs, meta.get("failures", []), None, kpis=kpis)
     res.folder = folder
     res.meta = meta
     return res

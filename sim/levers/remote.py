@@ -46,7 +46,7 @@ name = "remote"
 section = "levers.remote"
 kpis = ("remote_studies", "remote_failures", "remote_turnaround_mean_min", "remote_turnaround_p90_min",
         "remote_backlog_mean", "reader_utilisation", "remote_consults", "managed_locally_by_levers",
-        "local_treatment_share")
+        "local_treatment_share", "remote_readings_per_10k")
 tables = ("remote_studies", "lever_events")
 validate = validate_remote
 decide = None

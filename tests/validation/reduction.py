@@ -4,8 +4,8 @@ answers, built directly from the config dataclasses, and the textbook formulas.
 The reduction (as in ``test_erlang_c.py``): villages at 0 road minutes from one township
 centre that is open around the clock with constant staffing; the choice model always picks
 the township; a single condition (or a few) with a flat arrival profile (homogeneous Poisson
-arrivals); no tests, balking or (practically) reneging; no deterioration, down-referral or
-warm-started beds.  A lead hospital (also open 24 h, 0 minutes away) and the tertiary sink
+arrivals); no tests, balking or (practically) reneging; no deterioration, down-referral,
+out-of-county stays (``beta_stay_away`` far below the others) or warm-started beds.  A lead hospital (also open 24 h, 0 minutes away) and the tertiary sink
 complete the county.  Everything else is a keyword argument.
 """
 
@@ -118,7 +118,8 @@ def reduced_config(conditions: dict[str, Condition], *, town_doctors: int, town_
         name=scenario,
         conditions=conditions,
         choice=ChoiceModel(beta_tier=[0.0, 30.0, -30.0, -30.0], beta_travel_per_hour=0.0, beta_cost_per_100=0.0,
-                           beta_capable=0.0, perception_noise=0.0, tier1_options=1, include_tertiary=False),
+                           beta_capable=0.0, perception_noise=0.0, tier1_options=1, include_tertiary=False,
+                           beta_stay_away=-100.0),
         behaviour=Behaviour(patience_hours=HUGE_PATIENCE, renege_go_up_prob=0.0, balk_queue=0,
                             bed_wait_max_hours=bed_wait_max_hours, deterioration_prob=0.0, down_bed_share=0.0),
         profiles=Profiles(outpatient_hourly=[1.0] * 24, emergency_hourly=[1.0] * 24, weekday=[1.0] * 7),
