@@ -262,3 +262,33 @@ def test_a_global_budget_moves_down_referral_and_outflow_as_configured():
     assert p1 == pytest.approx(p0 * 0.5 / (1 - p0 + p0 * 0.5))  # the odds halve
     assert len(out1) < len(out0) and out1 <= out0  # each patient who stays in county stays with the budget
     assert down1 > 1.5 * down0
+
+
+def test_unmet_need_counts_refused_admissions_and_untreated_patients_by_condition():
+    """A short-bedded township refuses admissions (then transfers the patient up): the KPI counts
+    exactly the no-bed rows; left-untreated counts by condition add up to the county's."""
+    from sim.experiment.replication import replicate
+
+    cfg = county({"x": inpatient(min_tier=1, incidence_per_1000=2000.0, los_days=Dist("fixed", 3.0, 0.0)),
+                  "minor": Condition(incidence_per_1000=20000.0, min_tier=1, consult_minutes=[60.0] * 4)},
+                 days=20, population=5000, choice={"include_tertiary": False},
+                 behaviour={"bed_wait_max_hours": 1.0, "patience_hours": [1000.0, 24.0, 0.5],
+                            "renege_go_up_prob": 0.0})
+    cfg = dataclasses.replace(cfg, network=dataclasses.replace(
+        cfg.network, facilities={**cfg.network.facilities,
+                                 "t1": dataclasses.replace(cfg.network.facilities["t1"], beds=5)}))
+    out = replicate(cfg, 0)
+    k = out["kpis"].set_index(["metric", "group"])["value"]
+    a = out["tables"]["admissions"]
+    tier = {"t1": 1, "lead": 2, "city": 3}
+    warm = cfg.run.warmup_days * DAY
+    p = out["tables"]["patients"]
+    keep = set(p[p["onset"] >= warm]["patient"])
+    rows = a[a["patient"].isin(keep) & (a["outcome"].astype(str) == "no_bed")]
+    t1 = int((rows["facility"].astype(str).map(tier) == 1).sum())
+    assert t1 > 10
+    assert k[("refused_admissions", "tier1")] == t1
+    assert k[("refused_admissions", "county")] == int(rows["facility"].astype(str).map(tier).between(1, 2).sum())
+    left = k[("left_untreated", "county")]
+    assert left > 0
+    assert k[("left_untreated", "condition:x")] + k[("left_untreated", "condition:minor")] == left
