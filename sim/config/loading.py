@@ -16,11 +16,13 @@ SCENARIOS_DIR = Path(__file__).resolve().parents[2] / "scenarios"
 
 
 def register_configs() -> None:
-    """Register the schema with Hydra's ConfigStore (idempotent)."""
+    """Register the schema with Hydra's ConfigStore (idempotent: once per process, since turning
+    the dataclasses into a structured config costs ~0.2 s, a third of a compose)."""
     from hydra.core.config_store import ConfigStore
 
     cs = ConfigStore.instance()
-    cs.store(name="schema", node=Config)
+    if "schema.yaml" not in cs.repo:
+        cs.store(name="schema", node=Config)
 
 
 def compose(overrides: Sequence[str] = (), config_dir: str | Path | None = None,

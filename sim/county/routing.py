@@ -92,7 +92,7 @@ def expected_out_of_pocket(care: CareConfig, cond_index: int, cat: Catalogue, ti
 
 
 def utilities(care: CareConfig, cat: Catalogue, c: int, tiers: list[int], travel: list[float],
-              perceived_min_tier: int) -> np.ndarray:
+              perceived_min_tier: int, costs: dict[int, tuple[float, float]] | None = None) -> np.ndarray:
     """First-contact utilities of the options (tiers and one-way travel minutes).
 
     An episode is an outpatient visit that leads to a stay with probability ``admit_prob``
@@ -100,15 +100,22 @@ def utilities(care: CareConfig, cat: Catalogue, c: int, tiers: list[int], travel
     ``(1 - p) x beta_travel_per_hour + p x beta_travel_per_hour_stay`` per hour (a stay is one
     trip, not one per visit), the visit's cost the outpatient coefficient and the stay's the
     inpatient one, and the tier-3 option gains ``p x (beta_stay_away + outflow_bias)`` (a
-    stay away from home, and the city hospital's reputation for this condition).
+    stay away from home, and the city hospital's reputation for this condition).  ``costs``
+    (tier -> :func:`expected_costs` at no travel) saves recomputing the tariff per option; the
+    travel's cost is added here either way.
     """
     ch = care.choice
     cond = cat.conditions[c]
     pa = cond.admit_prob
     b_travel = (1 - pa) * ch.beta_travel_per_hour + pa * ch.beta_travel_per_hour_stay
     u = np.empty(len(tiers))
+    per_hour = care.prices.travel_per_hour
     for j, (t, m) in enumerate(zip(tiers, travel)):
-        visit, stay = expected_costs(care, c, cat, t, m)
+        if costs is None:
+            visit, stay = expected_costs(care, c, cat, t, m)
+        else:
+            visit, stay = costs[t]
+            visit += 2 * m / 60.0 * per_hour
         u[j] = (ch.beta_tier[t] + b_travel * m / 60.0
                 + ch.beta_cost_per_100 * visit / 100.0 + ch.beta_inpatient_cost_per_100 * pa * stay / 100.0
                 + ch.beta_capable * (1.0 if t >= perceived_min_tier else 0.0)
@@ -153,6 +160,8 @@ class ChoiceTable:
         tier1 = [f for f in range(F) if county.tier[f] == 1 and (open_sites is None or f in open_sites)]
         tier2 = [f for f in range(F) if county.tier[f] == 2 and (open_sites is None or f in open_sites)]
         self.tier_of = {f: int(county.tier[f]) for f in range(F)}
+        # the tariff's part of each option's cost, per condition and tier (travel added per option)
+        costs = [{t: expected_costs(care, c, cat, t, 0.0) for t in range(4)} for c in range(cat.n)]
         for v in range(county.n_villages):
             near1 = sorted(tier1, key=lambda f: (county.travel[v, f], f))[: ch.tier1_options]
             base = near1 + tier2 + ([county.tertiary] if ch.include_tertiary else [])
@@ -167,7 +176,7 @@ class ChoiceTable:
                 cums = []
                 for worried in (0, 1):
                     perceived = min(3, cond.min_tier + worried)
-                    probs = logit(utilities(care, cat, c, tiers, travel, perceived))
+                    probs = logit(utilities(care, cat, c, tiers, travel, perceived, costs[c]))
                     cum = np.cumsum(probs).tolist()
                     cum[-1] = 1.0
                     cums.append(cum)
