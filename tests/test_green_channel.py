@@ -20,27 +20,9 @@ from sim.experiment.replication import replicate
 from sim.levers import green_channel
 from sim.model.world import World
 from tests.conftest import compose
+from tests.unit.pool_processes import arrive_at, customer
 
 # ---------------------------------------------------------------------------- the kernel's reservation
-
-
-def _customer(env, pool, name, log, service, priority=2, flagged=False, patience=math.inf):
-    ev = pool.request_with_patience(priority, patience, flagged)
-    granted = yield ev
-    if not granted:
-        log.append((name, "reneged", env.now))
-        return
-    log.append((name, "start", env.now))
-    yield env.timeout(service)
-    pool.release()
-    log.append((name, "end", env.now))
-
-
-def _later(env, t, gen):
-    def proc():
-        yield env.timeout(t)
-        yield env.process(gen)
-    env.process(proc())
 
 
 def _reserved(capacity=4, share=0.25) -> tuple[Environment, ReservedPool]:
@@ -61,7 +43,7 @@ def test_unflagged_requests_never_hold_the_reserved_unit():
     log: list = []
     peak = []
     for i in range(8):
-        env.process(_customer(env, pool, f"u{i}", log, service=10.0))
+        env.process(customer(env, pool, f"u{i}", log, service=10.0))
 
     def watch():
         while True:
@@ -78,8 +60,8 @@ def test_a_flagged_request_takes_the_reserved_unit_at_once():
     env, pool = _reserved()
     log: list = []
     for i in range(5):
-        env.process(_customer(env, pool, f"u{i}", log, service=10.0))
-    _later(env, 2.0, _customer(env, pool, "green", log, service=5.0, flagged=True))
+        env.process(customer(env, pool, f"u{i}", log, service=10.0))
+    arrive_at(env, 2.0, customer(env, pool, "green", log, service=5.0, flagged=True))
     env.run(until=50)
     starts = {n: t for n, what, t in log if what == "start"}
     assert starts["green"] == 2.0  # while u3, u4 queue for unreserved units
@@ -92,12 +74,12 @@ def test_order_among_unflagged_and_among_flagged_requests_is_unchanged():
     to a flagged request only, and stays idle while only unflagged requests wait."""
     env, pool = _reserved(capacity=3, share=1 / 3)  # two units open to all, the last one reserved
     log: list = []
-    env.process(_customer(env, pool, "hold1", log, service=10.0))
-    env.process(_customer(env, pool, "hold2", log, service=10.0))
+    env.process(customer(env, pool, "hold1", log, service=10.0))
+    env.process(customer(env, pool, "hold2", log, service=10.0))
     for name, prio, t in (("a", 2, 1.0), ("b", 1, 2.0), ("c", 2, 3.0)):
-        _later(env, t, _customer(env, pool, name, log, service=10.0, priority=prio))
+        arrive_at(env, t, customer(env, pool, name, log, service=10.0, priority=prio))
     for name, prio, t in (("g", 2.5, 4.0), ("g2", 2.5, 5.0), ("g3", 1.5, 6.0)):
-        _later(env, t, _customer(env, pool, name, log, service=10.0, priority=prio, flagged=True))
+        arrive_at(env, t, customer(env, pool, name, log, service=10.0, priority=prio, flagged=True))
     env.run(until=100)
     starts = {n: t for n, what, t in log if what == "start"}
     assert [n for n, what, _ in log if what == "start"] == ["hold1", "hold2", "g", "g3", "g2", "b", "a", "c"]
@@ -112,8 +94,8 @@ def test_emergencies_are_never_held_back_and_capacity_changes_move_the_reservati
     pool = Pool(env, 4, "lead", "beds").reserve(0.25, open_priority=0)
     log: list = []
     for i in range(3):
-        env.process(_customer(env, pool, f"u{i}", log, service=10.0))
-    env.process(_customer(env, pool, "emergency", log, service=10.0, priority=0))
+        env.process(customer(env, pool, f"u{i}", log, service=10.0))
+    env.process(customer(env, pool, "emergency", log, service=10.0, priority=0))
     env.run(until=1)
     assert pool.in_use == 4
     pool.set_capacity(8)
@@ -125,10 +107,10 @@ def test_emergencies_are_never_held_back_and_capacity_changes_move_the_reservati
 def test_a_reserved_request_reneges_and_the_monitors_count_every_user():
     env, pool = _reserved(capacity=2, share=0.5)
     log: list = []
-    env.process(_customer(env, pool, "a", log, service=10.0))
-    env.process(_customer(env, pool, "g", log, service=10.0, flagged=True))
-    env.process(_customer(env, pool, "g2", log, service=1.0, flagged=True, patience=3.0))
-    env.process(_customer(env, pool, "b", log, service=1.0, patience=4.0))
+    env.process(customer(env, pool, "a", log, service=10.0))
+    env.process(customer(env, pool, "g", log, service=10.0, flagged=True))
+    env.process(customer(env, pool, "g2", log, service=1.0, flagged=True, patience=3.0))
+    env.process(customer(env, pool, "b", log, service=1.0, patience=4.0))
     env.run(until=30)
     assert ("g2", "reneged", 3.0) in log and ("b", "reneged", 4.0) in log
     pool._touch()

@@ -270,27 +270,36 @@ class Pool:
         unit freed later at the same instant is not handed to it (nor does it hold up others).
         """
         if patience <= 0 and not (self.waiting == 0 and self.in_use < self.capacity):
-            ev = simpy.Event(self.env)
-            self.requests += 1
-            self.reneged += 1
-            now = self.env.now
-            self.t_in += now
-            self.t_out += now
-            ev._ok = True
-            ev._value = False
-            self.env.schedule(ev)
-            return ev
+            return self._refused()
         ev = self.request(priority)
         if ev._value is PENDING and patience < math.inf:
-            timer = self.env.timeout(patience)
-
-            # a def, not a lambda, so the callback returns None as SimPy's type says; left
-            # unannotated since annotations would be built anew each time a patient queues
-            def on_timeout(_timer, ev=ev):
-                self.renege(ev)
-
-            timer.callbacks.append(on_timeout)
+            self._renege_after(ev, patience)
         return ev
+
+    def _refused(self) -> simpy.Event:
+        """A request refused at once (no waiting allowed, no free unit): counted as arriving and
+        reneging now, its event succeeds with False."""
+        ev = simpy.Event(self.env)
+        self.requests += 1
+        self.reneged += 1
+        now = self.env.now
+        self.t_in += now
+        self.t_out += now
+        ev._ok = True
+        ev._value = False
+        self.env.schedule(ev)
+        return ev
+
+    def _renege_after(self, ev: simpy.Event, patience: float) -> None:
+        """The queued request ``ev`` reneges after ``patience`` minutes unless granted first."""
+        timer = self.env.timeout(patience)
+
+        # a def, not a lambda, so the callback returns None as SimPy's type says; left
+        # unannotated since annotations would be built anew each time a patient queues
+        def on_timeout(_timer, ev=ev):
+            self.renege(ev)
+
+        timer.callbacks.append(on_timeout)
 
     def release(self) -> None:
         self._touch()
@@ -402,24 +411,10 @@ class ReservedPool(Pool):
         flagged = flagged or priority <= self.open_priority
         limit = self.capacity if flagged else self.capacity - self.reserved
         if patience <= 0 and not (self.waiting == 0 and self.in_use < limit):
-            ev = simpy.Event(self.env)
-            self.requests += 1
-            self.reneged += 1
-            now = self.env.now
-            self.t_in += now
-            self.t_out += now
-            ev._ok = True
-            ev._value = False
-            self.env.schedule(ev)
-            return ev
+            return self._refused()
         ev = self.request(priority, flagged)
         if ev._value is PENDING and patience < math.inf:
-            timer = self.env.timeout(patience)
-
-            def on_timeout(_timer, ev=ev):
-                self.renege(ev)
-
-            timer.callbacks.append(on_timeout)
+            self._renege_after(ev, patience)
         return ev
 
     def set_capacity(self, capacity: int) -> None:

@@ -14,29 +14,7 @@ import simpy
 
 from sim.county.calendar import DAY
 from sim.engine.kernel import Pool
-
-
-def customer(env, pool, name, log, service, priority=2, patience=None):
-    """Arrive now, wait for a unit, hold it ``service`` minutes; log (name, event, time)."""
-    if patience is None:
-        ev = pool.request(priority)
-    else:
-        ev = pool.request_with_patience(priority, patience)
-    granted = yield ev
-    if not granted:
-        log.append((name, "reneged", env.now))
-        return
-    log.append((name, "start", env.now))
-    yield env.timeout(service)
-    pool.release()
-    log.append((name, "end", env.now))
-
-
-def arrive_at(env, t, gen):
-    def proc():
-        yield env.timeout(t)
-        yield env.process(gen)
-    return env.process(proc())
+from tests.unit.pool_processes import arrive_at, customer
 
 
 def starts(log):
