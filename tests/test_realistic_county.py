@@ -292,3 +292,27 @@ def test_unmet_need_counts_refused_admissions_and_untreated_patients_by_conditio
     left = k[("left_untreated", "county")]
     assert left > 0
     assert k[("left_untreated", "condition:x")] + k[("left_untreated", "condition:minor")] == left
+
+
+def test_a_township_allowed_to_do_births_admits_them_and_others_refer_them_up():
+    births = {"birth": inpatient(min_tier=2, specialty="obstetrics", incidence_per_1000=60.0,
+                                 los_days=Dist("fixed", 3.0, 0.0))}
+
+    def t1_stays(manages: list[str]) -> tuple[int, int]:
+        cfg = county(births, days=30, choice={"include_tertiary": False}, behaviour={"elsewhere_share": 0.0})
+        fac = {**cfg.network.facilities, "t1": dataclasses.replace(cfg.network.facilities["t1"], manages=manages)}
+        cfg = dataclasses.replace(cfg, network=dataclasses.replace(cfg.network, facilities=fac))
+        sim.config.validate(cfg)
+        t = tables(cfg)
+        a, v = t["admissions"], t["visits"]
+        at_t1 = a[(a["facility"].astype(str) == "t1") & a["admit"].notna()]
+        referred = v[(v["facility"].astype(str) == "t1") & (v["outcome"].astype(str) == "referred_up")]
+        return len(at_t1), len(referred)
+
+    allowed, not_allowed = t1_stays(["birth"]), t1_stays([])
+    assert allowed[0] > 20 and allowed[1] == 0
+    assert not_allowed[0] == 0 and not_allowed[1] > 20
+    bad = county(births)
+    bad.network.facilities["t1"].manages = ["brith"]
+    with pytest.raises(sim.ConfigError, match=r"^network\.facilities\.t1\.manages: names 'brith'"):
+        sim.config.validate(bad)

@@ -91,6 +91,10 @@ class Facility:
     hours: Hours = field(default_factory=Hours)
     #: 120 ambulances stationed here.
     ambulances: int = 0
+    #: condition ids this site manages although their ``min_tier`` is above its tier, where
+    #: the county allows it (e.g. a township centre with a delivery room doing low-risk births,
+    #: 顺产, ``[maternity]``); its tests must still be acquired and read here.
+    manages: list[str] = field(default_factory=list)
     #: a closed site stays on the map as a road junction but offers no care (set by
     #: ``restructure`` operations, or by hand).
     closed: bool = False

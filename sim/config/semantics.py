@@ -104,6 +104,10 @@ def validate(cfg: Config) -> None:
 
     c = cfg.care
     _check(len(c.conditions) > 0, "care.conditions", "the case mix has no conditions")
+    for fid, f in n.facilities.items():
+        for cid in f.manages:
+            _check(cid in c.conditions, f"network.facilities.{fid}.manages",
+                   f"names {cid!r}, which is not a condition of care.conditions")
     for cid, cond in c.conditions.items():
         key = f"care.conditions.{cid}"
         _finite_nonneg(cond.incidence_per_1000, f"{key}.incidence_per_1000")

@@ -50,6 +50,8 @@ class SiteInfo:
     acquire: frozenset[str]
     read: frozenset[str]
     beds: int
+    #: conditions it manages below their ``min_tier`` (``Facility.manages``)
+    manages: frozenset[str] = frozenset()
 
 
 def logit(u: np.ndarray) -> np.ndarray:

@@ -191,7 +191,7 @@ class World:
                         f.hours.days, f.hours.weekend_share)
             self.sites.append(site)
             infos.append(SiteInfo(f.tier, frozenset(k for k, n in f.doctors.items() if n > 0),
-                                  frozenset(f.acquire), frozenset(f.read), f.beds))
+                                  frozenset(f.acquire), frozenset(f.read), f.beds, frozenset(f.manages)))
         for v, vid in enumerate(county.village_ids):
             n = int(county.clinic_doctors[v])
             if n > 0:
@@ -221,10 +221,12 @@ class World:
                 self.em_capable.append([])
                 continue
             kinds, man, tests, ref, emc = [], [], [], [], []
-            for cond in self.conds:
+            for cid, cond in zip(self.cat.ids, self.conds):
                 emergency = cond.pathway != "outpatient"
                 kinds.append(doctor_kind(info, cond.specialty, emergency))
-                ok = can_manage(info, cond.min_tier, cond.diagnostics)
+                # a site allowed to manage the condition below its min_tier (Facility.manages)
+                min_tier = min(cond.min_tier, info.tier) if cid in info.manages else cond.min_tier
+                ok = can_manage(info, min_tier, cond.diagnostics)
                 man.append(ok)
                 tests.append(tuple(m for m in cond.diagnostics if m in info.acquire and m in info.read))
                 needed = cond.min_tier if ok else max(cond.min_tier, info.tier + 1)
