@@ -316,3 +316,25 @@ def test_a_township_allowed_to_do_births_admits_them_and_others_refer_them_up():
     bad.network.facilities["t1"].manages = ["brith"]
     with pytest.raises(sim.ConfigError, match=r"^network\.facilities\.t1\.manages: names 'brith'"):
         sim.config.validate(bad)
+
+
+def test_the_expert_levers_choice_is_the_base_choice_model_with_the_visits_capability():
+    """adjust_choice recomputes visited options with routing.utilities: a weight on an option the
+    patient already sees as capable changes nothing, so the table equals the base one."""
+    from sim.levers.expert import adjust_choice
+
+    w = World(sim.compose(["network=toy", "run=test"]), 0)
+    before = [[[list(x) for x in per_c] for per_c in per_v] for per_v in w.choice.cum]
+    c = w.cat.ids.index("common_acute")  # min tier 1: a township is capable to the unworried
+    t1 = [f for f in range(w.F) if w.tier[f] == 1]
+    w.choice_weight.clear()
+    w.choice_weight.update({(f, c): 1.0 for f in t1})
+    adjust_choice(w)
+    for v in range(w.county.n_villages):
+        np.testing.assert_allclose(w.choice.cum[v][c][0], before[v][c][0], rtol=0, atol=1e-12)
+    # and the worried (who think it needs the lead) now see the township as capable: more go there
+    v = 0
+    opts = w.choice.options[v][c]
+    j = next(i for i, o in enumerate(opts) if o in t1)
+    share = lambda cum: cum[j] - (cum[j - 1] if j else 0.0)  # noqa: E731
+    assert share(w.choice.cum[v][c][1]) > share(before[v][c][1])

@@ -94,7 +94,8 @@ def expected_out_of_pocket(care: CareConfig, cond_index: int, cat: Catalogue, ti
 
 
 def utilities(care: CareConfig, cat: Catalogue, c: int, tiers: list[int], travel: list[float],
-              perceived_min_tier: int, costs: dict[int, tuple[float, float]] | None = None) -> np.ndarray:
+              perceived_min_tier: int, costs: dict[int, tuple[float, float]] | None = None,
+              capable: list[float] | None = None) -> np.ndarray:
     """First-contact utilities of the options (tiers and one-way travel minutes).
 
     An episode is an outpatient visit that leads to a stay with probability ``admit_prob``
@@ -104,7 +105,8 @@ def utilities(care: CareConfig, cat: Catalogue, c: int, tiers: list[int], travel
     inpatient one, and the tier-3 option gains ``p x (beta_stay_away + outflow_bias)`` (a
     stay away from home, and the city hospital's reputation for this condition).  ``costs``
     (tier -> :func:`expected_costs` at no travel) saves recomputing the tariff per option; the
-    travel's cost is added here either way.
+    travel's cost is added here either way.  ``capable`` (per option, in [0, 1]) raises an
+    option's perceived capability (a lever: a visited centre looks capable on visit days).
     """
     ch = care.choice
     cond = cat.conditions[c]
@@ -120,7 +122,8 @@ def utilities(care: CareConfig, cat: Catalogue, c: int, tiers: list[int], travel
             visit += 2 * m / 60.0 * per_hour
         u[j] = (ch.beta_tier[t] + b_travel * m / 60.0
                 + ch.beta_cost_per_100 * visit / 100.0 + ch.beta_inpatient_cost_per_100 * pa * stay / 100.0
-                + ch.beta_capable * (1.0 if t >= perceived_min_tier else 0.0)
+                + ch.beta_capable * max(1.0 if t >= perceived_min_tier else 0.0,
+                                        capable[j] if capable is not None else 0.0)
                 + (pa * (ch.beta_stay_away + cond.outflow_bias) if t == 3 else 0.0))
     return u
 

@@ -33,7 +33,7 @@ from sim.config.levers import parse_weekday, team_sites, validate_expert
 from sim.config.schema import Config
 from sim.county.calendar import DAY
 from sim.county.patients import A_SKILL, A_SPREAD, A_TOLERANCE
-from sim.county.routing import expected_out_of_pocket, logit
+from sim.county.routing import logit, utilities
 from sim.engine.kernel import Journey
 from sim.engine.resources import Pool
 from sim.levers.site_rules import DEFAULT, DEFER, EV, EXPERT, SKILL, Rule, SiteRules
@@ -272,7 +272,6 @@ def adjust_choice(w) -> None:
     covered condition with weight ``min(1, tolerance_days / days between visits)``."""
     ch = w.choice
     care = w.cfg.care
-    chm = care.choice
     county = w.county
     F = w.F
     for v in range(county.n_villages):
@@ -285,12 +284,8 @@ def adjust_choice(w) -> None:
             travel = [county.clinic_access_minutes if o >= F else float(county.travel[v, o]) for o in opts]
             for worried in (0, 1):
                 perceived = min(3, cond.min_tier + worried)
-                u = np.empty(len(opts))
-                for j, (t, m) in enumerate(zip(tiers, travel)):
-                    capable = max(1.0 if t >= perceived else 0.0, weights[j])
-                    u[j] = (chm.beta_tier[t] + chm.beta_travel_per_hour * m / 60.0
-                            + chm.beta_cost_per_100 * expected_out_of_pocket(care, c, w.cat, t, m) / 100.0
-                            + chm.beta_capable * capable)
+                # the first-contact utilities of sim.county.routing, with the visits' capability
+                u = utilities(care, w.cat, c, tiers, travel, perceived, capable=weights)
                 cum = np.cumsum(logit(u)).tolist()
                 cum[-1] = 1.0
                 ch.cum[v][c][worried] = cum
