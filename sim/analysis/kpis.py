@@ -193,6 +193,25 @@ def kpis(tables: dict[str, pd.DataFrame], occupancy: pd.DataFrame, sites: pd.Dat
     for t in (1, 2):
         _row(rows, "refused_admissions", (no_bed & (a_tier == t)).sum(), f"tier{t}")
 
+    # 出院者平均住院日 in its steady-state (Little's law) form: bed-days occupied in the
+    # post-warm-up window by every in-county stay / stays that began in it.  A mean over the
+    # stays discharged in the window would drop the long stays still open at the horizon and
+    # read short on a run of a few weeks; this form does not.
+    a_all = tables["admissions"]
+    adm_t = a_all["admit"].to_numpy(dtype=float)
+    if len(a_all):
+        t_all = a_all["facility"].map(tier).astype(np.int64).to_numpy()
+        end = horizon_days * DAY
+        dis_t = np.nan_to_num(a_all["discharge"].to_numpy(dtype=float), nan=end)
+        lo, hi = np.clip(adm_t, warm, end), np.clip(dis_t, warm, end)
+        held = np.where(np.isnan(adm_t), 0.0, np.maximum(hi - lo, 0.0)) / DAY
+        began = (adm_t >= warm) & (adm_t < end)
+    else:
+        t_all = held = began = np.zeros(0)
+    for grp, sel in (("tier1", t_all == 1), ("tier2", t_all == 2), ("county", (t_all >= 1) & (t_all <= 2))):
+        n_began = int((began & sel).sum())
+        _row(rows, "mean_stay_days", held[sel].sum() / n_began if n_began else math.nan, grp)
+
     # utilisation from the daily occupancy after warm-up
     occ = occupancy[occupancy["day"] >= int(math.ceil(warmup_days))]
     if len(occ):

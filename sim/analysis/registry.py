@@ -400,6 +400,13 @@ _KPIS = (
         "NHC statistical bulletin: 病床使用率 (occupied bed-days / open bed-days; hospitals 79.4% in 2023)",
         "capacity",
         groups=("site", "tier")),
+    KPI("mean_stay_days", "出院者平均住院日", "Mean length of stay", "days", 0,
+        "Bed-days occupied in the post-warm-up window by every in-county stay / stays that began in the window "
+        "(Little's law; group: county = tiers 1-2, tier1, tier2).  A move to another site ends that site's "
+        "stay.  Unlike a mean over the stays discharged in the window it does not read short on a short run.",
+        "NHC statistical bulletin: 出院者平均住院日 (hospitals 8.8 days in 2023, public 8.4); township centres "
+        "6.35-6.8 days (provincial series 2014-22); the steady-state form of the same ratio", "capacity",
+        groups=("county", "tier")),
     # --- volume ---------------------------------------------------------------------------------
     KPI("episodes", "病例数", "Episodes of care", "count", 0,
         f"Number of {_EP} in one replication, whatever their outcome.",
