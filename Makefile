@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo lint test test-fast bench install clean
+.PHONY: demo lint test test-fast bench calibrate install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ test: lint
 ## the static checks, then the suite without the slow validation runs
 test-fast: lint
 	$(BIN)/python -m pytest -n auto -q -m "not slow"
+
+## fit every bundled county (resumable: outputs/calibration/<network>/), then rewrite docs/validation.md
+calibrate: $(STAMP)
+	for n in taobei xianghe qingbaijiang liuzhou qingdao toy; do $(BIN)/python -m calibration network=$$n || exit 1; done
+	$(BIN)/python -m calibration.validation
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_model.py

@@ -1,14 +1,18 @@
-"""Calibration of the tiered-care simulator to a county's observed figures (issue 5).
+"""Calibration of the tiered-care simulator to a county's observed figures (issues 5 and 15).
 
-``calibration/targets.yaml`` lists observed figures (KPI, value, tolerance, source);
+``calibration/county_targets/<network>.yaml`` lists each bundled county's observed figures (KPI,
+value, tolerance, source), extending the national figures for a rural county
+(``county_targets/county.yaml``) or an urban district (``county_targets/district.yaml``);
 ``calibration/space.yaml`` the free parameters (config path, bounds, transform).
-``python -m calibration`` fits them (Latin-hypercube design, then Nelder-Mead or Powell on a
-weighted squared loss, every evaluation with common random numbers over several
-replications) and writes ``scenarios/care/calibrated.yaml`` (use ``care=calibrated``), a
-report with identifiability, and a plotly figure.  From Python::
+``python -m calibration network=<name>`` fits them: a response surface on a Latin-hypercube
+design of short runs (``method=surrogate``, refined in a few rounds; ``method=direct`` runs
+Nelder-Mead or Powell on the simulator itself), every evaluation under common random numbers,
+then a longer check run at the optimum.  It writes ``scenarios/care/<network>_calibrated.yaml``
+(the network's default care option, with a ``calibration:`` block the brief reads), a report
+with identifiability, and a plotly figure.  From Python::
 
     from calibration import fit, write_outputs
-    result = fit({"network": "toy", "design_points": 8, "iterations": 20})
+    result = fit({"network": "toy", "design_points": 12, "rounds": 2, "check_replications": 0})
     write_outputs(result, "outputs/calibration/mine", care_out="none")
 """
 

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from calibration.fit import loss_of
-from calibration.measures import target_values, tier1_sites
+from calibration.measures import Sites, target_values
 from calibration.spec import load_targets, resolve_file
 from sim import RunResult
 from sim.analysis.kpis import mean_ci
@@ -29,10 +29,12 @@ def check(result: RunResult, targets: str | Path | None = None) -> pd.DataFrame:
     Parameters
     ----------
     result : RunResult
-        Typically a run of ``care=calibrated`` on the network that was fitted.  Targets on
+        Typically a run of a network with its calibrated care file (``care=<network>_calibrated``).  Targets on
         township admissions need the per-patient tables (``run.keep_patients=true``).
     targets : str or Path, optional
-        A targets file (default ``calibration/targets.yaml``; the format is described there).
+        A targets file (default: the network's own, ``calibration/county_targets/<network>.yaml``,
+        else the national county figures ``calibration/county_targets/county.yaml``; the format is
+        described there).
 
     Returns
     -------
@@ -46,12 +48,15 @@ def check(result: RunResult, targets: str | Path | None = None) -> pd.DataFrame:
     >>> from sim import run
     >>> result = run(["network=toy", "run=test", "run.horizon_days=3"])
     >>> table = check(result)
-    >>> "county_retention" in set(table["target"]), bool(table["observed"].notna().all())
+    >>> "inpatient_retention" in set(table["target"]), bool(table["observed"].notna().all())
     (True, True)
     """
-    tlist = load_targets(resolve_file(targets or "targets.yaml", "targets"))
     cfg = result.config
-    sites = tier1_sites(cfg)
+    if targets is None:
+        own = Path(__file__).resolve().parent / "county_targets" / f"{cfg.network.name}.yaml"
+        targets = own if own.is_file() else "county_targets/county.yaml"
+    tlist = load_targets(resolve_file(targets, "targets"))
+    sites = Sites.of(cfg)
     reps = sorted(result.kpis["replication"].unique())
     sims = np.full((len(reps), len(tlist)), math.nan)
     for i, r in enumerate(reps):

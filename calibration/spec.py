@@ -41,8 +41,12 @@ RATE_METRICS = {k for k in REGISTRY if is_share(k)}
 DERIVED = {
     "township_visits_per_year": "visits per open tier-1 centre per year (site_visits_per_day x 365, averaged)",
     "township_admissions_per_year": "admissions per open tier-1 centre per year (from the admissions table)",
+    "township_visits_per_resident_year": "visits at open township centres (kind township) per resident of the "
+                                         "villages whose nearest centre is one, per year",
+    "township_admissions_per_resident_year": "admissions at open township centres per resident of their "
+                                             "catchment villages, per year (from the admissions table)",
 }
-DERIVED_NEEDS_TABLES = {"township_admissions_per_year"}
+DERIVED_NEEDS_TABLES = {"township_admissions_per_year", "township_admissions_per_resident_year"}
 
 TRANSFORMS = ("linear", "log")
 
@@ -133,12 +137,48 @@ def _num(entry: dict, key: str, where: str, required: bool = True, default: floa
     return float(v)
 
 
+def _entries_of(path: Path, seen: tuple[Path, ...] = ()) -> dict:
+    """The ``targets:`` mapping of a file, after its ``extends:`` file's (a county's targets
+    extend the national ones for a county of its kind; an entry here replaces the one of the
+    same name there, and ``name: null`` drops it)."""
+    if path.resolve() in seen:
+        raise CalibrationError(f"{path}: 'extends' loops back to itself")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CalibrationError(f"{path}: not valid YAML: {first}") from None
+    base: dict = {}
+    if isinstance(data, dict) and data.get("extends"):
+        ext = data["extends"]
+        if not isinstance(ext, str):
+            raise CalibrationError(f"{path}: 'extends' must name a targets file, got {ext!r}")
+        parent = (path.parent / ext) if not Path(ext).is_absolute() else Path(ext)
+        if not parent.is_file():
+            raise CalibrationError(f"{path}: 'extends' names {ext!r}, which is not a file next to it")
+        base = _entries_of(parent, (*seen, path.resolve()))
+    own = data.get("targets") if isinstance(data, dict) else None
+    if own is None and base:
+        own = {}
+    if not isinstance(own, dict) or not (own or base):
+        raise CalibrationError(f"{path}: needs a non-empty mapping 'targets:' (name -> entry)")
+    merged = dict(base)
+    for name, e in own.items():
+        if e is None:
+            merged.pop(name, None)
+        else:
+            merged[name] = e
+    if not merged:
+        raise CalibrationError(f"{path}: no targets left after 'extends' and the entries set to null")
+    return merged
+
+
 def load_targets(path: str | Path) -> list[Target]:
-    """Read and check ``targets.yaml`` (not yet against a network: see :func:`check_targets`)."""
+    """Read and check a targets file (not yet against a network: see :func:`check_targets`)."""
     path = Path(path)
     out = []
     allowed = {"kpi", "value", "tolerance", "source", "weight", "note"}
-    for name, e in _read_yaml(path, "targets").items():
+    for name, e in _entries_of(path).items():
         where = f"{path}: target {name!r}"
         if not isinstance(e, dict):
             raise CalibrationError(f"{where}: must be a mapping with kpi, value, tolerance, source")

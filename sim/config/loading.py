@@ -36,7 +36,7 @@ def compose(overrides: Sequence[str] = (), config_dir: str | Path | None = None,
     ----------
     overrides : sequence of str
         Hydra overrides, exactly as on the command line: config groups (``network=taobei``,
-        ``levers=expert_weekly``, ``restructure=taobei_close_two_smallest``, ``care=calibrated``,
+        ``levers=expert_weekly``, ``restructure=taobei_close_two_smallest``, ``care=toy_calibrated``,
         ``run=full``) and keys (``run.replications=8``,
         ``network.facilities.t1.beds=20``).
     config_dir : str or Path, optional
@@ -93,6 +93,11 @@ def _missing_option(text: str, overrides: Sequence[str]) -> str | None:
     if not m:
         return None
     group, option = m.group(1), m.group(2)
+    if group == "care" and option.endswith("_calibrated"):
+        # the defaults rule care: ${network}_calibrated found no calibrated care file for this network
+        net = option[: -len("_calibrated")]
+        return (f"care={option}: network={net} has no calibrated care file (scenarios/care/{option}.yaml); "
+                f"calibrate it with `python -m calibration network={net}`, or run it uncalibrated with care=default")
     options: list[str] = []
     lines = text.splitlines()
     for i, ln in enumerate(lines):

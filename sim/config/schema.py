@@ -343,6 +343,61 @@ class Profiles:
 
 
 @dataclass
+class CalibratedTarget:
+    """One target of a calibration as the fit's check run met it (``care.calibration.targets``)."""
+
+    name: str = ""
+    #: the KPI (``metric[group]``) or derived measure the target compares with.
+    kpi: str = ""
+    observed: float = 0.0
+    tolerance: float = 0.0
+    #: 0 = reported only, not fitted.
+    weight: float = 1.0
+    #: mean of the check run's replications (null where the model could not compute it) ...
+    simulated: float | None = None
+    #: ... and its 95% confidence interval over replications.
+    ci_low: float | None = None
+    ci_high: float | None = None
+    #: |simulated - observed| <= tolerance.
+    met: bool = False
+    source: str = ""
+
+
+@dataclass
+class CalibratedParameter:
+    """One fitted parameter (``care.calibration.parameters``): its value and what the targets say of it."""
+
+    name: str = ""
+    path: str = ""
+    value: float = 0.0
+    #: "identified", "weakly identified (one side only)", "not identified", "at a bound ..."
+    identifiability: str = ""
+
+
+@dataclass
+class CalibrationInfo:
+    """Where a care file's numbers come from (校准): written by ``python -m calibration`` into the
+    care files it generates, read by the brief (which says whether its county is calibrated,
+    which targets are met, and which parameters the targets do not pin down).  A hand-written
+    care file (``care=default``) is ``status: uncalibrated``."""
+
+    #: "calibrated" (fitted to ``network``'s targets) or "uncalibrated".
+    status: str = "uncalibrated"
+    #: the network the fit ran on; a calibrated care file used on another network is reported
+    #: as not calibrated for it.
+    network: str = ""
+    date: str = ""
+    #: weighted squared error of the check run, in tolerance units.
+    loss: float | None = None
+    targets_file: str = ""
+    #: one line each: how the fit ran, and the check run that measured the targets below.
+    fit: str = ""
+    check: str = ""
+    targets: list[CalibratedTarget] = field(default_factory=list)
+    parameters: list[CalibratedParameter] = field(default_factory=list)
+
+
+@dataclass
 class CareConfig:
     """Case mix, patient behaviour, emergency pathways and prices."""
 
@@ -360,6 +415,8 @@ class CareConfig:
     #: mean stay multiplier by tier 0..3 (township inpatients are milder cases of the same
     #: conditions, so their stays are shorter).
     los_factor_by_tier: list[float] = field(default_factory=lambda: [1.0, 1.0, 1.0, 1.0])
+    #: provenance: calibrated to which county's targets, and how well (see CalibrationInfo).
+    calibration: CalibrationInfo = field(default_factory=CalibrationInfo)
 
 
 @dataclass

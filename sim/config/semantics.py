@@ -186,6 +186,7 @@ def validate(cfg: Config) -> None:
         _finite_nonneg(v, f"care.prices.tests.{m}")
     _finite_nonneg(p.ambulance_trip, "care.prices.ambulance_trip")
     _finite_nonneg(p.travel_per_hour, "care.prices.travel_per_hour")
+    _calibration_info(c.calibration)
     pr = c.profiles
     for k, n_expected in (("outpatient_hourly", 24), ("emergency_hourly", 24), ("weekday", 7)):
         vals = getattr(pr, k)
@@ -202,3 +203,26 @@ def validate(cfg: Config) -> None:
     if pay.global_budget:
         _check(pay.budget_per_capita_cny_per_year > 0, "payment.budget_per_capita_cny_per_year",
                f"a global budget needs a budget > 0, got {pay.budget_per_capita_cny_per_year!r}")
+
+
+def _calibration_info(ci) -> None:
+    """``care.calibration``: the provenance block a calibrated care file carries."""
+    _check(ci.status in ("calibrated", "uncalibrated"), "care.calibration.status",
+           f"must be calibrated or uncalibrated, got {ci.status!r}")
+    if ci.status == "calibrated":
+        _check(bool(ci.network), "care.calibration.network", "a calibrated care file names the network it was fitted on")
+    if ci.loss is not None:
+        _finite_nonneg(ci.loss, "care.calibration.loss")
+    for i, t in enumerate(ci.targets):
+        key = f"care.calibration.targets[{i}]"
+        _check(bool(t.name), f"{key}.name", "must not be empty")
+        _check(math.isfinite(t.observed), f"{key}.observed", f"must be finite, got {t.observed!r}")
+        _check(math.isfinite(t.tolerance) and t.tolerance > 0, f"{key}.tolerance", f"must be > 0, got {t.tolerance!r}")
+        _finite_nonneg(t.weight, f"{key}.weight")
+        for k in ("simulated", "ci_low", "ci_high"):
+            v = getattr(t, k)
+            if v is not None:
+                _check(math.isfinite(v), f"{key}.{k}", f"must be finite or null, got {v!r}")
+    for i, q in enumerate(ci.parameters):
+        _check(bool(q.name), f"care.calibration.parameters[{i}].name", "must not be empty")
+        _check(math.isfinite(q.value), f"care.calibration.parameters[{i}].value", f"must be finite, got {q.value!r}")

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis import registry
-from sim.report import plots
+from sim.report import calibration_note, plots
 from sim.report.plots import format_value, kpi_label
 
 if TYPE_CHECKING:
@@ -445,6 +445,9 @@ table.kpi thead th{background:#f0f0ec;position:sticky;top:0}.d{display:block;fon
 .methods{background:#f4f4f0;border:1px solid #ddd;padding:10px 18px;font-size:0.9em}
 .methods dt{font-weight:600;float:left;clear:left;width:190px}.methods dd{margin:0 0 4px 200px}
 code{font-size:0.92em;background:#eee;padding:0 3px}
+.calib{padding:8px 16px;margin:0.6em 0 1em;font-size:0.95em}.calib p{margin:0.2em 0}
+.calib.ok{background:#eef7ee;border-left:5px solid #009E73}.calib.warn{background:#fdf0e6;border-left:5px solid #D55E00}
+.calib-table td.src{font-size:0.82em;color:#666;text-align:left!important;max-width:420px}
 html[lang=zh-CN] body{font-family:"Noto Sans CJK SC","Source Han Sans SC","PingFang SC","Microsoft YaHei",sans-serif}
 """
 
@@ -582,6 +585,8 @@ def render_brief(data: FolderData, language: str = "en",
     body = [f"<h1>{_e(title)}</h1>"]
     if data.description:
         body.append(f"<p class='sub'>{_e(data.description)}</p>")
+    # first screen: is this county's baseline calibrated, and how well (a warning if not)
+    body.append(calibration_note.first_screen(data.config, language))
     body.append(f"<h2>{T['summary']}</h2><div class='summary'><p>{_e(summary_paragraph(data, language))}</p></div>")
     table = _kpi_table(data, language)
     if table:
@@ -590,6 +595,7 @@ def render_brief(data: FolderData, language: str = "en",
     if no_tables:
         body.append(f"<p class='cap'>{_e(T['no_patient_tables'])}</p>")
     body.extend(parts)
+    body.append(calibration_note.section(data.config, language))
     body.append(f"<h2>{T['methods']}</h2>{_methods(data, language)}")
     lang_attr = "zh-CN" if language == "zh" else "en"
     return (f"<!DOCTYPE html>\n<html lang='{lang_attr}'><head><meta charset='utf-8'>"

@@ -1,0 +1,47 @@
+"""Every shipped calibrated care file still holds its county to its targets (issue 15).
+
+The care file's ``calibration:`` block records, per target, the check run's simulated value and
+whether it met the target.  Here the county is run again at the fit's own settings (one
+replication of 56 days, the fit's seed) with that care file: every target the file says is met
+must still be within its tolerance, and the targets must be those of the county's targets file.
+A change to the model that moves a calibrated county off its targets fails here; refit it
+(``python -m calibration network=<name>``, or ``make calibrate``) and say why in the commit.
+The full check (3 replications of 120 days) is the fit's own check run, ``make calibrate``.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+import sim
+from calibration import load_targets
+from calibration.check import check
+
+ROOT = Path(__file__).resolve().parent.parent
+CALIBRATED = sorted(p.stem[: -len("_calibrated")] for p in (ROOT / "scenarios" / "care").glob("*_calibrated.yaml"))
+
+
+def test_the_toy_county_ships_calibrated():
+    assert "toy" in CALIBRATED
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("network", CALIBRATED)
+def test_a_calibrated_county_meets_its_targets(network):
+    cfg = sim.compose([f"network={network}", f"care={network}_calibrated", "run.horizon_days=56",
+                       "run.warmup_days=14", "run.replications=1", "run.seed=20261123", "run.keep_patients=true"])
+    info = cfg.care.calibration
+    assert info.status == "calibrated" and info.network == network
+    own = load_targets(ROOT / "calibration" / "county_targets" / f"{network}.yaml")
+    assert {t.name for t in info.targets} == {t.name for t in own}, "refit: the targets file changed"
+    table = check(sim.run(cfg, jobs=1)).set_index("target")
+    for t in info.targets:
+        if not (t.met and t.weight > 0):
+            continue
+        got = table.loc[t.name, "simulated"]
+        assert math.isfinite(got) and abs(got - t.observed) <= t.tolerance, (
+            f"{network}: {t.name} = {got:.4g}, target {t.observed:g} +- {t.tolerance:g} (met in the care file at "
+            f"{t.simulated:.4g}); refit with python -m calibration network={network}")
