@@ -385,18 +385,24 @@ def _optimise(ev: Evaluator, x0: np.ndarray, s: Settings) -> str:
     return str(res.message)
 
 
+def _profile_points(space: Sequence[Parameter], centre: np.ndarray, offsets: Sequence[float]):
+    """``(parameter index, unit vector)`` of the profile: each parameter alone moved by each
+    offset either side of ``centre``, clipped to the cube (a move the bound cancels is left out)."""
+    for j in range(len(space)):
+        for off in sorted({float(o) for o in offsets}):
+            for sign in (-1, 1):
+                u = centre.copy()
+                u[j] = min(max(u[j] + sign * off, 0.0), 1.0)
+                if abs(u[j] - centre[j]) >= 1e-9:
+                    yield j, u
+
+
 def _profile(ev: Evaluator, best: Evaluation, s: Settings) -> pd.DataFrame:
     """Loss along each parameter (unit-cube offsets either side of the optimum)."""
     pts, meta = [], []
-    for j, prm in enumerate(ev.space):
-        for off in sorted({float(o) for o in s.profile_offsets}):
-            for sign in (-1, 1):
-                u = best.unit.copy()
-                u[j] = min(max(u[j] + sign * off, 0.0), 1.0)
-                if abs(u[j] - best.unit[j]) < 1e-9:
-                    continue
-                pts.append(u)
-                meta.append((prm.name, j, u[j] - best.unit[j]))
+    for j, u in _profile_points(ev.space, best.unit, s.profile_offsets):
+        pts.append(u)
+        meta.append((ev.space[j].name, j, u[j] - best.unit[j]))
     if not pts:
         return pd.DataFrame(columns=["parameter", "offset", "value", "loss", "delta_loss"])
     res = ev.batch(pts, "profile")
@@ -604,16 +610,10 @@ def _surface_profile(ev: Evaluator, surface, centre: Evaluation, s: Settings) ->
     """The loss profile of the response surface around the optimum (no simulation)."""
     base_loss = loss_of(surface.predict(centre.unit), ev.targets)[0]
     rows = []
-    for j, prm in enumerate(ev.space):
-        for off in sorted({float(o) for o in s.profile_offsets}):
-            for sign in (-1, 1):
-                u = centre.unit.copy()
-                u[j] = min(max(u[j] + sign * off, 0.0), 1.0)
-                if abs(u[j] - centre.unit[j]) < 1e-9:
-                    continue
-                pl = loss_of(surface.predict(u), ev.targets)[0]
-                rows.append({"parameter": prm.name, "offset": u[j] - centre.unit[j], "value": prm.from_unit(u[j]),
-                             "loss": pl, "delta_loss": pl - base_loss, "eval": -1})
+    for j, u in _profile_points(ev.space, centre.unit, s.profile_offsets):
+        pl = loss_of(surface.predict(u), ev.targets)[0]
+        rows.append({"parameter": ev.space[j].name, "offset": u[j] - centre.unit[j],
+                     "value": ev.space[j].from_unit(u[j]), "loss": pl, "delta_loss": pl - base_loss, "eval": -1})
     if not rows:
         return pd.DataFrame(columns=["parameter", "offset", "value", "loss", "delta_loss", "eval"])
     return pd.DataFrame(rows).drop_duplicates(["parameter", "offset"]).sort_values(["parameter", "offset"])
