@@ -226,6 +226,8 @@ class Evaluator:
         self.key = run_key(base, targets, space)
         self.stored: dict[tuple, dict] = {}
         self.resumed = 0
+        #: simulated replication-days of one evaluation (the progress bar's unit)
+        self.cost = s.replications * s.horizon_days
         if store is not None and store.is_file():
             for line in store.read_text(encoding="utf-8").splitlines():
                 try:
@@ -296,7 +298,7 @@ class Evaluator:
             if not left[k]:     # all its replications are in: store it now, not after the batch
                 self._save(k, units_of[k], sims[k], errors.get(k, ""))
                 if self.bar is not None:
-                    self.bar.update(1)
+                    self.bar.update(self.cost)
         for k in order:
             u = units_of[k]
             ev = Evaluation(index=len(self.evals), phase=phase, unit=u, values=self.values(u), loss=math.nan,
@@ -305,7 +307,7 @@ class Evaluator:
             self.cache[k] = ev
             self.evals.append(ev)
             if self.bar is not None and k not in todo:
-                self.bar.update(1)
+                self.bar.update(self.cost)
         if self.bar is not None and self.evals:
             self.bar.set_postfix(best=f"{self.best().loss:.3g}", phase=phase)
         return [self.cache[k] for k in keys]
@@ -515,9 +517,12 @@ def fit(settings: Settings | dict | None = None, targets: list[Target] | str | N
     if show:
         from tqdm.auto import tqdm
 
-        # tqdm shows the elapsed and the estimated remaining time of the evaluations
-        bar = tqdm(total=s.design_points + n_main + n_prof + (1 if start_unit is not None else 0)
-                   + (1 if s.check_replications else 0), desc=f"calibration {s.network}", unit="eval")
+        # counted in simulated replication-days, so that the estimate of the time left (tqdm's)
+        # weighs the long check run as it should
+        per_eval = s.replications * s.horizon_days
+        check_days = s.check_replications * (s.checked().horizon_days if s.check_replications else 0)
+        bar = tqdm(total=(s.design_points + n_main + n_prof + (1 if start_unit is not None else 0)) * per_eval
+                   + check_days, desc=f"calibration {s.network} (simulated days)", unit="day", unit_scale=True)
     store = Path(s.output_dir) / "evaluations.jsonl" if s.resume and s.output_dir else None
     ev = Evaluator(base, list(targets), space, s, bar, store=store)
     surface = None
@@ -601,7 +606,7 @@ def _surrogate_rounds(ev: Evaluator, s: Settings) -> tuple[str, Any]:
         if known:
             msg += " (the surface's optimum was already simulated: converged)"
             if ev.bar is not None:
-                ev.bar.update(s.rounds - rnd - 1)
+                ev.bar.update((s.rounds - rnd - 1) * ev.cost)
             break
     return msg, surface
 

@@ -361,8 +361,9 @@ def write_outputs(result: FitResult, out_dir: str | Path, care_out: str | None =
 
 def print_summary(result: FitResult, paths: dict[str, Path], file=sys.stdout) -> None:
     tt = result.targets_table
-    print(f"\ncalibration on {result.settings.network}: loss {result.loss:.4g} after {len(result.evaluations)} "
-          f"evaluations ({result.wall_s:.0f} s)", file=file)
+    where = "check run" if result.check is not None else "fit"
+    print(f"\ncalibration on {result.settings.network}: loss {result.check_loss:.4g} ({where}) after "
+          f"{len(result.evaluations)} evaluations ({result.wall_s:.0f} s)", file=file)
     print(f"{'target':32s} {'observed':>10s} {'tol':>8s} {'simulated':>10s} {'95% CI':>22s}", file=file)
     for _, r in tt.iterrows():
         ci = f"[{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}]"

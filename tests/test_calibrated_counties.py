@@ -2,8 +2,10 @@
 
 The care file's ``calibration:`` block records, per target, the check run's simulated value and
 whether it met the target.  Here the county is run again at the fit's own settings (one
-replication of 56 days, the fit's seed) with that care file: every target the file says is met
-must still be within its tolerance, and the targets must be those of the county's targets file.
+replication of 56 days, the fit's seed) with that care file: every fitted target must be within
+half a tolerance of the check run's value the file records, every target the file says is met
+within one and a half tolerances of its observed value (the short run's noise), and the
+targets must be those of the county's targets file.
 A change to the model that moves a calibrated county off its targets fails here; refit it
 (``python -m calibration network=<name>``, or ``make calibrate``) and say why in the commit.
 The full check (3 replications of 120 days) is the fit's own check run, ``make calibrate``.
@@ -39,9 +41,18 @@ def test_a_calibrated_county_meets_its_targets(network):
     assert {t.name for t in info.targets} == {t.name for t in own}, "refit: the targets file changed"
     table = check(sim.run(cfg, jobs=1)).set_index("target")
     for t in info.targets:
-        if not (t.met and t.weight > 0):
+        if t.weight <= 0 or t.simulated is None:
             continue
         got = table.loc[t.name, "simulated"]
-        assert math.isfinite(got) and abs(got - t.observed) <= t.tolerance, (
-            f"{network}: {t.name} = {got:.4g}, target {t.observed:g} +- {t.tolerance:g} (met in the care file at "
-            f"{t.simulated:.4g}); refit with python -m calibration network={network}")
+        assert math.isfinite(got), f"{network}: {t.name} is not computed"
+        # the fit's short runs agree with its check run (the fit report's fit_vs_check): a model
+        # change that moves the county shows here first
+        assert abs(got - t.simulated) <= 0.5 * t.tolerance, (
+            f"{network}: {t.name} = {got:.4g} at the fit's settings, {t.simulated:.4g} in the care file's check run "
+            f"(tolerance {t.tolerance:g}); refit with python -m calibration network={network}")
+        if t.met:
+            # and a target the check run met is still met, to the short run's half-tolerance of noise
+            assert abs(got - t.observed) <= 1.5 * t.tolerance, (
+                f"{network}: {t.name} = {got:.4g}, target {t.observed:g} +- {t.tolerance:g}")
+        else:
+            assert abs(t.simulated - t.observed) > t.tolerance      # the file says why it is not met
