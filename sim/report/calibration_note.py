@@ -92,7 +92,8 @@ _TEXT: dict[str, dict[str, Any]] = {
         "loose": "Parameters the targets do not pin down (treat their values as assumptions): {names}.",
         "uncal": "Uncalibrated: this run uses the {care} care file, which is not fitted to any county's figures. "
                  "Its levels (retention, volumes, costs) are illustrative; read the differences between scenarios, "
-                 "not the levels. Use the network's calibrated care file (the default) for a baseline you can quote.",
+                 "not the levels. For a baseline you can quote, run care={network}_calibrated (fitted by "
+                 "python -m calibration network={network}).",
         "other": "Calibrated for another county: the {care} care file was fitted to {fitted}, not to {network}. "
                  "Levels here are not fitted to {network}'s figures; read the differences between scenarios.",
         "heading": "Calibration",
@@ -108,7 +109,7 @@ _TEXT: dict[str, dict[str, Any]] = {
         "loose": "校准目标未能确定的参数(其取值应视为假设):{names}。",
         "uncal": "未校准:本次运行使用 {care} 参数文件,未按任何县的实际数据校准。"
                  "其水平值(县域内住院占比、服务量、费用)仅供示意,请看各方案之间的差异而非水平值;"
-                 "需要可引用的基线时,请使用该县默认的校准参数文件。",
+                 "需要可引用的基线时,请使用 care={network}_calibrated(由 python -m calibration network={network} 校准)。",
         "other": "校准对象不符:{care} 参数文件按{fitted}校准,而非{network}。"
                  "此处水平值未按{network}的数据校准,请看各方案之间的差异。",
         "heading": "校准情况",
@@ -136,7 +137,7 @@ def first_screen(config: dict, language: str = "en") -> str:
     if st.status == "other_network":
         msg = T["other"].format(care=st.care, fitted=st.fitted_network, network=st.network)
     else:
-        msg = T["uncal"].format(care=st.care or "?")
+        msg = T["uncal"].format(care=st.care or "?", network=st.network or "<network>")
     return f"<div class='calib warn' role='alert'><p><b>⚠</b> {_e(msg)}</p></div>"
 
 
