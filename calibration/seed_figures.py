@@ -566,6 +566,9 @@ FIGURES: tuple[SeedFigure, ...] = (
         Closeness("split", counts=(61, 56), why="a split of two counts; a proxy: Guangyang (廊坊广阳区) is not "
                   "bundled, Xianghe is the same prefecture's county, and which conditions are chronic is [ASSUMED]"),
         split=_down_split,
+        known_gap="care=default refers down 15% of chronic-disease stays (medical_admission) but 20-40% of the "
+                  "orthopaedic, rehabilitation, stroke, STEMI and trauma ones, so rehabilitation down-referrals "
+                  "outnumber chronic ones about 2 : 1 where the seed has 61 : 56",
         note=f"down-referral visits; chronic = {', '.join(CHRONIC_CONDITIONS)}; rehab = the rest"),
     SeedFigure(
         "xianghe_members", "xianghe", SEED_001, "与渠口卫生院等4家乡镇卫生院建立了紧密型医共体",
