@@ -19,8 +19,16 @@ Every run passes ``care=<care>`` explicitly (default ``care=default``), so the t
 move when a network's default care file changes; switch it with ``--care``.
 
 Values are means over replications with a t-based 95% interval (:func:`sim.analysis.kpis.mean_ci`);
-counts are over the post-warm-up period of each replication and scaled to the period the
-seed states (``[ASSUMED]`` where the seed leaves the period open).
+counts are over the post-warm-up period of each replication (whole weeks of it for weekly
+schedules) and scaled to the period the seed states (``[ASSUMED]`` where the seed leaves the
+period open).  A figure's verdict is one of
+
+- ``reproduced``: the model's value satisfies the figure's :class:`Closeness` rule;
+- ``not reproduced: <known gap>``: it does not, for the reason the figure states
+  (``known_gap``: what in the model or its bundled inputs makes the difference);
+- ``not reproduced``: it does not, and no reason is known yet (a regression to look at);
+- ``cannot be reproduced: <why>``: the model has no mechanism or the seed no comparable
+  number (``reproducible=False``).
 """
 
 from __future__ import annotations
@@ -774,7 +782,7 @@ def _row(fig: SeedFigure, runs: Sequence[RunResult] | None,
          scenarios: Mapping[str, Sequence[str]] = SCENARIOS) -> dict:
     scen = " vs ".join(" ".join(scenarios[s]) for s in fig.scenarios) if fig.scenarios else "-"
     base = {"id": fig.id, "figure": fig.label, "county": fig.county, "seed": f"{fig.seed}: 「{fig.quote}」",
-            "published": fig.unit, "scenario": scen}
+            "published": fig.unit, "scenario": scen, "computed": fig.note or "-"}
     if fig.measure is None or runs is None:
         return {**base, "simulated": math.nan, "ci_low": math.nan, "ci_high": math.nan, "closeness": "-",
                 "rule": "-", "verdict": f"cannot be reproduced: {fig.why}"}
@@ -828,8 +836,8 @@ def rows(days: float = 90.0, warmup: float = 14.0, reps: int = 2, jobs: int | No
     -------
     pandas.DataFrame
         ``id, figure, county, seed, published, scenario, simulated, ci_low, ci_high, closeness,
-        rule, verdict`` (verdict: ``reproduced``, ``not reproduced`` or ``cannot be
-        reproduced: <why>``).
+        rule, verdict, computed`` (verdict: ``reproduced``, ``not reproduced[: <known gap>]`` or
+        ``cannot be reproduced: <why>``; computed: how the model's value is obtained).
     """
     figs = list(figures)
     missing = {x for f in figs for x in f.scenarios if x not in scenarios}
@@ -853,20 +861,20 @@ def rows(days: float = 90.0, warmup: float = 14.0, reps: int = 2, jobs: int | No
                 if left[x] == 0:
                     del done[x]
     cols = ["id", "figure", "county", "seed", "published", "scenario", "simulated", "ci_low", "ci_high",
-            "closeness", "rule", "verdict"]
+            "closeness", "rule", "verdict", "computed"]
     return pd.DataFrame([out[f.id] for f in figs], columns=cols)
 
 
 def markdown(table: pd.DataFrame, header: str = "") -> str:
     """The rows as a Markdown table (numbers formatted; ``|`` in text escaped)."""
     cols = ["figure", "county", "seed", "published", "scenario", "simulated", "95% CI", "closeness", "rule",
-            "verdict"]
+            "verdict", "how computed"]
     lines = [header, ""] if header else []
     lines += ["| " + " | ".join(cols) + " |", "|" + " --- |" * len(cols)]
     for _, r in table.iterrows():
         ci = "-" if math.isnan(r["ci_low"]) else f"{_fmt(r['ci_low'])} – {_fmt(r['ci_high'])}"
         cells = [r["figure"], r["county"], r["seed"], r["published"], f"`{r['scenario']}`",
-                 _fmt(r["simulated"]), ci, r["closeness"], r["rule"], r["verdict"]]
+                 _fmt(r["simulated"]), ci, r["closeness"], r["rule"], r["verdict"], r.get("computed", "-")]
         lines.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
     return "\n".join(lines)
 

@@ -262,7 +262,7 @@ def test_rows_pairs_frees_and_gives_verdicts():
     ]
     t = sf.rows(days=4, warmup=1, reps=2, jobs=1, figures=figs, scenarios=scen)
     assert list(t.columns) == ["id", "figure", "county", "seed", "published", "scenario", "simulated", "ci_low",
-                               "ci_high", "closeness", "rule", "verdict"]
+                               "ci_high", "closeness", "rule", "verdict", "computed"]
     assert t["id"].tolist() == [f.id for f in figs]
     v = t.set_index("id")["verdict"]
     assert v["ok"] == "reproduced"
@@ -317,14 +317,15 @@ _FAKE = object()
 def test_markdown_formats_and_escapes():
     t = pd.DataFrame([{"id": "a", "figure": "f | g", "county": "c", "seed": "s", "published": "p", "scenario": "x=1",
                        "simulated": 1234.5, "ci_low": 1000.0, "ci_high": 1500.0, "closeness": "1.23x", "rule": "r",
-                       "verdict": "reproduced"},
+                       "verdict": "reproduced", "computed": "KPI x"},
                       {"id": "b", "figure": "f", "county": "c", "seed": "s", "published": "p", "scenario": "-",
                        "simulated": math.nan, "ci_low": math.nan, "ci_high": math.nan, "closeness": "-", "rule": "-",
-                       "verdict": "cannot be reproduced: why"}])
+                       "verdict": "cannot be reproduced: why", "computed": "-"}])
     md = sf.markdown(t, "Header.")
     lines = md.splitlines()
     assert lines[0] == "Header." and lines[2].startswith("| figure |")
     assert "f \\| g" in lines[4] and "1,234" in lines[4] and "1,000 – 1,500" in lines[4]
+    assert lines[4].endswith("| KPI x |") and lines[2].endswith("| how computed |")
     assert lines[5].count("| - |") >= 2
     assert len(lines) == 6
 
