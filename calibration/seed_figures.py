@@ -626,7 +626,8 @@ FIGURES: tuple[SeedFigure, ...] = (
         "+27.57% year on year (April 2020)",
         ("liuzhou_baseline", "liuzhou_three_one"), _paired_change("site_visits_per_day", "t_bailu"),
         Closeness("relative", tol=0.25, why="a single centre's month: ±25% of the change (+20.7% to +34.5%)"),
-        note="KPI site_visits_per_day at t_bailu, 3-1 scheme / baseline - 1, paired by replication",
+        note="KPI site_visits_per_day at t_bailu, 3-1 scheme / baseline - 1, paired by replication; the full "
+             "scheme, since restructure=liuzhou_takeover alone only changes the centre's lead",
         known_gap="the model's 三一 scheme gives Bailu a resident specialist, remote reading and MDT (a few percent more visits), while the seed credits the rise to outreach (clinics moved to neighbourhood committees and village clinics, home visits), which no lever models"),
     SeedFigure(
         "liuzhou_bailu_april_2020", "liuzhou", SEED_002, "该卫生院门诊量不降反升,达到2457人次",
