@@ -874,7 +874,8 @@ def markdown(table: pd.DataFrame, header: str = "") -> str:
     lines += ["| " + " | ".join(cols) + " |", "|" + " --- |" * len(cols)]
     for _, r in table.iterrows():
         ci = "-" if math.isnan(r["ci_low"]) else f"{_fmt(r['ci_low'])} – {_fmt(r['ci_high'])}"
-        cells = [r["figure"], r["county"], r["seed"], r["published"], f"`{r['scenario']}`",
+        scen = f"`{r['scenario']}`" if r["scenario"] != "-" else "-"
+        cells = [r["figure"], r["county"], r["seed"], r["published"], scen,
                  _fmt(r["simulated"]), ci, r["closeness"], r["rule"], r["verdict"], r.get("computed", "-")]
         lines.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
     return "\n".join(lines)

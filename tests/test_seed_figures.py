@@ -326,7 +326,7 @@ def test_markdown_formats_and_escapes():
     assert lines[0] == "Header." and lines[2].startswith("| figure |")
     assert "f \\| g" in lines[4] and "1,234" in lines[4] and "1,000 – 1,500" in lines[4]
     assert lines[4].endswith("| KPI x |") and lines[2].endswith("| how computed |")
-    assert lines[5].count("| - |") >= 2
+    assert lines[5].count("| - |") >= 3 and "`-`" not in lines[5] and "`x=1`" in lines[4]
     assert len(lines) == 6
 
 
