@@ -42,3 +42,16 @@ def test_mean_stay_does_not_read_short_on_a_short_run():
     truth = kl[("mean_stay_days", "tier2")]
     assert naive < 0.8 * truth                          # the naive mean is biased short ...
     assert ks[("mean_stay_days", "tier2")] == pytest.approx(truth, rel=0.25)   # ... the KPI is not
+
+
+def test_mean_stay_is_nan_not_an_error_when_nobody_is_admitted():
+    # an outpatient-only reduction (the queueing validations) has an empty admissions table
+    from tests.validation.reduction import condition, reduced_config
+
+    cfg = reduced_config({"only": condition(0.05, town_minutes=10.0)}, town_doctors=1, horizon_days=6,
+                         warmup_days=1, replications=1, scenario="no_admissions")
+    res = sim.run(cfg, jobs=1)
+    assert len(res.admissions) == 0
+    k = res.kpis.set_index(["metric", "group"])["value"]
+    for grp in ("tier1", "tier2", "county"):
+        assert np.isnan(k[("mean_stay_days", grp)])

@@ -207,7 +207,7 @@ def kpis(tables: dict[str, pd.DataFrame], occupancy: pd.DataFrame, sites: pd.Dat
         held = np.where(np.isnan(adm_t), 0.0, np.maximum(hi - lo, 0.0)) / DAY
         began = (adm_t >= warm) & (adm_t < end)
     else:
-        t_all = held = began = np.zeros(0)
+        t_all, held, began = np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0, dtype=bool)
     for grp, sel in (("tier1", t_all == 1), ("tier2", t_all == 2), ("county", (t_all >= 1) & (t_all <= 2))):
         n_began = int((began & sel).sum())
         _row(rows, "mean_stay_days", held[sel].sum() / n_began if n_began else math.nan, grp)
