@@ -26,6 +26,7 @@ from sim.config.schema import (
     ChoiceModel,
     Condition,
     Config,
+    Coordinates,
     Dist,
     Emergency,
     ExecutorConfig,
@@ -48,6 +49,7 @@ from sim.config.schema import (
     RunningCosts,
     SkillCurve,
     StudyConfig,
+    Travel,
     Village,
 )
 from sim.config.semantics import validate
@@ -59,6 +61,8 @@ __all__ = [
     "Facility",
     "Village",
     "Road",
+    "Travel",
+    "Coordinates",
     "NetworkConfig",
     "Condition",
     "ChoiceModel",

@@ -69,6 +69,11 @@ class Facility:
     tier: int = 1
     x_km: float = 0.0
     y_km: float = 0.0
+    #: longitude and latitude (degrees, WGS-84) of a real site, kept so maps can show the real
+    #: county; null for a synthetic network.  ``x_km``/``y_km`` are what the model uses (the
+    #: import projects lon/lat to them: ``network.coordinates``).
+    lon: float | None = None
+    lat: float | None = None
     #: membership: the lead hospital (牵头医院) a tier-1 member belongs to.
     lead: str | None = None
     #: doctors on the day shift by kind ("general" and, at tier 2, specialties).
@@ -108,6 +113,9 @@ class Village:
     name_zh: str = ""
     x_km: float = 0.0
     y_km: float = 0.0
+    #: longitude and latitude (degrees, WGS-84), as on :class:`Facility`; null when synthetic.
+    lon: float | None = None
+    lat: float | None = None
     population: int = 0
     #: village doctors at the village clinic; 0 means the village has no clinic.
     clinic_doctors: int = 0
@@ -120,6 +128,39 @@ class Road:
     a: str = ""
     b: str = ""
     minutes: float | None = None
+
+
+@dataclass
+class Coordinates:
+    """How a real county's lon/lat became the model's kilometres (set by ``python -m sim.county
+    import``; empty for a synthetic network whose x/y were written by hand)."""
+
+    #: datum of the stored ``lon``/``lat``: "" (none stored) or "wgs84".
+    datum: str = ""
+    #: datum of the coordinates in the planner's files: "wgs84", or "gcj02" (what Chinese web
+    #: maps give; converted to WGS-84 on import).
+    input_datum: str = ""
+    #: the local projection from lon/lat to x/y kilometres (a PROJ string).
+    projection: str = ""
+
+
+@dataclass
+class Travel:
+    """Road minutes given as a table, and where the network's minutes come from."""
+
+    #: where the minutes come from: "roads" (the hand-written ``roads``: a road's ``minutes``,
+    #: else straight-line km x ``detour_factor`` / ``road_speed_kmh``), "matrix" (a planner's
+    #: table of origin, destination, minutes), "osm" (shortest paths on an OpenStreetMap
+    #: extract), "straight_line" (the crude fallback for every pair), or "mixed" (see ``note``).
+    source: str = "roads"
+    #: one line: the files read and how (speeds, snapping, pairs filled by the fallback).
+    note: str = ""
+    #: ``minutes[a][b]``: road minutes between places ``a`` and ``b`` (villages or facilities,
+    #: used both ways); each pair is an edge of the referral graph like a road with minutes.
+    minutes: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: join every village-facility and facility-facility pair that has neither a road nor
+    #: ``minutes`` by a straight-line road (km x ``detour_factor`` / ``road_speed_kmh``).
+    straight_line_pairs: bool = False
 
 
 @dataclass
@@ -137,6 +178,10 @@ class NetworkConfig:
     villages: dict[str, Village] = field(default_factory=dict)
     facilities: dict[str, Facility] = field(default_factory=dict)
     roads: list[Road] = field(default_factory=list)
+    #: road minutes as a table (a planner's matrix, an OpenStreetMap extract) and their source.
+    travel: Travel = field(default_factory=Travel)
+    #: datum and projection of real coordinates (``lon``/``lat`` on the sites).
+    coordinates: Coordinates = field(default_factory=Coordinates)
 
 
 @dataclass

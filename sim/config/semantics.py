@@ -101,6 +101,7 @@ def validate(cfg: Config) -> None:
         _check(road.a != road.b, key, "a road must join two different places")
         if road.minutes is not None:
             _finite_nonneg(road.minutes, f"{key}.minutes")
+    _travel(n, nodes)
 
     c = cfg.care
     _check(len(c.conditions) > 0, "care.conditions", "the case mix has no conditions")
@@ -203,6 +204,30 @@ def validate(cfg: Config) -> None:
     if pay.global_budget:
         _check(pay.budget_per_capita_cny_per_year > 0, "payment.budget_per_capita_cny_per_year",
                f"a global budget needs a budget > 0, got {pay.budget_per_capita_cny_per_year!r}")
+
+
+#: where a network's minutes may come from (``network.travel.source``).
+TRAVEL_SOURCES = ("roads", "matrix", "osm", "straight_line", "mixed")
+
+
+def _travel(n, nodes: set[str]) -> None:
+    """``network.travel`` and ``network.coordinates``: known sources, pairs of known places."""
+    t = n.travel
+    _check(t.source in TRAVEL_SOURCES, "network.travel.source",
+           f"must be one of {', '.join(TRAVEL_SOURCES)}, got {t.source!r}")
+    for a, row in t.minutes.items():
+        _check(a in nodes, f"network.travel.minutes.{a}", "is not a village or facility")
+        for b in row:
+            _check(b in nodes, f"network.travel.minutes.{a}.{b}", "is not a village or facility")
+            _check(a != b, f"network.travel.minutes.{a}.{b}", "a trip must join two different places")
+    c = n.coordinates
+    _check(c.datum in ("", "wgs84"), "network.coordinates.datum", f"must be wgs84 or empty, got {c.datum!r}")
+    _check(c.input_datum in ("", "wgs84", "gcj02"), "network.coordinates.input_datum",
+           f"must be wgs84, gcj02 or empty, got {c.input_datum!r}")
+    for group, places in (("villages", n.villages), ("facilities", n.facilities)):
+        for pid, p in places.items():
+            _check((p.lon is None) == (p.lat is None), f"network.{group}.{pid}",
+                   "gives only one of lon and lat")
 
 
 def _calibration_info(ci) -> None:

@@ -15,14 +15,19 @@ import numpy as np
 
 from sim.config import ConfigError, NetworkConfig
 
-__all__ = ["County", "build_graph", "county_from_graph", "build_county"]
+__all__ = ["County", "build_graph", "graph_problems", "county_from_graph", "build_county"]
 
 
-def build_graph(net: NetworkConfig) -> nx.Graph:
+def build_graph(net: NetworkConfig, check: bool = True) -> nx.Graph:
     """The referral graph with every node attribute of the config.
 
+    Edges are the ``roads``, then the pairs of ``travel.minutes`` (a pair also given as a road
+    keeps the shorter time), then, with ``travel.straight_line_pairs``, a straight-line road
+    for every village-facility and facility-facility pair still without an edge.
+
     Raises :class:`~sim.config.ConfigError` naming the node when a village cannot reach a
-    tier-1 or a tier-2 facility, or a lead hospital cannot reach the tier-3 node.
+    tier-1 or a tier-2 facility, or a lead hospital cannot reach the tier-3 node (``check``
+    False skips that: :func:`graph_problems` lists every such problem).
     """
     g = nx.Graph(name=net.name)
     for vid, v in net.villages.items():
@@ -42,32 +47,80 @@ def build_graph(net: NetworkConfig) -> nx.Graph:
         else:
             minutes = float(road.minutes)
         g.add_edge(road.a, road.b, minutes=minutes)
-    _validate_graph(g)
+    _add_travel_table(g, net)
+    if check:
+        _validate_graph(g)
     return g
 
 
+def _straight_minutes(g: nx.Graph, a: str, b: str, net: NetworkConfig) -> float:
+    na, nb = g.nodes[a], g.nodes[b]
+    km = math.hypot(na["x_km"] - nb["x_km"], na["y_km"] - nb["y_km"]) * net.detour_factor
+    return km / net.road_speed_kmh * 60.0
+
+
+def _add_travel_table(g: nx.Graph, net: NetworkConfig) -> None:
+    """The edges of ``network.travel``: the table's pairs, then straight-line pairs."""
+    t = net.travel
+    for a, row in t.minutes.items():
+        for b, minutes in row.items():
+            m = float(minutes)
+            if g.has_edge(a, b):
+                m = min(m, g.edges[a, b]["minutes"])
+            g.add_edge(a, b, minutes=m)
+    if t.straight_line_pairs:
+        facilities = list(net.facilities)
+        for i, f in enumerate(facilities):
+            for other in list(net.villages) + facilities[i + 1:]:
+                if not g.has_edge(f, other):
+                    g.add_edge(f, other, minutes=_straight_minutes(g, f, other, net))
+
+
 def _validate_graph(g: nx.Graph) -> None:
+    problems = graph_problems(g, first_only=True)
+    if problems:
+        raise ConfigError(problems[0])
+
+
+def graph_problems(g: nx.Graph, first_only: bool = False) -> list[str]:
+    """Every reachability problem of a referral graph, one line each naming the node.
+
+    A village must reach an open tier-1 and tier-2 facility, a tier-1/2 facility a lead
+    hospital, a lead hospital the tier-3 node, and a member its own lead; no member's lead
+    may be closed.  :func:`build_graph` raises the first; an importer lists them all.
+    """
+    out: list[str] = []
+
+    def add(line: str) -> bool:
+        out.append(line)
+        return first_only
     tiers = nx.get_node_attributes(g, "tier")
     closed = {n for n, c in nx.get_node_attributes(g, "closed").items() if c}
     tertiary = [n for n, t in tiers.items() if t == 3]
     for n, lead in nx.get_node_attributes(g, "lead").items():
         if lead is not None and n not in closed and lead in closed:
-            raise ConfigError(f"network.facilities.{n}: its lead {lead!r} is closed")
+            if add(f"network.facilities.{n}: its lead {lead!r} is closed"):
+                return out
     for comp in nx.connected_components(g):
         # closed sites stay on the map as road junctions but offer no care
         comp_tiers = {tiers[n] for n in comp if n not in closed}
         for n in sorted(comp):
             if tiers[n] == 0 and not {1, 2} <= comp_tiers:
                 need = "tier-1" if 1 not in comp_tiers else "tier-2"
-                raise ConfigError(f"network.villages.{n}: cannot reach any open {need} facility by road "
-                                  "(add a road in network.roads, or keep a facility open)")
+                if add(f"network.villages.{n}: cannot reach any open {need} facility by road "
+                       "(add a road in network.roads, or keep a facility open)"):
+                    return out
             if tiers[n] in (1, 2) and 2 not in comp_tiers:
-                raise ConfigError(f"network.facilities.{n}: cannot reach any lead hospital by road")
+                if add(f"network.facilities.{n}: cannot reach any lead hospital by road"):
+                    return out
             if tiers[n] == 2 and not (set(tertiary) & comp):
-                raise ConfigError(f"network.facilities.{n}: cannot reach the tier-3 node by road")
+                if add(f"network.facilities.{n}: cannot reach the tier-3 node by road"):
+                    return out
     for n, lead in nx.get_node_attributes(g, "lead").items():
-        if lead is not None and not nx.has_path(g, n, lead):
-            raise ConfigError(f"network.facilities.{n}: no road path to its lead {lead!r}")
+        if lead is not None and lead in g and not nx.has_path(g, n, lead):
+            if add(f"network.facilities.{n}: no road path to its lead {lead!r}"):
+                return out
+    return out
 
 
 @dataclass
