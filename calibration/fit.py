@@ -34,6 +34,7 @@ from calibration.spec import (
     Target,
     apply_parameters,
     check_space,
+    declared_space,
     check_targets,
     format_path,
     load_space,
@@ -57,7 +58,7 @@ class Settings:
     care: str = "default"
     overrides: list = field(default_factory=list)
     targets: str = "auto"
-    space: str = "space.yaml"
+    space: str = "auto"
     design_points: int = 24
     replications: int = 1
     horizon_days: float = 56.0
@@ -489,7 +490,10 @@ def fit(settings: Settings | dict | None = None, targets: list[Target] | str | N
         targets_file = str(resolve_file(targets or s.targets_name, "targets"))
         targets = load_targets(targets_file)
     if space is None or isinstance(space, str):
-        space_file = str(resolve_file(space or s.space, "space"))
+        name = space or s.space
+        if name == "auto":    # the space the targets file names (a district's), else the county one
+            name = (declared_space(targets_file) if targets_file else None) or "space.yaml"
+        space_file = str(resolve_file(name, "space"))
         space = load_space(space_file)
     space = [dataclasses.replace(p) for p in space]
     base = base_config(s, keep_patients=needs_tables(targets))

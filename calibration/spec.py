@@ -23,7 +23,7 @@ from sim.analysis.registry import REGISTRY, is_share
 from sim.config import ConfigError
 
 __all__ = ["CalibrationError", "Target", "Parameter", "load_targets", "load_space", "check_targets",
-           "check_space", "parse_path", "expand_path", "get_path", "set_path", "RATE_METRICS",
+           "check_space", "declared_space", "parse_path", "expand_path", "get_path", "set_path", "RATE_METRICS",
            "DERIVED", "resolve_file"]
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -327,12 +327,80 @@ def format_path(tokens: list) -> str:
     return s
 
 
+def _parameters_of(path: Path, seen: tuple[Path, ...] = ()) -> dict:
+    """The ``parameters:`` mapping of a space file, after its ``extends:`` file's (a district's
+    space adds a parameter to the county one; ``name: null`` drops one)."""
+    if path.resolve() in seen:
+        raise CalibrationError(f"{path}: 'extends' loops back to itself")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CalibrationError(f"{path}: not valid YAML: {first}") from None
+    base: dict = {}
+    if isinstance(data, dict) and data.get("extends"):
+        ext = data["extends"]
+        if not isinstance(ext, str):
+            raise CalibrationError(f"{path}: 'extends' must name a space file, got {ext!r}")
+        parent = (path.parent / ext) if not Path(ext).is_absolute() else Path(ext)
+        if not parent.is_file():
+            raise CalibrationError(f"{path}: 'extends' names {ext!r}, which is not a file next to it")
+        base = _parameters_of(parent, (*seen, path.resolve()))
+    own = data.get("parameters") if isinstance(data, dict) else None
+    if own is None and base:
+        own = {}
+    if not isinstance(own, dict) or not (own or base):
+        raise CalibrationError(f"{path}: needs a non-empty mapping 'parameters:' (name -> entry)")
+    merged = dict(base)
+    for name, e in own.items():
+        if e is None:
+            merged.pop(name, None)
+        else:
+            merged[name] = e
+    if not merged:
+        raise CalibrationError(f"{path}: no parameters left after 'extends' and the entries set to null")
+    return merged
+
+
+def declared_space(targets_file: str | Path, seen: tuple[Path, ...] = ()) -> str | None:
+    """The space file a targets file names (``space:``), its own or the nearest one up its
+    ``extends:`` chain, as a path next to the file that names it; None when none does.
+
+    The free parameters belong with the figures that pin them down: a district's targets
+    (``county_targets/district.yaml``) name the district's space, which frees the preference
+    for the city's tertiary hospitals that a rural county's targets cannot identify.
+    """
+    path = Path(targets_file)
+    if path.resolve() in seen or not path.is_file():
+        return None
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError:
+        return None   # load_targets reports it
+    if not isinstance(data, dict):
+        return None
+    if data.get("space") is not None:
+        sp = data["space"]
+        if not isinstance(sp, str) or not sp.strip():
+            raise CalibrationError(f"{path}: 'space' must name a space file, got {sp!r}")
+        cand = Path(sp) if Path(sp).is_absolute() else path.parent / sp
+        if not cand.is_file():
+            raise CalibrationError(f"{path}: 'space' names {sp!r}, which is not a file next to it")
+        return str(cand)
+    ext = data.get("extends")
+    if isinstance(ext, str):
+        parent = Path(ext) if Path(ext).is_absolute() else path.parent / ext
+        return declared_space(parent, (*seen, path.resolve()))
+    return None
+
+
 def load_space(path: str | Path) -> list[Parameter]:
-    """Read and check ``space.yaml`` (paths are checked against a config by :func:`check_space`)."""
+    """Read and check a space file, after its ``extends:`` chain (paths are checked against a
+    config by :func:`check_space`)."""
     path = Path(path)
     out = []
     allowed = {"path", "lower", "upper", "transform", "mode", "note"}
-    for name, e in _read_yaml(path, "parameters").items():
+    for name, e in _parameters_of(path).items():
         where = f"{path}: parameter {name!r}"
         if not isinstance(e, dict):
             raise CalibrationError(f"{where}: must be a mapping with path, lower, upper")

@@ -44,6 +44,11 @@ def test_every_bundled_network_has_valid_targets(network):
     district figures) that composes against it, with the official indicators among them."""
     targets = load_targets(CAL / "county_targets" / f"{network}.yaml")
     cfg = compose(f"network={network}", "run=test")
+    # calibrated by default: the network composes with its own fitted care file
+    info = cfg.care.calibration
+    assert (info.status, info.network) == ("calibrated", network)
+    assert Path(info.targets_file).name == f"{network}.yaml"
+    assert compose(f"network={network}", "care=default", "run=test").care.calibration.status == "uncalibrated"
     check_targets(targets, cfg, f"county_targets/{network}.yaml")
     names = {t.metric or t.derived for t in targets}
     assert {"inpatient_retention", "grassroots_visit_share_official", "fund_in_county_share",
@@ -86,6 +91,47 @@ def test_bundled_space_is_valid():
     check_space(space, compose("network=toy", "run=test"), "space.yaml")
     paths = " ".join(p.path for p in space)
     assert "care.choice.beta_tier[2]" in paths and "incidence_per_1000" in paths and "beta_stay_away" in paths
+
+
+@pytest.mark.parametrize("network", NETWORKS)
+def test_a_district_frees_the_tertiary_preference_and_a_county_does_not(network):
+    """``space: auto`` takes the space a county's targets file names up its ``extends:`` chain:
+    the districts' (the county space plus the first-contact preference for the city's grade-3
+    hospitals), else the county space."""
+    from calibration.spec import declared_space
+
+    found = declared_space(CAL / "county_targets" / f"{network}.yaml")
+    space = load_space(found or CAL / "space.yaml")
+    check_space(space, compose(f"network={network}", "run=test"), found or "space.yaml")
+    names = [p.name for p in space]
+    county = [p.name for p in load_space(CAL / "space.yaml")]
+    if network in ("liuzhou", "qingdao"):
+        assert Path(found).resolve() == (CAL / "space_district.yaml").resolve()
+        assert names == [*county, "beta_tertiary"]
+        assert space[-1].path == "care.choice.beta_tier[3]"
+    else:
+        assert found is None and names == county
+
+
+def test_space_extends_drops_refuses_loops_and_a_bad_space_key(tmp_path):
+    from calibration.spec import declared_space
+
+    entry = {"path": "care.choice.beta_tier[2]", "lower": -1.0, "upper": 1.0}
+    _write(tmp_path / "base_space.yaml", "parameters", {"a": entry, "b": {**entry, "path": "care.choice.beta_tier[0]"}})
+    (tmp_path / "child_space.yaml").write_text(yaml.safe_dump(
+        {"extends": "base_space.yaml", "parameters": {"a": None, "c": {**entry, "path": "care.choice.beta_tier[3]"}}}))
+    assert [p.name for p in load_space(tmp_path / "child_space.yaml")] == ["b", "c"]
+    (tmp_path / "loop_space.yaml").write_text(yaml.safe_dump({"extends": "loop_space.yaml", "parameters": {"a": entry}}))
+    with pytest.raises(CalibrationError, match="loops back"):
+        load_space(tmp_path / "loop_space.yaml")
+    # a targets file names its space; a child inherits it unless it names its own
+    (tmp_path / "kind.yaml").write_text(yaml.safe_dump({"space": "child_space.yaml", "targets": {"t": GOOD_TARGET}}))
+    (tmp_path / "mine.yaml").write_text(yaml.safe_dump({"extends": "kind.yaml"}))
+    assert Path(declared_space(tmp_path / "mine.yaml")).name == "child_space.yaml"
+    (tmp_path / "bad.yaml").write_text(yaml.safe_dump({"space": "nosuch.yaml", "targets": {"t": GOOD_TARGET}}))
+    with pytest.raises(CalibrationError, match=r"bad.yaml: 'space' names 'nosuch.yaml'"):
+        declared_space(tmp_path / "bad.yaml")
+    assert Settings().space == "auto"
 
 
 # ------------------------------------------------------------------ bad targets / space
