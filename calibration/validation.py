@@ -10,7 +10,10 @@ committed files say (no simulation here; the figures come from the fit's check r
     python -m calibration.validation --check    # exit 1 if docs/validation.md is out of date
 
 The generated part sits between the markers ``<!-- counties:begin -->`` and
-``<!-- counties:end -->``; the rest of the page is written by hand.
+``<!-- counties:end -->``; the rest of the page is written by hand.  The README carries the
+one-table summary (each county: targets met, the two official indicators, what is not met)
+between ``<!-- calibration:begin -->`` and ``<!-- calibration:end -->``, rewritten by the same
+command.
 """
 
 from __future__ import annotations
@@ -23,12 +26,15 @@ from pathlib import Path
 
 import yaml
 
-__all__ = ["county_rows", "county_markdown", "counties_markdown", "update", "main", "NETWORKS", "BEGIN", "END"]
+__all__ = ["county_rows", "county_markdown", "counties_markdown", "summary_markdown", "update", "main", "NETWORKS",
+           "BEGIN", "END"]
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "validation.md"
 CARE = ROOT / "scenarios" / "care"
 BEGIN, END = "<!-- counties:begin -->", "<!-- counties:end -->"
+README = ROOT / "README.md"
+SUMMARY_BEGIN, SUMMARY_END = "<!-- calibration:begin -->", "<!-- calibration:end -->"
 #: the bundled networks, in the order the page lists them (toy last: it is not a real place).
 NETWORKS = ("taobei", "xianghe", "qingbaijiang", "liuzhou", "qingdao", "toy")
 
@@ -102,18 +108,56 @@ def counties_markdown(networks: Sequence[str] = NETWORKS) -> str:
     return "\n".join(county_markdown(n, _care_info(n)) for n in networks)
 
 
-def update(doc: Path = DOC, check: bool = False) -> bool:
-    """Rewrite the generated part of ``doc``; with ``check``, only say whether it is current."""
-    text = doc.read_text(encoding="utf-8")
-    if BEGIN not in text or END not in text:
-        raise SystemExit(f"{doc}: the markers {BEGIN} and {END} are missing")
-    head, rest = text.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    new = f"{head}{BEGIN}\n{counties_markdown()}{END}{tail}"
-    if check:
-        return new == text
-    doc.write_text(new, encoding="utf-8")
-    return True
+def summary_markdown(networks: Sequence[str] = NETWORKS) -> str:
+    """The README's table: per county, the fitted targets met, the two official indicators
+    (simulated against the target) and the targets not met."""
+    lines = ["| county | fitted targets met | 参保人县域内住院人次占比 (target) | 基层诊疗人次占比 (target) | not met |",
+             "| --- | --- | --- | --- | --- |"]
+    for n in networks:
+        info = _care_info(n)
+        if info is None:
+            lines.append(f"| {n} | not calibrated | – | – | – |")
+            continue
+        ts = info.get("targets") or []
+        fitted = [t for t in ts if float(t.get("weight", 1.0) or 0.0) > 0]
+        by = {str(t.get("name")): t for t in ts}
+
+        def official(name: str) -> str:
+            t = by.get(name)
+            if t is None:
+                return "–"
+            kpi = str(t.get("kpi", ""))
+            return f"{_fmt(t.get('simulated'), kpi)} ({_fmt(t.get('observed'), kpi)})"
+
+        unmet = ", ".join(str(t.get("name")) for t in fitted if not t.get("met")) or "–"
+        lines.append(f"| {n} | {sum(1 for t in fitted if t.get('met'))} of {len(fitted)} | "
+                     f"{official('inpatient_retention')} | {official('grassroots_visit_share')} | {unmet} |")
+    return "\n".join(lines) + "\n"
+
+
+def _replace_between(text: str, begin: str, end: str, body: str, where: Path) -> str:
+    if begin not in text or end not in text:
+        raise SystemExit(f"{where}: the markers {begin} and {end} are missing")
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{begin}\n{body}{end}{tail}"
+
+
+def update(doc: Path = DOC, check: bool = False, readme: Path | None = README) -> bool:
+    """Rewrite the generated parts of ``doc`` (and of ``readme``, when given); with ``check``,
+    only say whether they are current."""
+    pages = [(doc, BEGIN, END, counties_markdown())]
+    if readme is not None:
+        pages.append((readme, SUMMARY_BEGIN, SUMMARY_END, summary_markdown()))
+    current = True
+    for path, begin, end, body in pages:
+        text = path.read_text(encoding="utf-8")
+        new = _replace_between(text, begin, end, body, path)
+        if new != text:
+            current = False
+            if not check:
+                path.write_text(new, encoding="utf-8")
+    return current or not check
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -122,7 +166,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = ap.parse_args(argv)
     ok = update(check=args.check)
     if args.check and not ok:
-        print(f"{DOC} is out of date with scenarios/care/*_calibrated.yaml: run python -m calibration.validation",
+        print(f"{DOC} or {README} is out of date with scenarios/care/*_calibrated.yaml: "
+              "run python -m calibration.validation",
               file=sys.stderr)
         return 1
     return 0
