@@ -15,8 +15,11 @@ one row per figure; ``python -m calibration.seed_figures`` prints the table as M
 
     python -m calibration.seed_figures --days 90 --warmup 14 --reps 2 --jobs 2 --out table.md
 
-Every run passes ``care=<care>`` explicitly (default ``care=default``), so the table does not
-move when a network's default care file changes; switch it with ``--care``.
+By default every run uses its network's calibrated care file (the composition default,
+``care=<network>_calibrated``): the table says what the model a planner runs reproduces.
+``--care default`` (or any care option) passes ``care=<care>`` to every run instead.
+``--doc`` also writes the table into ``docs/validation.md`` between the markers
+``<!-- seeds:begin -->`` and ``<!-- seeds:end -->``.
 
 Values are means over replications with a t-based 95% interval (:func:`sim.analysis.kpis.mean_ci`);
 counts are over the post-warm-up period of each replication (whole weeks of it for weekly
@@ -35,10 +38,12 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -760,7 +765,8 @@ FIGURES: tuple[SeedFigure, ...] = (
 
 
 def _overrides(over: Sequence[str], care: str, days: float, warmup: float, reps: int) -> list[str]:
-    return [*over, f"care={care}", f"run.horizon_days={days:g}", f"run.warmup_days={warmup:g}",
+    chosen = [f"care={care}"] if care else []     # "": the network's own calibrated care (the default)
+    return [*over, *chosen, f"run.horizon_days={days:g}", f"run.warmup_days={warmup:g}",
             f"run.replications={reps}"]
 
 
@@ -811,7 +817,7 @@ def _row(fig: SeedFigure, runs: Sequence[RunResult] | None,
             "verdict": verdict}
 
 
-def rows(days: float = 90.0, warmup: float = 14.0, reps: int = 2, jobs: int | None = 2, care: str = "default",
+def rows(days: float = 90.0, warmup: float = 14.0, reps: int = 2, jobs: int | None = 2, care: str = "",
          figures: Iterable[SeedFigure] = FIGURES, progress: bool = False,
          scenarios: Mapping[str, Sequence[str]] = SCENARIOS) -> pd.DataFrame:
     """Run every scenario the figures need once and return one row per figure.
@@ -825,7 +831,8 @@ def rows(days: float = 90.0, warmup: float = 14.0, reps: int = 2, jobs: int | No
     jobs : int, optional
         Worker processes per run (``sim.run(jobs=...)``).
     care : str
-        The care config passed as ``care=<care>`` to every run (default ``"default"``).
+        The care config passed as ``care=<care>`` to every run; ``""`` (the default) passes none,
+        so each network runs its own calibrated care file.
     figures : iterable of SeedFigure
         The figures (default all of :data:`FIGURES`).
     progress : bool
@@ -888,9 +895,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--warmup", type=float, default=14.0, help="run.warmup_days (default 14)")
     ap.add_argument("--reps", type=int, default=2, help="replications per scenario (default 2)")
     ap.add_argument("--jobs", type=int, default=2, help="worker processes per run (default 2)")
-    ap.add_argument("--care", default="default", help="care config of every run (default: default)")
+    ap.add_argument("--care", default="", help="care config of every run (default: each network's calibrated one)")
     ap.add_argument("--only", default="", help="comma-separated figure ids (default: all)")
     ap.add_argument("--out", default="", help="also write the Markdown table to this file")
+    ap.add_argument("--doc", action="store_true", help="also write it into docs/validation.md (between the seeds markers)")
     args = ap.parse_args(argv)
     figs: Sequence[SeedFigure] = FIGURES
     if args.only:
@@ -903,14 +911,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     t0 = time.perf_counter()
     table = rows(args.days, args.warmup, args.reps, args.jobs, args.care, figs, progress=True)
     header = (f"Seed figures against the model: {args.days:g} days after {args.warmup:g} warm-up days, "
-              f"{args.reps} replications, care={args.care} ({time.perf_counter() - t0:.0f} s; "
-              "`python -m calibration.seed_figures`).")
+              f"{args.reps} replications, "
+              f"{f'care={args.care}' if args.care else 'each county on its calibrated care file'} "
+              f"({time.perf_counter() - t0:.0f} s on {os.cpu_count()} cores; `python -m calibration.seed_figures`).")
     text = markdown(table, header)
     print(text)
     if args.out:
         with open(args.out, "w", encoding="utf-8") as fh:
             fh.write(text + "\n")
+    if args.doc:
+        write_doc(text)
     return 0
+
+
+SEEDS_BEGIN, SEEDS_END = "<!-- seeds:begin -->", "<!-- seeds:end -->"
+
+
+def write_doc(text: str, doc: Path | None = None) -> None:
+    """Put ``text`` (the Markdown table) between the seeds markers of ``docs/validation.md``."""
+    doc = doc or Path(__file__).resolve().parent.parent / "docs" / "validation.md"
+    page = doc.read_text(encoding="utf-8")
+    if SEEDS_BEGIN not in page or SEEDS_END not in page:
+        raise SystemExit(f"{doc}: the markers {SEEDS_BEGIN} and {SEEDS_END} are missing")
+    head, rest = page.split(SEEDS_BEGIN, 1)
+    _, tail = rest.split(SEEDS_END, 1)
+    doc.write_text(f"{head}{SEEDS_BEGIN}\n{text}\n{SEEDS_END}{tail}", encoding="utf-8")
 
 
 if __name__ == "__main__":

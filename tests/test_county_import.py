@@ -337,6 +337,7 @@ def test_the_cli_prints_one_line_per_problem_exits_2_and_writes_nothing(tmp_path
 
 def test_imported_county_is_written_composes_and_runs(tmp_path):
     from sim.api import run
+    from sim.config import ConfigError
     from sim.config.loading import compose
 
     out = tmp_path / "scen" / "network"
@@ -346,7 +347,10 @@ def test_imported_county_is_written_composes_and_runs(tmp_path):
     html = res.map_path.read_text(encoding="utf-8")
     assert 'src="https://cdn.plot.ly' not in html and len(html) > 1_000_000  # plotly.js embedded: opens offline
     assert "(t1)" in html  # the hover text names each site
-    cfg = compose(["network=mycounty", f"hydra.searchpath=[file://{out.parent}]", "run=test",
+    # uncalibrated until fitted: composing it without care= says how to fit it or run it on care=default
+    with pytest.raises(ConfigError, match=r"python -m calibration network=mycounty.*care=default"):
+        compose(["network=mycounty", f"hydra.searchpath=[file://{out.parent}]"])
+    cfg = compose(["network=mycounty", "care=default", f"hydra.searchpath=[file://{out.parent}]", "run=test",
                    "run.horizon_days=2", "run.warmup_days=0.5", "run.replications=1", "run.jobs=1"])
     assert cfg.network.facilities["t1"].lon == pytest.approx(117.110, abs=1e-6)
     result = run(cfg, jobs=1)

@@ -307,8 +307,8 @@ def test_rows_pass_care_explicitly(monkeypatch):
     assert seen == [["network=toy", "levers=none", "restructure=none", "care=calibrated", "run.horizon_days=9",
                      "run.warmup_days=2", "run.replications=3"]]
     assert t["verdict"].tolist() == ["reproduced"]
-    sf.rows(figures=[fig], scenarios=scen)
-    assert "care=default" in seen[-1]
+    sf.rows(figures=[fig], scenarios=scen)   # by default: the network's own calibrated care (no care=)
+    assert not any(o.startswith("care=") for o in seen[-1])
 
 
 _FAKE = object()
@@ -342,7 +342,7 @@ def test_cli_writes_the_table(tmp_path, capsys):
     printed = capsys.readouterr().out
     text = out.read_text(encoding="utf-8")
     assert text.strip() == printed.strip()
-    assert "cannot be reproduced" in text and "care=default" in text
+    assert "cannot be reproduced" in text and "calibrated care file" in text
     assert sf.main(["--only", "no_such_figure"]) == 2
 
 
@@ -377,3 +377,15 @@ def test_seed_figures_table():
             # a known gap is reported with its reason; at these settings a noisy one may pass by chance,
             # so only the default table (python -m calibration.seed_figures) says whether it closed
             assert row["verdict"] in ("reproduced", f"not reproduced: {f.known_gap}"), (row["id"], row["verdict"])
+
+
+def test_the_table_goes_between_the_markers_of_the_validation_page(tmp_path):
+    doc = tmp_path / "v.md"
+    doc.write_text(f"intro\n{sf.SEEDS_BEGIN}\nold\n{sf.SEEDS_END}\nafter\n", encoding="utf-8")
+    sf.write_doc("| new |", doc)
+    assert doc.read_text(encoding="utf-8") == f"intro\n{sf.SEEDS_BEGIN}\n| new |\n{sf.SEEDS_END}\nafter\n"
+    sf.write_doc("| newer |", doc)   # idempotent: replaces, never appends
+    assert doc.read_text(encoding="utf-8").count("| new") == 1
+    (tmp_path / "w.md").write_text("no markers", encoding="utf-8")
+    with pytest.raises(SystemExit, match="markers"):
+        sf.write_doc("x", tmp_path / "w.md")

@@ -567,11 +567,12 @@ def import_county(source: str | Path, name: str, out_dir: str | Path | None = No
 
 
 def _compose_written(path: Path, name: str) -> None:
-    """The written file composes as ``network=<name>`` (Hydra, the full validation)."""
+    """The written file composes as ``network=<name>`` (Hydra, the full validation), with
+    ``care=default``: an imported county has no calibrated care file until it is fitted."""
     from sim.config.loading import SCENARIOS_DIR, compose
 
     root = path.parent.parent
-    overrides = [f"network={name}"]
+    overrides = [f"network={name}", "care=default"]
     if root.resolve() != SCENARIOS_DIR.resolve():
         overrides.append(f"hydra.searchpath=[file://{root.resolve()}]")
     try:
