@@ -62,6 +62,7 @@ from sim.analysis.io import assemble_run, atomic_write_bytes, load_run, safe_chi
 from sim.analysis.kpis import paired_differences, summarise
 from sim.analysis.paired import PAIRED_KPIS, versus_baseline
 from sim.config import Config, ConfigError, StudyConfig
+from sim.config.semantics import check_study_labels
 from sim.county.network import County, build_county
 from sim.county.restructure import effective_network
 from sim.experiment.replication import (
@@ -135,6 +136,7 @@ def _validate_study(study: StudyConfig) -> None:
     if study.baseline not in study.scenarios:
         raise ConfigError(f"study.baseline: {study.baseline!r} is not one of the study's scenarios "
                           f"({', '.join(study.scenarios)})")
+    check_study_labels(study)
 
 
 def compose_study(study: StudyConfig, overrides: Sequence[str] = (),
