@@ -68,7 +68,7 @@ def test_summary_when_no_alternative_improves():
     assert "“remote_dx”, differs by −1.00 pp" in en[0] and "significantly worse" in en[0]
     assert "differs by +2.0 min" in en[1] and "significantly worse" in en[1]
     zh = brief.summary_sentences(summary, d, "baseline", language="zh")
-    assert "没有备选情景优于基线" in zh[0] and "显著劣于基线" in zh[0]
+    assert "没有备选方案优于基线" in zh[0] and "显著劣于基线" in zh[0]
     # a CI that spans zero is never called significant, whichever side the mean is on
     d2 = d.assign(ci_low=-0.02, ci_high=0.01)
     assert "no significant difference" in brief.summary_sentences(summary, d2, "baseline")[0]
@@ -152,7 +152,7 @@ def test_chinese_brief_is_in_chinese(study):
     zh = (study / "brief.zh.html").read_text(encoding="utf-8")
     for m in ("county_retention", "grassroots_share", "outward_transfer_rate"):
         assert KPI_ZH[m] in zh
-    for word in ("摘要", "主要指标", "方法说明", "随机数种子", "差异有统计学意义", "越高越好"):
+    for word in ("结论", "方案排序", "注意事项", "主要指标", "方法说明", "随机数种子", "差异有统计学意义", "越高越好"):
         assert word in zh
     data = brief.load_folder(study)
     para = brief.summary_paragraph(data, "zh")
