@@ -40,7 +40,7 @@ def tiny(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("tiny")
     spec = root / "tiny.yaml"
     spec.write_text(yaml.safe_dump(TINY, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    res = run_study(str(spec), ["run=test", "run.replications=3", f"run.output_dir={root}"], jobs=1,
+    res = run_study(str(spec), ["run=test", "run.replications=3", "run.horizon_days=5", f"run.output_dir={root}"], jobs=1,
                     progress=False)
     return res.folder
 
@@ -193,7 +193,13 @@ def test_every_brief_number_respects_its_bounds_and_has_no_minus_zero(tiny):
         assert not re.search(r"[−-]\d[\d.,]*\s*%", text), "no negative share"
         for pct in re.findall(r"(\d[\d,]*\.?\d*)%", text):
             assert float(pct.replace(",", "")) <= 100.0
-        assert "0.0 min (0.0 min – 0.0 min)" not in text
+    # a KPI without cases (a median door-to-balloon time without a PCI case) reads "no cases", not 0.0
+    summary = pd.read_csv(tiny / "summary.csv")
+    empty = summary[(summary["group"] == "county") & summary["mean"].isna()]
+    page = _page(tiny, "en").split("<details class='all'>", 1)[1]
+    for metric in empty["metric"].unique():
+        row = re.search(rf"<tr data-metric='{metric}'>.*?</tr>", page, flags=re.S)
+        assert row and numbers.level(metric, math.nan) in row.group(0) and " 0.0 " not in row.group(0), metric
 
 
 def test_the_first_screen_has_one_line_per_alternative(tiny):
@@ -224,8 +230,8 @@ def test_every_number_on_the_first_screen_is_traceable_to_the_tables(tiny):
         bare = re.sub(r"<ul class='caveats'>.*?</ul>", " ", bare, flags=re.S)
         bare = re.sub(r"<tr data-scenario='[^']+'><td>\d+</td>", " ", bare)
         bare = visible_text(bare)
-        for lab in TINY[f"label_{lang}"].values():
-            bare = bare.replace(lab, " ")
+        for lab in [*TINY[f"label_{lang}"].values(), *(registry.label(m, lang, unit=False) for m in registry.REGISTRY)]:
+            bare = bare.replace(lab, " ").replace(lab[:1].lower() + lab[1:], " ")
         assert not re.findall(r"\d", re.sub(r"95%|置信区间不含0", " ", bare)), bare
         for src, scen, metric, fld, value, text in found:
             v = float(value)
@@ -245,7 +251,7 @@ def test_every_number_on_the_first_screen_is_traceable_to_the_tables(tiny):
 
 #: words allowed in the Chinese brief (units, proper nouns, acronyms); ids of config values and
 #: figure traces are checked by the figure tests of tests/test_brief.py.
-ZH_ALLOWED = {"STEMI", "CT", "ECG", "MDT", "pp", "min", "CNY", "km", "PCI", "X", "N", "t", "r", "toy",
+ZH_ALLOWED = {"STEMI", "Excel", "CT", "ECG", "MDT", "pp", "min", "CNY", "km", "PCI", "X", "N", "t", "r", "toy",
               "toy_calibrated", "default", "care", "calibration", "python", "network", "run", "keep_patients",
               "false", "replications", "care=toy_calibrated", "m", "network=toy", "s"}
 
@@ -304,3 +310,77 @@ def test_bundled_studies_name_every_scenario_in_both_languages():
             continue
         assert set(st.label_zh) == set(st.scenarios) == set(st.label_en), p.name
         assert st.title_zh and st.title_en and st.description_zh, p.name
+
+
+# --------------------------------------------------------------------------------------------
+# the Excel workbook
+
+
+def test_the_workbook_opens_with_bilingual_headers_and_the_brief_numbers(tiny):
+    from openpyxl import load_workbook
+
+    from sim.report import workbook
+
+    wb = load_workbook(tiny / workbook.FILENAME, read_only=True)
+    assert wb.sheetnames == list(workbook.SHEETS)
+    ws = wb[workbook.SHEETS[0]]
+    rows = list(ws.iter_rows(values_only=True))
+    zh, en = rows[0], rows[1]
+    assert zh[:2] == ("方案编号", "方案") and en[:2] == ("Scenario id", "Scenario")
+    assert "均值" in zh and "Mean" in en and "单位" in zh and "Unit" in en
+    data = {(r[0], r[3]): r for r in rows[2:]}
+    r = data[("remote", "inpatient_retention")]
+    assert r[1] == "远程诊断" and r[2] == "Remote diagnosis" and r[4] == "参保人县域内住院人次占比" and r[7] == "%"
+    summary = pd.read_csv(tiny / "summary.csv").set_index(["scenario", "metric", "group"])
+    assert r[10] == pytest.approx(100 * summary.loc[("remote", "inpatient_retention", "county"), "mean"])
+    assert r[11] is None or 0.0 <= r[11] <= r[12] <= 100.0
+    d = list(wb[workbook.SHEETS[1]].iter_rows(values_only=True))
+    assert d[0][9] == "差值" and d[1][9] == "Difference" and d[1][12] == "Verdict"
+    verdicts = {x[13] for x in d[2:]}
+    assert verdicts <= {"significantly better", "significantly worse", "significantly different",
+                        "no detectable difference", "too few replications to judge"}
+    wb.close()
+    assert "href='brief.xlsx'" in _page(tiny, "en")
+
+
+# --------------------------------------------------------------------------------------------
+# figures: occupancy as % of capacity, one Sankey with a selector
+
+
+def test_occupancy_is_a_share_of_each_sites_capacity_with_saturation_flagged():
+    from sim.report import plots
+    from tests.test_plots import hand_tables
+
+    t = hand_tables()
+    occ = t["occupancy"].copy()
+    lead_beds = (occ["facility"] == "lead") & (occ["resource"] == "beds")
+    occ.loc[lead_beds, "in_use"] = 19.0  # of 20 beds: 95%
+    assert plots.saturated_sites(occ) == {"lead": pytest.approx(0.95)}
+    fig = plots.occupancy_timeline(occ, t["sites"], percent=True)
+    lead = [tr for tr in fig.data if tr.name == "⚠ County Hospital" and tr.yaxis == "y"][0]
+    assert list(lead.y) == pytest.approx([95.0] * 4)
+    t1 = [tr for tr in fig.data if tr.name == "Township 1" and tr.yaxis == "y"][0]
+    assert list(t1.y) == pytest.approx([30.0] * 4)  # 3 of 10 beds, on the same axis as the lead's 95%
+    assert {s.y0 for s in fig.layout.shapes} == {100.0, 100 * plots.SATURATION}
+    assert "capacity" not in " ".join(tr.name for tr in fig.data)
+
+
+def test_one_sankey_with_a_scenario_selector():
+    from sim.report import plots
+    from tests.test_plots import hand_tables
+
+    a, b = hand_tables("baseline"), hand_tables("more_visits")
+    figs = [(name, plots.flow_sankey(t["patients"], t["visits"], t["sites"], language="zh"))
+            for name, t in (("现状", a), ("专家下沉", b))]
+    fig = plots.scenario_selector(figs, language="zh")
+    assert len(fig.data) == 2 and [tr.visible for tr in fig.data] == [True, False]
+    buttons = fig.layout.updatemenus[0].buttons
+    assert [x.label for x in buttons] == ["现状", "专家下沉"]
+    assert buttons[1].args[0]["visible"] == [False, True]
+
+
+def test_the_brief_has_one_sankey_and_occupancy_in_percent(tiny):
+    page = html.unescape(_page(tiny, "en"))
+    assert page.count("class=\"plotly-graph-div\"") >= 6
+    assert "id=\"fig-sankey\"" in page and "fig-sankey-" not in page
+    assert "% of each site" in page and ("Beds saturated" in page or "No site's mean bed occupancy" in page)

@@ -32,7 +32,7 @@ ran now, were read back from a checkpoint, or came from Dask.
 
 Re-running the same study into the same folder skips every replication already done with the
 same config hash and seed, and finishes the rest; nothing else is moved.  When the folder's
-study-level outputs (``brief.html``, ``brief.zh.html``, ``summary.csv``, ``differences.csv``,
+study-level outputs (``brief.html``, ``brief.zh.html``, ``brief.xlsx``, ``summary.csv``, ``differences.csv``,
 ``kpis.parquet``, ``meta.json``, ``runs/``, ``figures/``, with their ``study.yaml``) were written
 by a run with other config hashes (``meta.json``'s ``config_hashes``: another study, horizon,
 seed, number of replications...), or their provenance is unknown (no readable ``meta.json``),
@@ -172,7 +172,7 @@ def _compose(study: StudyConfig, overrides: Sequence[str] = (),
 
 
 #: study-level outputs, moved aside together when another run (other config hashes) wrote them.
-STUDY_OUTPUTS = ("brief.html", "brief.zh.html", "summary.csv", "differences.csv", "kpis.parquet", "meta.json",
+STUDY_OUTPUTS = ("brief.html", "brief.zh.html", "brief.xlsx", "summary.csv", "differences.csv", "kpis.parquet", "meta.json",
                  "runs", "figures")
 
 

@@ -16,6 +16,8 @@ missing the HTML brief is still written and the export fails with a message nami
 
 Reads only the folder's files (``study.yaml``, ``summary.csv``, ``differences.csv``,
 ``meta.json``, ``runs/<scenario>/*.parquet`` and ``config.yaml``) with pandas: no model needed.
+:func:`write_brief` also writes ``brief.xlsx``, the summary and paired differences for Excel
+with Chinese and English headers (:mod:`sim.report.workbook`).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from sim.analysis import registry
-from sim.report import answer, calibration_note, numbers, plots
+from sim.report import answer, calibration_note, numbers, plots, workbook
 from sim.report.plots import kpi_label
 
 if TYPE_CHECKING:
@@ -440,24 +442,37 @@ def brief_figures(data: FolderData, language: str = "en") -> list[tuple[str, str
                 out.append((f"map-{s}", ("转诊网络:" if zh else "Referral network: ") + names.get(s, s), "",
                             plots.network_map(sites, t["visits"], t.get("villages"), scenario=s, language=L)))
     if base.get("patients") is not None and base.get("visits") is not None:
-        for s, t in list(runs.items())[:4]:
-            if t.get("patients") is not None and t.get("visits") is not None:
-                out.append((f"sankey-{s}", ("患者流向:" if zh else "Patient flow: ") + names.get(s, s),
-                            ("首诊层级 → 最高转诊层级 → 结局,按病例计数(前两次重复合计)。" if zh else
-                             "First-contact tier → highest tier referred to → outcome, counting episodes "
-                             "(the first two replications)."),
-                            plots.flow_sankey(t["patients"], t["visits"], t["sites"], scenario=s, language=L)))
+        sankeys = [(names.get(s, s), plots.flow_sankey(t["patients"], t["visits"], t["sites"], scenario=s, language=L))
+                   for s, t in runs.items() if t.get("patients") is not None and t.get("visits") is not None]
+        for _, fig in sankeys:  # titled with the display name before they are combined
+            title = str(fig.layout.title.text or "")
+            for sid, name in names.items():
+                title = title.replace(f" — {sid}<br>", f" — {name}<br>")
+            fig.update_layout(title_text=title)
+        if sankeys:
+            out.append(("sankey", "患者流向" if zh else "Patient flow",
+                        ("首诊层级 → 最高转诊层级 → 结局,按病例计数(前两次模拟合计);右上角选择方案。" if zh else
+                         "First-contact tier → highest tier referred to → outcome, counting episodes "
+                         "(the first two replications); choose the alternative at the top right."),
+                        plots.scenario_selector(sankeys, language=L)))
         allv = named(pd.concat([t["visits"] for t in runs.values() if t.get("visits") is not None], ignore_index=True))
         out.append(("waits", "候诊时间" if zh else "Waiting times",
                     "各层级候诊时间分布(开始接诊减到达时间)。" if zh else
                     "Waiting time (consult start minus arrival) by tier.",
                     plots.waiting_times(allv, base["sites"], kind="box" if len(runs) > 1 else "ecdf", language=L)))
     if base.get("occupancy") is not None:
+        site_names = plots._site_names(base["sites"], L)
+        full = plots.saturated_sites(base["occupancy"], "beds")
+        sat = ("、" if zh else ", ").join(f"{site_names.get(f, f)} {100 * v:.0f}%" for f, v in full.items())
+        pct = f"{100 * plots.SATURATION:.0f}%"
+        note = ((f"床位平均占用达到或超过{pct}(饱和):{sat}。" if sat else f"没有机构的床位平均占用达到{pct}。") if zh else
+                (f"Beds saturated (mean occupancy at or above {pct}): {sat}." if sat else
+                 f"No site's mean bed occupancy reaches {pct}."))
         out.append(("occupancy", "资源占用" if zh else "Occupancy",
-                    "基线情景牵头医院及主要乡镇卫生院每日在用床位和医生(重复均值),虚线为容量。" if zh else
-                    "Baseline: daily beds and doctors in use (mean over replications) at the lead hospital and the "
-                    "busiest township centres; dashed lines are capacity.",
-                    plots.occupancy_timeline(base["occupancy"], base["sites"], language=L)))
+                    ("基线方案牵头医院及主要乡镇卫生院每日在用床位和医生占容量的百分比(各次模拟均值)。" if zh else
+                     "Baseline: daily beds and doctors in use as % of each site's capacity (mean over replications) "
+                     "at the lead hospital and the busiest township centres. ") + note,
+                    plots.occupancy_timeline(base["occupancy"], base["sites"], language=L, percent=True)))
     ems = [(t["emergency"], t["patients"]) for t in runs.values()
            if t.get("emergency") is not None and t.get("patients") is not None]
     if ems and base.get("conditions") is not None:
@@ -497,7 +512,7 @@ code{font-size:0.92em;background:#eee;padding:0 3px}
 .calib{padding:8px 16px;margin:0.6em 0 1em;font-size:0.95em}.calib p{margin:0.2em 0}
 .calib.ok{background:#eef7ee;border-left:5px solid #009E73}.calib.warn{background:#fdf0e6;border-left:5px solid #D55E00}
 ul.answer{background:#eef5fb;border-left:5px solid #0072B2;padding:10px 18px 10px 34px;margin:0.4em 0 1em}
-ul.answer li{margin:0.3em 0}ul.caveats{font-size:0.93em;color:#444}table.rank td{text-align:left!important}
+ul.answer li{margin:0.3em 0}ul.caveats{font-size:0.93em;color:#444}table.rank td,table.rank th{text-align:left!important}
 details.all{margin:1em 0}details.all summary{cursor:pointer;font-weight:600;color:#0072B2}
 .calib-table td.src{font-size:0.82em;color:#666;text-align:left!important;max-width:420px}
 html[lang=zh-CN] body{font-family:"Noto Sans CJK SC","Source Han Sans SC","PingFang SC","Microsoft YaHei",sans-serif}
@@ -527,7 +542,8 @@ _T = {
                          "on the same patients and is paired replication by replication. The first days of each "
                          "run, while the hospitals fill up (warm-up), are left out. 95% intervals are t-intervals "
                          "over replications, shown from {min} replications on and cut at the bounds of the "
-                         "quantity.", "baseline": "baseline", "source": "Study folder"},
+                         "quantity.", "baseline": "baseline", "source": "Study folder",
+           "workbook": "Tables for Excel (summary and differences)"},
     "zh": {"title": "政策简报", "answer": "结论", "answer_note":
            "与基线方案“{base}”相比,各方案在县卫生健康部门考核的主要指标上的变化;只有95%置信区间不含0的变化才列出数值。",
            "ranked": "方案排序", "caveats": "注意事项", "summary": "逐项指标说明",
@@ -545,7 +561,7 @@ _T = {
                          "因此差值是在同一批患者上比较,按每次模拟配对计算。每次模拟开头医院尚未住满的几天"
                          "(起始阶段)不计入指标。95%置信区间为各次模拟的t区间,至少{min}次模拟才给出,"
                          "并截断在指标可能的范围内。",
-           "baseline": "基线", "source": "研究目录"},
+           "baseline": "基线", "source": "研究目录", "workbook": "数据表(Excel,含汇总和差值)"},
 }
 
 _PLOTLY_CONFIG = {"displaylogo": False, "responsive": True,
@@ -645,6 +661,7 @@ def _methods(data: FolderData, language: str) -> str:
     if isinstance(reps, list):
         reps = len(reps)
     items = [(T["source"], f"<code>{_e(data.folder.name)}</code>"),
+             (T["workbook"], f"<a href='{workbook.FILENAME}'><code>{workbook.FILENAME}</code></a>"),
              (T["network"], f"<code>{_e(net.get('name', '?'))}</code>" + (_e(f" — {net.get('description')}")
                                                                           if net.get("description") and language == "en"
                                                                           else "")),
@@ -797,6 +814,8 @@ def write_brief(folder: str | Path, language: str | Sequence[str] | None = None,
         tmp.write_text(render_brief(data, lang, figs), encoding="utf-8")
         os.replace(tmp, path)
         written.append(path)
+    if len(data.summary):
+        workbook.write_workbook(folder, data.summary, data.differences, data.labels)
     if export:
         for lang in langs:
             export_figures(figs_by_lang[lang], folder, export, lang)

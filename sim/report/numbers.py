@@ -42,9 +42,9 @@ MAX_DIFF_DECIMALS = {"share": 2, "minutes": 1, "hours": 1, "days": 1, "count": 1
                      "per_day": 1, "per_year": 1, "per_person_year": 2, "per_10k": 1}
 
 TEXT = {
-    "en": {"no_cases": "no cases", "few": "too few replications for an interval", "no_difference": "no difference",
+    "en": {"no_cases": "no cases", "not_applicable": "not applicable", "few": "too few replications for an interval", "no_difference": "no difference",
            "to": "to"},
-    "zh": {"no_cases": "无病例", "few": "重复次数太少,不给出区间", "no_difference": "无差异", "to": "至"},
+    "zh": {"no_cases": "无病例", "not_applicable": "不适用", "few": "重复次数太少,不给出区间", "no_difference": "无差异", "to": "至"},
 }
 
 
@@ -101,13 +101,15 @@ def clip_interval(metric: str, low: float, high: float) -> tuple[float, float, b
 
 
 def level(metric: str, mean: object, language: str = "en") -> str:
-    """A KPI level in its unit, or "no cases" where the tables hold none (NaN).
+    """A KPI level in its unit, or "no cases" where the tables hold none (NaN; "not applicable"
+    for a payment KPI without a global budget).
 
     >>> level("share_beyond_30_min", 0.092), level("door_to_balloon_median_min", float("nan"), "zh")
     ('9.2%', '无病例')
     """
     if _missing(mean):
-        return text("no_cases", language)
+        k = registry.REGISTRY.get(metric)
+        return text("not_applicable" if k is not None and k.theme == "payment" else "no_cases", language)
     return registry.format_value(metric, float(mean), language)  # type: ignore[arg-type]
 
 

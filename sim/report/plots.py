@@ -38,7 +38,8 @@ from sim.analysis.registry import REGISTRY
 
 __all__ = [
     "LANGUAGES", "TIER_COLORS", "KPI_EN", "HEADLINE_KPIS", "PERCENT_KPIS", "label", "kpi_label", "tier_label",
-    "scale", "decimals_for", "format_value", "network_map", "flow_sankey", "scenario_comparison", "dose_response",
+    "scale", "decimals_for", "format_value", "network_map", "flow_sankey", "scenario_selector", "SATURATION",
+    "saturated_sites", "scenario_comparison", "dose_response",
     "waiting_times", "occupancy_timeline", "emergency_times", "referral_flows",
 ]
 
@@ -90,6 +91,7 @@ _TEXT = {
         "tier": "Tier", "n_visits": "visits",
         "occ_title": "Daily occupancy", "day": "Day of run", "beds": "Beds in use (daily mean)",
         "doctors": "Doctors in use (daily mean)", "capacity": "capacity", "in_use": "in use",
+        "occ_pct_sub": "% of each site's capacity; dashed: 100%, dotted: {s}% (saturation); ⚠ mean at or above {s}%",
         "emerg_title": "STEMI: first medical contact to reperfusion",
         "fmc_min": "First medical contact to reperfusion (minutes)", "patients": "Patients",
         "standard": "{m}-min standard", "no_reperfusion": "without reperfusion", "reperfused": "reperfused",
@@ -115,6 +117,7 @@ _TEXT = {
         "box_note": "箱体:四分位数;须线:第5–95百分位数", "tier": "层级", "n_visits": "就诊人次",
         "occ_title": "每日资源占用", "day": "模拟天数(天)", "beds": "在用床位(日均)", "doctors": "在岗接诊医生(日均)",
         "capacity": "容量", "in_use": "在用",
+        "occ_pct_sub": "占各机构容量的百分比;虚线:100%,点线:{s}%(饱和);⚠ 平均占用达到或超过{s}%",
         "emerg_title": "STEMI:首次医疗接触至再灌注时间", "fmc_min": "首次医疗接触至再灌注时间(分钟)",
         "patients": "患者数", "standard": "{m}分钟标准", "no_reperfusion": "未再灌注", "reperfused": "已再灌注",
         "no_data": "无数据", "no_stemi": "本次模拟无STEMI患者",
@@ -484,6 +487,36 @@ def flow_sankey(patients: pd.DataFrame, visits: pd.DataFrame, sites: pd.DataFram
     return fig
 
 
+def scenario_selector(figures: Sequence[tuple[str, go.Figure]], language: str = "en") -> go.Figure:
+    """One figure from several of the same kind (one per scenario), with a drop-down that shows
+    one scenario at a time (its traces and its title); the first is shown first.
+
+    ``figures``: ``(scenario name, figure)`` pairs, e.g. :func:`flow_sankey` per scenario.
+    """
+    _lang(language)
+    if not figures:
+        return _empty(_figure(go.Figure(), ""), language)
+    first = figures[0][1]
+    fig = go.Figure(layout=first.layout)
+    owner: list[int] = []
+    titles = []
+    for i, (_, f) in enumerate(figures):
+        for tr in f.data:
+            tr = go.Figure(data=[tr]).data[0]
+            tr.visible = i == 0
+            fig.add_trace(tr)
+            owner.append(i)
+        titles.append(f.layout.title.text or "")
+    buttons = [dict(label=name, method="update",
+                    args=[{"visible": [o == i for o in owner]}, {"title.text": titles[i]}])
+               for i, (name, _) in enumerate(figures)]
+    top = (fig.layout.margin.t or 80) if fig.layout.margin is not None else 80
+    fig.update_layout(
+        updatemenus=[dict(type="dropdown", buttons=buttons, active=0, x=1.0, xanchor="right", y=1.0, yanchor="bottom",
+                          pad=dict(t=0, b=int(top * 0.55)), showactive=True)])
+    return fig
+
+
 # --------------------------------------------------------------------------------------------
 # 3. scenario comparison
 
@@ -699,15 +732,45 @@ def waiting_times(visits: pd.DataFrame, sites: pd.DataFrame, scenario: str | Non
     return fig
 
 
+#: mean occupancy from which a site is flagged as saturated: the 85% bed occupancy beyond which
+#: hospitals are commonly found to run short of beds for emergencies (Bagust et al., BMJ 1999)
+#: [ASSUMED as the flag for doctors too].
+SATURATION = 0.85
+
+
+def _daily_use(occupancy: pd.DataFrame, resources: Sequence[str]) -> pd.DataFrame:
+    """Daily in-use and capacity per facility and resource kind, mean over replications."""
+    occ = occupancy.assign(kind=occupancy["resource"].astype(str).str.split(":").str[0],
+                           facility=occupancy["facility"].astype(str))
+    occ = occ[occ["kind"].isin(list(resources))]
+    keys = [c for c in ("replication",) if c in occ.columns]
+    g = occ.groupby([*keys, "facility", "kind", "day"], observed=True)[["in_use", "capacity"]].sum().reset_index()
+    return g.groupby(["facility", "kind", "day"], observed=True)[["in_use", "capacity"]].mean().reset_index()
+
+
+def saturated_sites(occupancy: pd.DataFrame, kind: str = "beds", threshold: float = SATURATION) -> dict[str, float]:
+    """Facilities whose mean occupancy of ``kind`` over the run (in use / capacity, summed over
+    days) reaches ``threshold``: ``{facility: share}``, the fullest first."""
+    if occupancy is None or not len(occupancy):
+        return {}
+    g = _daily_use(occupancy, (kind,)).groupby("facility")[["in_use", "capacity"]].sum()
+    g = g[g["capacity"] > 0]
+    share = (g["in_use"] / g["capacity"]).sort_values(ascending=False)
+    return {str(f): float(v) for f, v in share.items() if v >= threshold}
+
+
 def occupancy_timeline(occupancy: pd.DataFrame, sites: pd.DataFrame | None = None,
                        facilities: Sequence[str] | None = None, scenario: str | None = None,
                        resources: Sequence[str] = ("beds", "doctors"), max_facilities: int = 6,
-                       language: str = "en") -> go.Figure:
+                       language: str = "en", percent: bool = False) -> go.Figure:
     """Daily beds and doctors in use (mean over replications) with capacity as dashed lines.
 
     One panel per resource kind (``beds``; ``doctors`` sums every doctor kind), one colour per
     facility.  Default facilities: the county lead hospital(s) and the busiest township
-    centres, ``max_facilities`` in all.
+    centres, ``max_facilities`` in all.  With ``percent`` the panels show use as % of each
+    site's capacity (so a 20-bed centre and a 2,000-bed hospital share the axis), with 100%
+    and the :data:`SATURATION` line; a site whose mean occupancy reaches it is marked ⚠ in the
+    legend.
     """
     _lang(language)
     occ, scenario = _one_scenario(occupancy, scenario)
@@ -715,12 +778,9 @@ def occupancy_timeline(occupancy: pd.DataFrame, sites: pd.DataFrame | None = Non
     fig = make_subplots(rows=len(resources), cols=1, shared_xaxes=True, vertical_spacing=0.08)
     if occ is None or not len(occ):
         return _empty(_figure(fig, title), language)
-    occ = occ.assign(kind=occ["resource"].astype(str).str.split(":").str[0], facility=occ["facility"].astype(str))
-    occ = occ[occ["kind"].isin(list(resources))]
-    keys = [c for c in ("replication",) if c in occ.columns]
-    g = occ.groupby([*keys, "facility", "kind", "day"], observed=True)[["in_use", "capacity"]].sum().reset_index()
-    g = g.groupby(["facility", "kind", "day"], observed=True)[["in_use", "capacity"]].mean().reset_index()
+    g = _daily_use(occ, resources)
     names = _site_names(sites, language) if sites is not None else {}
+    full = {k: saturated_sites(occ, k) for k in resources} if percent else {}
     if facilities is None:
         tiers = _tier_map(sites) if sites is not None else {}
         cand = [f for f in g["facility"].unique()
@@ -736,6 +796,18 @@ def occupancy_timeline(occupancy: pd.DataFrame, sites: pd.DataFrame | None = Non
             if not len(gf):
                 continue
             nm = names.get(f, f)
+            if percent:
+                nm_flag = ("⚠ " if any(f in full[k] for k in resources) else "") + nm
+                pct = 100 * gf["in_use"] / gf["capacity"].where(gf["capacity"] > 0)
+                fig.add_trace(go.Scatter(
+                    x=gf["day"], y=pct, mode="lines+markers", marker=dict(size=4), line=dict(color=color, width=2),
+                    name=nm_flag, legendgroup=f, showlegend=True,
+                    hovertemplate=f"{nm}<br>{label('day', language)}: %{{x}}<br>{label('in_use', language)}: "
+                                  f"%{{y:.1f}}%<extra></extra>"), row=i, col=1)
+                ytitle = label(kind, language) if kind in ("beds", "doctors") else kind
+                fig.update_yaxes(title_text=f"{ytitle} (%)" if language == "en" else f"{ytitle}(%)",
+                                 rangemode="tozero", row=i, col=1)
+                continue
             fig.add_trace(go.Scatter(
                 x=gf["day"], y=gf["in_use"], mode="lines+markers", marker=dict(size=4), line=dict(color=color, width=2),
                 name=nm, legendgroup=f, showlegend=True,
@@ -756,6 +828,13 @@ def occupancy_timeline(occupancy: pd.DataFrame, sites: pd.DataFrame | None = Non
         elif tr.showlegend:
             seen.add(tr.legendgroup)
     fig.update_xaxes(title_text=label("day", language), row=len(resources), col=1)
+    if percent:
+        for i in range(1, len(resources) + 1):
+            fig.add_hline(y=100, line=dict(color="#444444", width=1.2, dash="dash"), row=i, col=1)
+            fig.add_hline(y=100 * SATURATION, line=dict(color=WORSE_COLOR, width=1, dash="dot"), row=i, col=1)
+        sub = label("occ_pct_sub", language).format(s=f"{100 * SATURATION:.0f}")
+        _figure(fig, f"{title}<br><sup>{sub}</sup>", height=260 * len(resources) + 120, margin=dict(t=90))
+        return fig
     _figure(fig, f"{title}<br><sup>— {label('in_use', language)}   - - {label('capacity', language)}</sup>",
             height=260 * len(resources) + 120, margin=dict(t=90))
     return fig
