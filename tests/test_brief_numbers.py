@@ -111,7 +111,7 @@ def test_intervals_stay_within_the_bounds_of_the_quantity():
 
 def test_too_few_replications_give_no_interval_and_no_verdict():
     assert numbers.level_interval("inpatient_retention", 0.8, 0.9, 2) == "too few replications for an interval"
-    assert numbers.level_interval("inpatient_retention", 0.8, 0.9, 2, "zh") == "重复次数太少,不给出区间"
+    assert numbers.level_interval("inpatient_retention", 0.8, 0.9, 2, "zh") == "模拟次数太少,不给出区间"
     d = numbers.difference("inpatient_retention", 0.03, 0.01, 0.05, 2)
     assert d.verdict == "unknown" and not numbers.significant(0.01, 0.05, 2)
     assert d.interval == "too few replications for an interval"

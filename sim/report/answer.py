@@ -70,7 +70,7 @@ _T = {
            "c_net": "Alternatives run on another county network than the baseline: their differences compare "
                     "counties, not policies.",
            "sig": "significant", "better": "better", "worse": "worse"},
-    "zh": {"no_diff": "{names}无可检出的差异", "few": "重复次数太少,无法判断{names}",
+    "zh": {"no_diff": "{names}无可检出的差异", "few": "模拟次数太少,无法判断{names}",
            "cost_up": "每年运行成本增加{v}", "cost_down": "每年运行成本减少{v}",
            "cost_none": "运行成本无可检出的变化", "cost_few": "每年运行成本变化{v}(未检验)",
            "capital": "一次性节省基建资金{v}", "per_adm": "每多留住一人次县域内住院花费{v}",
@@ -229,10 +229,10 @@ def _n(src: str, scenario: str, metric: str, field_: str, value: float, text: st
             f"data-field='{field_}' data-value='{value!r}'>{_e(text)}</span>")
 
 
-def _diff_html(c: Change, scenario: str, language: str, with_levels: bool = True) -> str:
+def _diff_html(c: Change, scenario: str, language: str, with_levels: bool = True, first: bool = False) -> str:
     dd = numbers.difference(c.metric, c.mean, c.low, c.high, c.n, language)
     cls = c.verdict if c.verdict in ("better", "worse") else ""
-    name = registry.label(c.metric, language, unit=False)
+    name = _name(c.metric, language, first=first)
     out = f"{_e(name)} " + _n("diff", scenario, c.metric, "mean_diff", c.mean, dd.value, cls)
     if with_levels and not (math.isnan(c.base) or math.isnan(c.value)):
         arrow = "→"
@@ -290,7 +290,7 @@ def _line(a: Assessment, label: str, language: str) -> str:
     sig = [c for c in a.changes.values() if c.verdict in ("better", "worse")]
     none = [_name(c.metric, language) for c in a.changes.values() if c.verdict == "none"]
     few = [_name(c.metric, language) for c in a.changes.values() if c.verdict == "unknown"]
-    parts = [_diff_html(c, a.scenario, language) for c in sig]
+    parts = [_diff_html(c, a.scenario, language, first=i == 0) for i, c in enumerate(sig)]
     join = "、" if zh else ", "
     if none:
         parts.append(_e(_t("no_diff", language).format(names=join.join(none))))

@@ -260,7 +260,7 @@ def summary_sentences(summary: pd.DataFrame, differences: pd.DataFrame, baseline
         has_ci = numbers.enough(n) and pd.notna(f["ci_low"]) and pd.notna(f["ci_high"])
         diff = dd.value
         if zh:
-            ci = f"95%置信区间{dd.interval}" if has_ci and dd.interval else "" if dd.zero else "重复次数太少,不给出区间"
+            ci = f"95%置信区间{dd.interval}" if has_ci and dd.interval else "" if dd.zero else "模拟次数太少,不给出区间"
             sig = ("差异有统计学意义(95%置信区间不含0)" if f["significant"] else
                    "差异无统计学意义(95%置信区间包含0)" if has_ci else "无法判断差异是否有统计学意义")
             ci_part = f"({ci})" if ci else ""

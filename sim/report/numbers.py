@@ -44,7 +44,7 @@ MAX_DIFF_DECIMALS = {"share": 2, "minutes": 1, "hours": 1, "days": 1, "count": 1
 TEXT = {
     "en": {"no_cases": "no cases", "not_applicable": "not applicable", "few": "too few replications for an interval", "no_difference": "no difference",
            "to": "to"},
-    "zh": {"no_cases": "无病例", "not_applicable": "不适用", "few": "重复次数太少,不给出区间", "no_difference": "无差异", "to": "至"},
+    "zh": {"no_cases": "无病例", "not_applicable": "不适用", "few": "模拟次数太少,不给出区间", "no_difference": "无差异", "to": "至"},
 }
 
 
