@@ -384,3 +384,28 @@ def test_the_brief_has_one_sankey_and_occupancy_in_percent(tiny):
     assert page.count("class=\"plotly-graph-div\"") >= 6
     assert "id=\"fig-sankey\"" in page and "fig-sankey-" not in page
     assert "% of each site" in page and ("Beds saturated" in page or "No site's mean bed occupancy" in page)
+
+
+def test_effect_against_cost_puts_each_alternative_at_its_differences():
+    from sim.report import plots
+
+    _, d1 = _hand((0.02, 0.01, 0.03), metric="inpatient_retention", levels=(0.90, 0.92))
+    _, d2 = _hand((1.5e6, 1.0e6, 2.0e6), metric="running_cost_per_year", levels=(10e6, 11.5e6))
+    d = pd.concat([d1, d2])
+    en = plots.cost_effect(d, language="en")
+    zh = plots.cost_effect(d, language="zh")
+    (p,) = en.data
+    assert p.x[0] == pytest.approx(1.5) and p.y[0] == pytest.approx(2.0)   # CNY million, percentage points
+    assert zh.data[0].x[0] == pytest.approx(150.0)                           # 万元
+    assert p.marker.color == plots.BETTER_COLOR and p.error_y.visible
+    few = plots.cost_effect(d.assign(n=2), language="en").data[0]
+    assert few.marker.color == "white" and not few.error_y.visible
+    assert "万元" in zh.layout.xaxis.title.text
+
+
+def test_a_significant_change_too_small_to_write_is_negligible_not_a_gain(tmp_path):
+    s, d = _hand((-0.01, -0.015, -0.005), metric="travel_mean_min", levels=(14.30, 14.29))
+    a = answer.assess(s, d, "baseline", ["baseline", "alt"])[0]
+    assert a.changes["travel_mean_min"].verdict == "negligible" and a.count("better") == 0
+    line = html.unescape(brief.first_screen(_folder(tmp_path, s, d), "en"))
+    assert "changes too small to matter in mean travel time" in line and "no difference (" not in line

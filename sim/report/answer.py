@@ -46,7 +46,7 @@ _NOT_SIDE_EFFECTS = frozenset({COST_KPI, "avoided_referrals", "added_referrals",
 DAYS_PER_YEAR = 365.0
 
 _T = {
-    "en": {"no_diff": "no detectable difference in {names}", "few": "too few replications to judge {names}",
+    "en": {"no_diff": "no detectable difference in {names}", "negligible": "changes too small to matter in {names}", "few": "too few replications to judge {names}",
            "cost_up": "costs {v} more a year to run", "cost_down": "costs {v} less a year to run",
            "cost_none": "no detectable change in running cost", "cost_few": "running cost {v} a year (not tested)",
            "capital": "saves {v} of capital once", "per_adm": "{v} per admission kept in the county",
@@ -70,7 +70,7 @@ _T = {
            "c_net": "Alternatives run on another county network than the baseline: their differences compare "
                     "counties, not policies.",
            "sig": "significant", "better": "better", "worse": "worse"},
-    "zh": {"no_diff": "{names}无可检出的差异", "few": "模拟次数太少,无法判断{names}",
+    "zh": {"no_diff": "{names}无可检出的差异", "negligible": "{names}变化极小,可忽略", "few": "模拟次数太少,无法判断{names}",
            "cost_up": "每年运行成本增加{v}", "cost_down": "每年运行成本减少{v}",
            "cost_none": "运行成本无可检出的变化", "cost_few": "每年运行成本变化{v}(未检验)",
            "capital": "一次性节省基建资金{v}", "per_adm": "每多留住一人次县域内住院花费{v}",
@@ -111,7 +111,8 @@ class Change:
     n: float
     base: float
     value: float
-    #: :func:`sim.report.numbers.verdict`.
+    #: :func:`sim.report.numbers.verdict`, or ``"negligible"``: significant but zero at the
+    #: unit's precision (e.g. 0.01 min of travel).
     verdict: str
 
     @property
@@ -161,8 +162,12 @@ def _change(d: pd.DataFrame, s: pd.DataFrame, scenario: str, baseline: str, metr
         return float(x["mean"].iloc[0]) if len(x) else math.nan
 
     n = float(r["n"]) if "n" in r and pd.notna(r["n"]) else math.nan
+    v = numbers.verdict(metric, r["mean_diff"], r["ci_low"], r["ci_high"], n)
+    if v in ("better", "worse", "same") and numbers.difference(metric, r["mean_diff"], r["ci_low"], r["ci_high"],
+                                                               n).zero:
+        v = "negligible"  # detected, but zero at the unit's precision: not a change to name or rank on
     return Change(metric, float(r["mean_diff"]), float(r["ci_low"]), float(r["ci_high"]), n, level(baseline),
-                  level(scenario), numbers.verdict(metric, r["mean_diff"], r["ci_low"], r["ci_high"], n))
+                  level(scenario), v)
 
 
 def assess(summary: pd.DataFrame, differences: pd.DataFrame, baseline: str, scenarios: Sequence[str],
@@ -290,10 +295,13 @@ def _line(a: Assessment, label: str, language: str) -> str:
     sig = [c for c in a.changes.values() if c.verdict in ("better", "worse")]
     none = [_name(c.metric, language) for c in a.changes.values() if c.verdict == "none"]
     few = [_name(c.metric, language) for c in a.changes.values() if c.verdict == "unknown"]
+    tiny = [_name(c.metric, language) for c in a.changes.values() if c.verdict == "negligible"]
     parts = [_diff_html(c, a.scenario, language, first=i == 0) for i, c in enumerate(sig)]
     join = "、" if zh else ", "
     if none:
         parts.append(_e(_t("no_diff", language).format(names=join.join(none))))
+    if tiny:
+        parts.append(_e(_t("negligible", language).format(names=join.join(tiny))))
     if few:
         parts.append(_e(_t("few", language).format(names=join.join(few))))
     parts += _cost_html(a, language)
@@ -315,10 +323,10 @@ def _rank_table(ranked: Sequence[Assessment], labels: Mapping[str, str], languag
     rows = []
     join = "、" if language == "zh" else ", "
     for i, a in enumerate(ranked, 1):
-        better = join.join(registry.label(c.metric, language, unit=False) for c in a.changes.values()
-                           if c.verdict == "better") or _t("none", language)
-        worse = join.join(registry.label(c.metric, language, unit=False) for c in a.changes.values()
-                          if c.verdict == "worse") or _t("none", language)
+        better = join.join(_name(c.metric, language, first=j == 0) for j, c in
+                           enumerate(x for x in a.changes.values() if x.verdict == "better")) or _t("none", language)
+        worse = join.join(_name(c.metric, language, first=j == 0) for j, c in
+                          enumerate(x for x in a.changes.values() if x.verdict == "worse")) or _t("none", language)
         cost = "–"
         if a.cost is not None:
             dd = numbers.difference(COST_KPI, a.cost.mean, a.cost.low, a.cost.high, a.cost.n, language)

@@ -415,6 +415,12 @@ def brief_figures(data: FolderData, language: str = "en") -> list[tuple[str, str
                     if diffs is not None else ("各指标均值及95%置信区间。" if zh else "Mean and 95% CI of each KPI."),
                     plots.scenario_comparison(named(data.summary), diffs, baseline=names.get(data.baseline, data.baseline),
                                               language=L)))
+    if diffs is not None and {"inpatient_retention", answer.COST_KPI} <= set(diffs["metric"]):
+        out.append(("cost-effect", "效果与成本" if zh else "Effect against cost",
+                    ("各方案相对基线的参保人县域内住院人次占比变化(纵轴)与每年运行成本变化(横轴);左上为效果更好且更省钱。"
+                     if zh else "Each alternative's change in residents' admissions in the county (up) against its "
+                     "change in yearly running cost (right); top left is better and cheaper."),
+                    plots.cost_effect(diffs, min_replications=numbers.MIN_REPLICATIONS, language=L)))
     lever = infer_lever(data) if data.kind == "study" else None
     if lever is not None:
         key, intensity = lever

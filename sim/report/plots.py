@@ -39,6 +39,7 @@ from sim.analysis.registry import REGISTRY
 __all__ = [
     "LANGUAGES", "TIER_COLORS", "KPI_EN", "HEADLINE_KPIS", "PERCENT_KPIS", "label", "kpi_label", "tier_label",
     "scale", "decimals_for", "format_value", "network_map", "flow_sankey", "scenario_selector", "SATURATION",
+    "cost_effect",
     "saturated_sites", "scenario_comparison", "dose_response",
     "waiting_times", "occupancy_timeline", "emergency_times", "referral_flows",
 ]
@@ -86,6 +87,8 @@ _TEXT = {
         "significant": "95% CI excludes zero", "not_significant": "95% CI spans zero",
         "scenario": "Scenario", "mean": "mean", "ci": "95% CI", "diff": "difference",
         "dose_title": "Dose-response", "intensity": "Lever intensity", "ci_band": "95% CI",
+        "ce_title": "Effect against cost", "ce_cost": "Running cost difference (CNY million a year)",
+        "ce_effect": "Difference in {name}", "ce_note": "filled: effect significant; bars: 95% CI",
         "wait_title": "Waiting time by tier", "wait_min": "Waiting time (minutes)",
         "cum_share": "Share of visits waiting at most this long (%)", "box_note": "box: quartiles; whiskers: 5th–95th percentile",
         "tier": "Tier", "n_visits": "visits",
@@ -113,6 +116,8 @@ _TEXT = {
         "significant": "95%置信区间不含0", "not_significant": "95%置信区间包含0",
         "scenario": "情景", "mean": "均值", "ci": "95%置信区间", "diff": "差值",
         "dose_title": "剂量-反应关系", "intensity": "干预强度", "ci_band": "95%置信区间",
+        "ce_title": "效果与成本", "ce_cost": "每年运行成本变化(万元)", "ce_effect": "{name}变化",
+        "ce_note": "实心:效果显著;误差线:95%置信区间",
         "wait_title": "各层级候诊时间", "wait_min": "候诊时间(分钟)", "cum_share": "候诊时间不超过该值的就诊比例(%)",
         "box_note": "箱体:四分位数;须线:第5–95百分位数", "tier": "层级", "n_visits": "就诊人次",
         "occ_title": "每日资源占用", "day": "模拟天数(天)", "beds": "在用床位(日均)", "doctors": "在岗接诊医生(日均)",
@@ -619,6 +624,53 @@ def scenario_comparison(summary: pd.DataFrame, differences: pd.DataFrame | None 
     height = 90 + len(metrics) * (60 + 26 * max(len(scen), 1))
     _figure(fig, label("comparison_title", language), height=height, margin=dict(l=150, r=30, t=90, b=40))
     fig.update_annotations(font_size=12, selector=dict(showarrow=False, xref="paper"))
+    return fig
+
+
+def cost_effect(differences: pd.DataFrame, metric: str = "inpatient_retention",
+                cost: str = "running_cost_per_year", group: str = "county", min_replications: int = 3,
+                language: str = "en") -> go.Figure:
+    """Each alternative's paired difference in ``metric`` (y, display unit) against its yearly
+    running-cost difference (x: CNY million in English, 万元 in Chinese), with 95% CIs as error
+    bars from ``min_replications`` on; a filled marker's effect CI excludes zero.  The
+    quadrant right of zero and on the better side of the effect is "more effect for more
+    money"; left and better is better and cheaper."""
+    _lang(language)
+    title = label("ce_title", language)
+    fig = go.Figure()
+    d = differences[differences["group"].astype(str) == group] if differences is not None and len(differences) else None
+    if d is None or not len(d):
+        return _empty(_figure(fig, title), language)
+    x_div = 1e4 if language == "zh" else 1e6
+    sc = registry.scale(metric)
+    eff = d[d["metric"] == metric].set_index(d.loc[d["metric"] == metric, "scenario"].astype(str))
+    cst = d[d["metric"] == cost].set_index(d.loc[d["metric"] == cost, "scenario"].astype(str))
+    better = registry.better(metric)
+    for i, scen in enumerate([x for x in eff.index if x in cst.index]):
+        e, c = eff.loc[scen], cst.loc[scen]
+        ok = pd.notna(e.get("n")) and float(e["n"]) >= min_replications
+        sig = ok and pd.notna(e["ci_low"]) and (e["ci_low"] > 0 or e["ci_high"] < 0)
+        color = NEUTRAL_COLOR if not sig or not better else \
+            (BETTER_COLOR if np.sign(e["mean_diff"]) * better > 0 else WORSE_COLOR)
+        ey = dict(type="data", symmetric=False, array=[(e["ci_high"] - e["mean_diff"]) * sc],
+                  arrayminus=[(e["mean_diff"] - e["ci_low"]) * sc], visible=bool(ok))
+        okc = pd.notna(c.get("n")) and float(c["n"]) >= min_replications
+        ex = dict(type="data", symmetric=False, array=[(c["ci_high"] - c["mean_diff"]) / x_div],
+                  arrayminus=[(c["mean_diff"] - c["ci_low"]) / x_div], visible=bool(okc))
+        fig.add_trace(go.Scatter(
+            x=[c["mean_diff"] / x_div], y=[e["mean_diff"] * sc], mode="markers+text", text=[scen],
+            textposition="top center", name=scen, error_x=ex, error_y=ey,
+            marker=dict(size=13, color=color if sig else "white", line=dict(color=color, width=2),
+                        symbol=["circle", "square", "diamond", "triangle-up", "cross", "x"][i % 6]),
+            hovertemplate=f"{scen}<br>%{{x:.4g}}<br>%{{y:.3g}}<extra></extra>"))
+    fig.add_hline(y=0, line=dict(color="#888888", width=1))
+    fig.add_vline(x=0, line=dict(color="#888888", width=1))
+    unit = label("pp", language) if registry.is_share(metric) else registry.unit_label(metric, language)
+    name = registry.label(metric, language, unit=False)
+    ytitle = label("ce_effect", language).format(name=name if language == "zh" else name[:1].lower() + name[1:])
+    ytitle += f"({unit})" if language == "zh" else f" ({unit})"
+    _figure(fig, f"{title}<br><sup>{label('ce_note', language)}</sup>", height=460, showlegend=False,
+            xaxis_title=label("ce_cost", language), yaxis_title=ytitle)
     return fig
 
 
