@@ -653,10 +653,10 @@ def cost_effect(differences: pd.DataFrame, metric: str = "inpatient_retention",
         color = NEUTRAL_COLOR if not sig or not better else \
             (BETTER_COLOR if np.sign(e["mean_diff"]) * better > 0 else WORSE_COLOR)
         ey = dict(type="data", symmetric=False, array=[(e["ci_high"] - e["mean_diff"]) * sc],
-                  arrayminus=[(e["mean_diff"] - e["ci_low"]) * sc], visible=bool(ok))
+                  arrayminus=[(e["mean_diff"] - e["ci_low"]) * sc], visible=bool(ok), color=color, thickness=1.5)
         okc = pd.notna(c.get("n")) and float(c["n"]) >= min_replications
         ex = dict(type="data", symmetric=False, array=[(c["ci_high"] - c["mean_diff"]) / x_div],
-                  arrayminus=[(c["mean_diff"] - c["ci_low"]) / x_div], visible=bool(okc))
+                  arrayminus=[(c["mean_diff"] - c["ci_low"]) / x_div], visible=bool(okc), color=color, thickness=1.5)
         fig.add_trace(go.Scatter(
             x=[c["mean_diff"] / x_div], y=[e["mean_diff"] * sc], mode="markers+text", text=[scen],
             textposition="top center", name=scen, error_x=ex, error_y=ey,
@@ -669,8 +669,13 @@ def cost_effect(differences: pd.DataFrame, metric: str = "inpatient_retention",
     name = registry.label(metric, language, unit=False)
     ytitle = label("ce_effect", language).format(name=name if language == "zh" else name[:1].lower() + name[1:])
     ytitle += f"({unit})" if language == "zh" else f" ({unit})"
-    _figure(fig, f"{title}<br><sup>{label('ce_note', language)}</sup>", height=460, showlegend=False,
-            xaxis_title=label("ce_cost", language), yaxis_title=ytitle)
+    xs = [float(v) for tr in fig.data for v in tr.x] + [0.0]
+    span = (max(xs) - min(xs)) or 1.0
+    _figure(fig, f"{title}<br><sup>{label('ce_note', language)}</sup>", height=480, showlegend=False,
+            margin=dict(l=90, t=100, r=30), xaxis_title=label("ce_cost", language),
+            xaxis_range=[min(xs) - 0.3 * span, max(xs) + 0.3 * span])
+    fig.update_yaxes(title_text=ytitle if len(ytitle) <= 40 else ytitle.replace(" in ", " in<br>", 1)
+                     if language == "en" else ytitle, automargin=True)
     return fig
 
 
