@@ -320,8 +320,10 @@ _RENDERED = """JSON.stringify((() => {
 })())"""
 
 
-def render(page: Path, screenshot: Path | None = None, timeout: float = 25.0) -> dict:
-    """Open ``page`` in headless Chromium; report figures rendered, JS errors and requests."""
+def render(page: Path, screenshot: Path | None = None, timeout: float = 25.0, full_page: bool = True) -> dict:
+    """Open ``page`` in headless Chromium; report figures rendered, JS errors and requests.
+    ``screenshot`` is of the whole page, or with ``full_page=False`` of the first screen
+    (1280 x 900) only."""
     binary = find_chromium()
     assert binary, "chromium not found"
     with tempfile.TemporaryDirectory() as profile:
@@ -346,13 +348,19 @@ def render(page: Path, screenshot: Path | None = None, timeout: float = 25.0) ->
                     break
                 c.wait(0.25)
             c.wait(0.5)  # late errors
-            if screenshot is not None:
+            if screenshot is not None and full_page:
                 c.send("Emulation.setDeviceMetricsOverride",
                        {"width": 1280, "height": min(int(state.get("height") or 900), 16000), "deviceScaleFactor": 1,
                         "mobile": False}, session=s)
                 c.wait(0.8)  # plotly's responsive re-layout
                 shot = c.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True},
                               session=s, timeout=30)
+                screenshot.parent.mkdir(parents=True, exist_ok=True)
+                screenshot.write_bytes(base64.b64decode(shot["data"]))
+            elif screenshot is not None:
+                c.send("Runtime.evaluate", {"expression": "window.scrollTo(0, 0)"}, session=s)
+                c.wait(0.3)
+                shot = c.send("Page.captureScreenshot", {"format": "png"}, session=s, timeout=30)
                 screenshot.parent.mkdir(parents=True, exist_ok=True)
                 screenshot.write_bytes(base64.b64decode(shot["data"]))
             events = list(c.events)

@@ -409,3 +409,22 @@ def test_a_significant_change_too_small_to_write_is_negligible_not_a_gain(tmp_pa
     assert a.changes["travel_mean_min"].verdict == "negligible" and a.count("better") == 0
     line = html.unescape(brief.first_screen(_folder(tmp_path, s, d), "en"))
     assert "changes too small to matter in mean travel time" in line and "no difference (" not in line
+
+
+def test_the_first_screen_renders_in_chromium_with_every_figure(tiny):
+    """The real study's Chinese brief in headless Chromium: every figure drawn, no error, no
+    network request; the first screen (1280 x 900) is kept as a screenshot."""
+    from tests.test_brief import ARTIFACTS, find_chromium, render
+
+    if find_chromium() is None:
+        pytest.skip("chromium not installed (apt-get install chromium)")
+    page = tiny / brief.FILENAMES["zh"]
+    shot = ARTIFACTS / "brief-first-screen-zh.png"
+    res = render(page, screenshot=shot, full_page=False)
+    assert res["total"] >= 6 and sorted(res["rendered"]) == sorted(brief_fig_ids(page)), res
+    assert res["errors"] == [] and res["requests"] == []
+    assert shot.stat().st_size > 10_000
+
+
+def brief_fig_ids(page: Path) -> list[str]:
+    return re.findall(r"<div id=\"(fig-[^\"]+)\" class=\"plotly-graph-div\"", page.read_text(encoding="utf-8"))
