@@ -428,3 +428,13 @@ def test_the_first_screen_renders_in_chromium_with_every_figure(tiny):
 
 def brief_fig_ids(page: Path) -> list[str]:
     return re.findall(r"<div id=\"(fig-[^\"]+)\" class=\"plotly-graph-div\"", page.read_text(encoding="utf-8"))
+
+
+def test_a_study_run_on_another_network_says_so_in_its_title(tiny):
+    # the tiny study names no network of its own; a study that names one and is run on another does
+    data = brief.load_folder(tiny)
+    data.base_overrides = ["network=xianghe", "network=toy"]
+    data.config = {**data.config, "network": {"name": "toy"}}
+    page = brief.render_brief(data, "en", figures=[])
+    assert "<h1>Policy brief: Test county: remote diagnosis and expert visits (run on the toy network)</h1>" in page
+    assert "(在toy县域网络上运行)" in brief.render_brief(data, "zh", figures=[])

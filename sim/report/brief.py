@@ -747,6 +747,11 @@ def render_brief(data: FolderData, language: str = "en",
         parts.append(f"<section class='fig'><h3>{_e(heading)}</h3><p class='cap'>{_e(caption)}</p>{div}</section>")
     no_tables = all(t.get("patients") is None for t in data.runs.values()) if data.runs else True
     name = data.titles.get(language) or data.name
+    net = str((data.config.get("network") or {}).get("name") or "")
+    study_net = next((o.split("=", 1)[1] for o in data.base_overrides if o.startswith("network=")), "")
+    if data.titles.get(language) and net and study_net and net != study_net:
+        # the study's title names its county; the command line ran it on another network
+        name += f"(在{net}县域网络上运行)" if language == "zh" else f" (run on the {net} network)"
     title = f"{T['title']}:{name}" if language == "zh" else f"{T['title']}: {name}"
     body = [f"<h1>{_e(title)}</h1>"]
     desc = data.descriptions.get(language, data.description if language == "en" else "") if data.descriptions \
