@@ -143,7 +143,8 @@ def load_run(folder: str | Path) -> RunResult:
 
 
 def define_study(name: str, scenarios: Mapping[str, Sequence[str]], baseline: str | None = None,
-                 base_overrides: Sequence[str] = (), description: str = "") -> StudyConfig:
+                 base_overrides: Sequence[str] = (), description: str = "",
+                 labels: Mapping[str, Mapping[str, str]] | None = None) -> StudyConfig:
     """A study written in code: a baseline and alternatives, each a list of Hydra overrides.
 
     The same thing as a ``scenarios/study/<name>.yaml`` file.
@@ -159,6 +160,9 @@ def define_study(name: str, scenarios: Mapping[str, Sequence[str]], baseline: st
     base_overrides : sequence of str
         Overrides applied to every scenario before its own (e.g. ``["network=taobei"]``).
     description : str
+    labels : mapping, optional
+        Scenario names for the brief per language: ``{"zh": {"expert": "专家下沉"}, "en": {...}}``
+        (``label_zh`` / ``label_en`` of a study file).
 
     Returns
     -------
@@ -181,7 +185,9 @@ def define_study(name: str, scenarios: Mapping[str, Sequence[str]], baseline: st
     scen = {str(k): [str(o) for o in v] for k, v in scenarios.items()}
     study = StudyConfig(name=name, description=description,
                         baseline=baseline if baseline is not None else next(iter(scen), ""),
-                        base_overrides=[str(o) for o in base_overrides], scenarios=scen)
+                        base_overrides=[str(o) for o in base_overrides], scenarios=scen,
+                        label_zh={str(k): str(v) for k, v in (labels or {}).get("zh", {}).items()},
+                        label_en={str(k): str(v) for k, v in (labels or {}).get("en", {}).items()})
     _validate_study(study)
     return study
 

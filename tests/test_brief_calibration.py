@@ -76,4 +76,4 @@ def test_the_brief_puts_the_calibration_box_before_the_summary(tmp_path):
                       summary=summarise(kpis), differences=pd.DataFrame(), meta={},
                       config={"network": {"name": "toy"}, "care": {"name": "default"}}, runs={})
     page = render_brief(data, "en", figures=[])
-    assert page.index("calib warn") < page.index("Summary")
+    assert page.index("calib warn") < page.index("Keep in mind") < page.index("Indicator by indicator")

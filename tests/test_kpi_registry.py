@@ -255,8 +255,8 @@ def test_brief_shows_shares_in_percent_not_minutes(tmp_path):
                                   "paired_half_width", "unpaired_half_width"])
     en = brief.summary_sentences(summary, diffs, "baseline", metrics=["share_beyond_30_min"])[0]
     zh = brief.summary_sentences(summary, diffs, "baseline", metrics=["share_beyond_30_min"], language="zh")[0]
-    assert "9.20%" in en and "+5.80 pp" in en and "0.092" not in en
-    assert "9.20%" in zh and "+5.80个百分点" in zh and "分钟比例(" in zh and "0.092" not in zh
+    assert "9.2%" in en and "+5.80 pp" in en and "0.092" not in en
+    assert "9.2%" in zh and "+5.80个百分点" in zh and "分钟比例(" in zh and "0.092" not in zh
     data = brief.FolderData(folder=tmp_path, kind="study", name="s", description="", baseline="baseline",
                             scenarios=["baseline", "closures"], overrides={}, base_overrides=[], summary=summary,
                             differences=diffs, meta={}, config={})

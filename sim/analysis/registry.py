@@ -19,7 +19,9 @@ A :class:`KPI` has
   model's own;
 - ``theme``: one of :data:`THEMES` (grouping for tables);
 - ``headline``: one of the headline KPIs of the brief and the comparison figure;
-- ``groups``: the kinds of ``group`` it is reported for (:data:`GROUP_KINDS`).
+- ``groups``: the kinds of ``group`` it is reported for (:data:`GROUP_KINDS`);
+- ``signed``: the KPI can be negative (a surplus that can be an overrun); every other KPI is
+  bounded below by 0, and a share above by 1 (:func:`bounds`).
 
 The indicators of the national monitoring system for close-knit county medical communities
 (紧密型县域医疗卫生共同体监测指标体系, 2024) use its numerators and denominators and cite it as
@@ -45,7 +47,7 @@ import unicodedata
 from dataclasses import dataclass
 
 __all__ = ["KPI", "Unit", "UNITS", "THEMES", "GROUP_KINDS", "COMPONENTS", "LANGUAGES", "REGISTRY", "get", "label",
-           "unit_label", "is_share", "scale", "better", "decimals_for", "format_value", "headline", "shares",
+           "unit_label", "is_share", "scale", "better", "bounds", "decimals_for", "format_value", "headline", "shares",
            "pad"]
 
 LANGUAGES = ("en", "zh")
@@ -119,6 +121,7 @@ class KPI:
     theme: str
     headline: bool = False
     groups: tuple[str, ...] = ("county",)
+    signed: bool = False
 
     def __post_init__(self) -> None:
         if self.unit not in UNITS:
@@ -570,7 +573,7 @@ _KPIS = (
     KPI("capital_saved", "节省的基建资金", "Capital saved", "cny", 1,
         "restructure.capital_saved as configured (an input echoed into the KPI table, not computed from the "
         "records).",
-        "[MODEL] [ASSUMED] from the restructure config", "restructuring"),
+        "[MODEL] [ASSUMED] from the restructure config", "restructuring", signed=True),
     # --- payment --------------------------------------------------------------------------------
     KPI("budget_per_year", "医保打包预算", "Global budget", "cny_per_year", 0,
         "payment.budget_per_capita_cny_per_year x resident population under a global budget (NaN without one).",
@@ -578,11 +581,11 @@ _KPIS = (
     KPI("budget_surplus_per_year", "医保打包预算结余", "Global budget surplus", "cny_per_year", 1,
         "budget_per_year - insurer_spending_per_year (insurer spending on residents in and out of county) under a "
         "global budget (negative: an overrun; NaN without one).",
-        _PAY, "payment"),
+        _PAY, "payment", signed=True),
     KPI("community_retained_per_year", "医共体结余留用", "Surplus kept by the community", "cny_per_year", 1,
         "budget_surplus_per_year x payment.surplus_kept_share (结余留用; an overrun is borne in the same share, "
         "合理超支分担; NaN without a global budget).",
-        _PAY, "payment"),
+        _PAY, "payment", signed=True),
 )
 
 #: every KPI by id, in table order (theme by theme; the headline KPIs in their headline order).
@@ -632,6 +635,19 @@ def better(kpi_id: str) -> int:
     """+1 if higher is better, -1 if lower is better, 0 if neither (or unknown)."""
     k = REGISTRY.get(kpi_id)
     return k.better if k is not None else 0
+
+
+def bounds(kpi_id: str) -> tuple[float, float]:
+    """The range a KPI's value can take: ``(0, 1)`` for a share, ``(0, inf)`` for times, counts,
+    rates and costs, ``(-inf, inf)`` for a ``signed`` KPI (a surplus) and an unknown one.
+
+    >>> bounds("inpatient_retention"), bounds("wait_mean_min"), bounds("budget_surplus_per_year")
+    ((0.0, 1.0), (0.0, inf), (-inf, inf))
+    """
+    k = REGISTRY.get(kpi_id)
+    if k is None or k.signed:
+        return (-math.inf, math.inf)
+    return (0.0, 1.0) if k.unit == "share" else (0.0, math.inf)
 
 
 def headline() -> tuple[str, ...]:
@@ -716,6 +732,10 @@ def _digits(kpi_id: str, v: float, value: float) -> int:
 
 
 def _num(v: float, digits: int, sign: bool) -> str:
+    """``v`` with ``digits`` decimals; what rounds to zero is written ``0`` without a sign
+    (never ``-0.000`` or ``+0.0``)."""
+    if round(v, digits) == 0:
+        return f"{0.0:,.{digits}f}"
     s = f"{v:+,.{digits}f}" if sign else f"{v:,.{digits}f}"
     return "−" + s[1:] if s.startswith("-") else s
 

@@ -541,6 +541,15 @@ class StudyConfig:
     #: overrides applied to every scenario (before the scenario's own).
     base_overrides: list[str] = field(default_factory=list)
     scenarios: dict[str, list[str]] = field(default_factory=dict)
+    #: the study's title in the brief, in Chinese and in English (empty: ``name``).
+    title_zh: str = ""
+    title_en: str = ""
+    #: ``description`` in Chinese, for the Chinese brief (empty: none shown there).
+    description_zh: str = ""
+    #: each scenario's name as a planner says it, in Chinese and in English (keys: scenario ids
+    #: of ``scenarios``; a scenario without one is shown by its id).
+    label_zh: dict[str, str] = field(default_factory=dict)
+    label_en: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

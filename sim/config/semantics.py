@@ -9,9 +9,9 @@ import math
 from sim.config.checks import _check, _dist, _finite_nonneg, _prob, _tier_list, check_name, check_numbers
 from sim.config.errors import ConfigError, warn
 from sim.config.levers import validate_levers
-from sim.config.schema import FACILITY_KINDS, MODALITIES, SPECIALTIES, TIERS, Config, Dist
+from sim.config.schema import FACILITY_KINDS, MODALITIES, SPECIALTIES, TIERS, Config, Dist, StudyConfig
 
-__all__ = ["validate"]
+__all__ = ["validate", "check_study_labels"]
 
 
 def validate(cfg: Config) -> None:
@@ -40,6 +40,7 @@ def validate(cfg: Config) -> None:
                f"names {st.baseline!r}, which is not one of study.scenarios ({', '.join(st.scenarios)})")
         for name in st.scenarios:
             check_name(name, f"study.scenarios.{name}")
+        check_study_labels(st)
         if st.name:
             check_name(st.name, "study.name")
     elif st.name:
@@ -228,6 +229,21 @@ def _travel(n, nodes: set[str]) -> None:
         for pid, p in places.items():
             _check((p.lon is None) == (p.lat is None), f"network.{group}.{pid}",
                    "gives only one of lon and lat")
+
+
+def check_study_labels(st: StudyConfig) -> None:
+    """A study's ``label_zh`` / ``label_en`` name only its scenarios, each with a non-empty
+    label; ``label_zh`` is written in Chinese (a brief's scenario names are read by planners)."""
+    for lang in ("zh", "en"):
+        labels = getattr(st, f"label_{lang}") or {}
+        for key, text in labels.items():
+            _check(key in st.scenarios, f"study.label_{lang}.{key}",
+                   f"names a scenario the study does not have (scenarios: {', '.join(st.scenarios)})")
+            _check(isinstance(text, str) and bool(text.strip()), f"study.label_{lang}.{key}",
+                   "must be a non-empty label")
+            if lang == "zh":
+                _check(any("\u4e00" <= c <= "\u9fff" for c in text), f"study.label_zh.{key}",
+                       f"must be written in Chinese, got {text!r}")
 
 
 def _calibration_info(ci) -> None:

@@ -32,7 +32,7 @@ ran now, were read back from a checkpoint, or came from Dask.
 
 Re-running the same study into the same folder skips every replication already done with the
 same config hash and seed, and finishes the rest; nothing else is moved.  When the folder's
-study-level outputs (``brief.html``, ``brief.zh.html``, ``summary.csv``, ``differences.csv``,
+study-level outputs (``brief.html``, ``brief.zh.html``, ``brief.xlsx``, ``summary.csv``, ``differences.csv``,
 ``kpis.parquet``, ``meta.json``, ``runs/``, ``figures/``, with their ``study.yaml``) were written
 by a run with other config hashes (``meta.json``'s ``config_hashes``: another study, horizon,
 seed, number of replications...), or their provenance is unknown (no readable ``meta.json``),
@@ -62,6 +62,7 @@ from sim.analysis.io import assemble_run, atomic_write_bytes, load_run, safe_chi
 from sim.analysis.kpis import paired_differences, summarise
 from sim.analysis.paired import PAIRED_KPIS, versus_baseline
 from sim.config import Config, ConfigError, StudyConfig
+from sim.config.semantics import check_study_labels
 from sim.county.network import County, build_county
 from sim.county.restructure import effective_network
 from sim.experiment.replication import (
@@ -135,6 +136,7 @@ def _validate_study(study: StudyConfig) -> None:
     if study.baseline not in study.scenarios:
         raise ConfigError(f"study.baseline: {study.baseline!r} is not one of the study's scenarios "
                           f"({', '.join(study.scenarios)})")
+    check_study_labels(study)
 
 
 def compose_study(study: StudyConfig, overrides: Sequence[str] = (),
@@ -170,7 +172,7 @@ def _compose(study: StudyConfig, overrides: Sequence[str] = (),
 
 
 #: study-level outputs, moved aside together when another run (other config hashes) wrote them.
-STUDY_OUTPUTS = ("brief.html", "brief.zh.html", "summary.csv", "differences.csv", "kpis.parquet", "meta.json",
+STUDY_OUTPUTS = ("brief.html", "brief.zh.html", "brief.xlsx", "summary.csv", "differences.csv", "kpis.parquet", "meta.json",
                  "runs", "figures")
 
 

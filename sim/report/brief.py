@@ -16,6 +16,8 @@ missing the HTML brief is still written and the export fails with a message nami
 
 Reads only the folder's files (``study.yaml``, ``summary.csv``, ``differences.csv``,
 ``meta.json``, ``runs/<scenario>/*.parquet`` and ``config.yaml``) with pandas: no model needed.
+:func:`write_brief` also writes ``brief.xlsx``, the summary and paired differences for Excel
+with Chinese and English headers (:mod:`sim.report.workbook`).
 """
 
 from __future__ import annotations
@@ -26,17 +28,16 @@ import json
 import math
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
 import pandas as pd
 
 from sim.analysis import registry
-from sim.report import calibration_note, plots
-from sim.report.plots import format_value, kpi_label
+from sim.report import answer, calibration_note, numbers, plots, workbook
+from sim.report.plots import kpi_label
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -78,6 +79,15 @@ class FolderData:
     meta: dict
     config: dict
     runs: dict[str, dict[str, pd.DataFrame | None]] = field(default_factory=dict)
+    #: scenario display names per language (``study.label_en`` / ``study.label_zh``).
+    labels: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: the study's title and description per language (``study.title_*``, ``study.description_zh``).
+    titles: dict[str, str] = field(default_factory=dict)
+    descriptions: dict[str, str] = field(default_factory=dict)
+
+    def label(self, scenario: str, language: str) -> str:
+        """A scenario's name in ``language`` (its id where the study declares none)."""
+        return (self.labels.get(language) or {}).get(scenario) or scenario
 
 
 def _read_yaml(path: Path) -> dict:
@@ -149,7 +159,11 @@ def load_folder(folder: str | Path) -> FolderData:
             base_overrides=[str(o) for o in spec.get("base_overrides") or []]
             + [str(o) for o in _read_yaml(folder / "study.yaml").get("overrides") or []], summary=summary,
             differences=_read_csv(folder / "differences.csv"), meta=_read_json(folder / "meta.json"),
-            config=_read_yaml(cfg_dir / "config.yaml"), runs=runs)
+            config=_read_yaml(cfg_dir / "config.yaml"), runs=runs,
+            labels={lang: {str(k): str(v) for k, v in (spec.get(f"label_{lang}") or {}).items()}
+                    for lang in plots.LANGUAGES},
+            titles={lang: str(spec.get(f"title_{lang}") or "") for lang in plots.LANGUAGES},
+            descriptions={"en": str(spec.get("description") or ""), "zh": str(spec.get("description_zh") or "")})
     if (folder / "kpis.parquet").exists() or (folder / "summary.csv").exists():
         summary = _read_csv(folder / "summary.csv")
         if not len(summary) and (folder / "kpis.parquet").exists():
@@ -171,8 +185,9 @@ def load_folder(folder: str | Path) -> FolderData:
 # the summary in words
 
 
-def _sig(lo: float, hi: float) -> bool:
-    return bool(pd.notna(lo) and pd.notna(hi) and (lo > 0 or hi < 0))
+def _sig(lo: float, hi: float, n: object = numbers.MIN_REPLICATIONS) -> bool:
+    """The CI, from at least :data:`sim.report.numbers.MIN_REPLICATIONS` replications, excludes zero."""
+    return numbers.significant(lo, hi, n)
 
 
 def findings(summary: pd.DataFrame, differences: pd.DataFrame, baseline: str,
@@ -206,7 +221,9 @@ def findings(summary: pd.DataFrame, differences: pd.DataFrame, baseline: str,
         out.append({"metric": m, "better": b, "winner": sc if improves else baseline, "improves": improves,
                     "scenario": sc, "baseline": baseline, "mean_diff": float(best["mean_diff"]),
                     "ci_low": float(best["ci_low"]), "ci_high": float(best["ci_high"]),
-                    "significant": _sig(best["ci_low"], best["ci_high"]),
+                    "n": float(best["n"]) if "n" in best and pd.notna(best["n"]) else math.nan,
+                    "significant": _sig(best["ci_low"], best["ci_high"],
+                                        best["n"] if "n" in best else numbers.MIN_REPLICATIONS),
                     "base_mean": mean_of(baseline), "scen_mean": mean_of(sc)})
     return out
 
@@ -216,47 +233,60 @@ def _direction(metric: str, language: str) -> str:
 
 
 def summary_sentences(summary: pd.DataFrame, differences: pd.DataFrame, baseline: str,
-                      metrics: Sequence[str] | None = None, group: str = "county", language: str = "en") -> list[str]:
+                      metrics: Sequence[str] | None = None, group: str = "county", language: str = "en",
+                      labels: Mapping[str, str] | None = None) -> list[str]:
     """One sentence per headline KPI: the best scenario, by how much, and whether the 95% CI
-    of the paired difference excludes zero ("no significant difference" when it spans zero)."""
+    of the paired difference excludes zero ("no significant difference" when it spans zero,
+    no verdict from fewer than :data:`sim.report.numbers.MIN_REPLICATIONS` replications).
+    ``labels`` maps scenario ids to display names."""
     out = []
     zh = language == "zh"
-    bref = (f"基线“{baseline}”" if baseline != "baseline" else "基线") if zh else \
-        (f"the baseline “{baseline}”" if baseline != "baseline" else "the baseline")
+    lab = dict(labels or {})
+
+    def nm(x: str) -> str:
+        return lab.get(x, x)
+
+    bref = (f"基线“{nm(baseline)}”" if baseline != "baseline" or baseline in lab else "基线") if zh else \
+        (f"the baseline “{nm(baseline)}”" if baseline != "baseline" or baseline in lab else "the baseline")
     for f in findings(summary, differences, baseline, metrics, group):
         m = f["metric"]
-        half = (f["ci_high"] - f["ci_low"]) / 2
-        d = plots.decimals_for(m, half if pd.notna(half) and half > 0 else f["mean_diff"])
-        d = max(d, 1 if registry.is_share(m) else 0)
+        n = f.get("n", numbers.MIN_REPLICATIONS)
+        dd = numbers.difference(m, f["mean_diff"], f["ci_low"], f["ci_high"], n, language)
 
-        def v(x: float, diff: bool = False, m: str = m, d: int = d) -> str:
-            return format_value(m, x, diff=diff, language=language, sign=diff, digits=d)
+        def v(x: float, m: str = m) -> str:
+            return numbers.level(m, x, language)
 
         name, dirn = kpi_label(m, language, unit=False), _direction(m, language)
-        diff, lo, hi = v(f["mean_diff"], True), v(f["ci_low"], True), v(f["ci_high"], True)
-        has_ci = pd.notna(f["ci_low"]) and pd.notna(f["ci_high"])
+        has_ci = numbers.enough(n) and pd.notna(f["ci_low"]) and pd.notna(f["ci_high"])
+        diff = dd.value
         if zh:
-            ci = f"95%置信区间{lo}至{hi}" if has_ci else "重复次数不足,无法计算置信区间"
+            ci = f"95%置信区间{dd.interval}" if has_ci and dd.interval else "" if dd.zero else "模拟次数太少,不给出区间"
             sig = ("差异有统计学意义(95%置信区间不含0)" if f["significant"] else
                    "差异无统计学意义(95%置信区间包含0)" if has_ci else "无法判断差异是否有统计学意义")
-            if f["improves"]:
-                out.append(f"{name}({dirn}):以“{f['scenario']}”最佳,为{v(f['scen_mean'])},{bref}为"
-                           f"{v(f['base_mean'])},差值{diff}({ci}),{sig}。")
+            ci_part = f"({ci})" if ci else ""
+            if f["improves"] and not dd.zero:
+                out.append(f"{name}({dirn}):以“{nm(f['scenario'])}”最佳,为{v(f['scen_mean'])},{bref}为"
+                           f"{v(f['base_mean'])},差值{diff}{ci_part},{sig}。")
             else:
-                worse = "该情景显著劣于基线" if f["significant"] else sig
-                out.append(f"{name}({dirn}):没有备选情景优于{bref}({v(f['base_mean'])});最接近的"
-                           f"“{f['scenario']}”差值{diff}({ci}),{worse}。")
+                worse = "该方案显著劣于基线" if f["significant"] else sig
+                by = "无差异" if dd.zero else f"差值{diff}{ci_part}"
+                out.append(f"{name}({dirn}):没有备选方案优于{bref}({v(f['base_mean'])});最接近的"
+                           f"“{nm(f['scenario'])}”{by},{worse}。")
         else:
-            ci = f"95% CI {lo} to {hi}" if has_ci else "no CI: too few replications"
+            ci = f"95% CI {dd.interval}" if has_ci and dd.interval else "" if dd.zero else \
+                "too few replications for an interval"
             sig = ("the difference is significant (95% CI excludes zero)" if f["significant"] else
                    "no significant difference (95% CI spans zero)" if has_ci else "significance cannot be judged")
-            if f["improves"]:
-                out.append(f"{name} ({dirn}): best under “{f['scenario']}”, {v(f['scen_mean'])} against "
-                           f"{v(f['base_mean'])} in {bref} (difference {diff}, {ci}); {sig}.")
+            ci_part = f", {ci}" if ci else ""
+            if f["improves"] and not dd.zero:
+                out.append(f"{name} ({dirn}): best under “{nm(f['scenario'])}”, {v(f['scen_mean'])} against "
+                           f"{v(f['base_mean'])} in {bref} (difference {diff}{ci_part}); {sig}.")
             else:
                 worse = "significantly worse than the baseline (95% CI excludes zero)" if f["significant"] else sig
+                ci_b = f" ({ci})" if ci else ""
+                by = "shows no difference" if dd.zero else f"differs by {diff}{ci_b}"
                 out.append(f"{name} ({dirn}): no alternative improves on {bref} ({v(f['base_mean'])}); the "
-                           f"closest, “{f['scenario']}”, differs by {diff} ({ci}): {worse}.")
+                           f"closest, “{nm(f['scenario'])}”, {by}: {worse}.")
     return out
 
 
@@ -268,15 +298,15 @@ def _levels_sentences(summary: pd.DataFrame, scenario: str, group: str, language
         if not len(r):
             continue
         r = r.iloc[0]
-        val = format_value(m, r["mean"], language=language)
-        lo, hi = format_value(m, r["ci_low"], language=language), format_value(m, r["ci_high"], language=language)
-        out.append(f"{kpi_label(m, language, unit=False)}{val}(95%置信区间{lo}至{hi})" if language == "zh"
-                   else f"{kpi_label(m, language, unit=False)} {val} (95% CI {lo} to {hi})")
+        val = numbers.level(m, r["mean"], language)
+        ci = numbers.level_interval(m, r["ci_low"], r["ci_high"], r.get("n"), language)
+        out.append(f"{kpi_label(m, language, unit=False)}{val}(95%置信区间{ci})" if language == "zh"
+                   else f"{kpi_label(m, language, unit=False)} {val} (95% CI {ci})")
     return out
 
 
 def summary_paragraph(data: FolderData, language: str = "en", group: str = "county") -> str:
-    """The brief's plain-language paragraph (plain text)."""
+    """The brief's indicator-by-indicator paragraph (plain text)."""
     cfg_run = data.config.get("run") or {}
     net = (data.config.get("network") or {}).get("name", "")
     reps = data.meta.get("replications") or cfg_run.get("replications")
@@ -284,26 +314,28 @@ def summary_paragraph(data: FolderData, language: str = "en", group: str = "coun
         reps = len(reps)
     h, w = cfg_run.get("horizon_days"), cfg_run.get("warmup_days")
     others = [s for s in data.scenarios if s != data.baseline]
+    lab = {s: data.label(s, language) for s in data.scenarios}
     if data.kind == "study" and others and len(data.differences):
         if language == "zh":
-            intro = (f"本简报在“{net}”县域网络上比较{len(others)}个备选情景({'、'.join(f'“{s}”' for s in others)})"
-                     f"与基线情景“{data.baseline}”:每个情景模拟{_num(h)}天(其中预热{_num(w)}天不计入指标),"
-                     f"重复{_num(reps)}次,各情景第r次重复使用相同的随机数(共同随机数),差值按重复配对计算。")
+            intro = (f"本简报在“{net}”县域网络上比较{len(others)}个备选方案({'、'.join(f'“{lab[s]}”' for s in others)})"
+                     f"与基线方案“{lab[data.baseline]}”:每个方案模拟{_num(h)}天(开头{_num(w)}天为起始阶段,不计入指标),"
+                     f"共模拟{_num(reps)}次;各方案第几次模拟使用同一批患者,差值按同一批患者配对计算。")
         else:
-            intro = (f"This brief compares {len(others)} alternative scenario{'s' if len(others) > 1 else ''} "
-                     f"({', '.join(f'“{s}”' for s in others)}) with the baseline “{data.baseline}” on the "
-                     f"“{net}” county network: each ran for {_num(h)} days (the first {_num(w)} days of warm-up are "
-                     f"not counted), {_num(reps)} replications with common random numbers, so differences are paired "
-                     f"by replication.")
-        body = summary_sentences(data.summary, data.differences, data.baseline, group=group, language=language)
+            intro = (f"This brief compares {len(others)} alternative{'s' if len(others) > 1 else ''} "
+                     f"({', '.join(f'“{lab[s]}”' for s in others)}) with the baseline “{lab[data.baseline]}” on the "
+                     f"“{net}” county network: each ran for {_num(h)} days (the first {_num(w)} days of start-up are "
+                     f"not counted), {_num(reps)} times; run r of every alternative sees the same patients, so "
+                     f"differences are paired patient batch by patient batch.")
+        body = summary_sentences(data.summary, data.differences, data.baseline, group=group, language=language,
+                                 labels=lab)
         return " ".join([intro, *body]) if language == "en" else intro + "".join(body)
     scen = data.scenarios[0] if data.scenarios else data.baseline
     lv = _levels_sentences(data.summary, scen, group, language)
     if language == "zh":
-        return (f"本简报汇总情景“{scen}”在“{net}”县域网络上的模拟结果(模拟{_num(h)}天,预热{_num(w)}天不计入,"
-                f"重复{_num(reps)}次):" + ";".join(lv) + "。")
-    return (f"This brief summarises scenario “{scen}” on the “{net}” county network ({_num(h)} days, the first "
-            f"{_num(w)} days of warm-up not counted, {_num(reps)} replications): " + "; ".join(lv) + ".")
+        return (f"本简报汇总方案“{data.label(scen, language)}”在“{net}”县域网络上的模拟结果(模拟{_num(h)}天,"
+                f"开头{_num(w)}天不计入,共模拟{_num(reps)}次):" + ";".join(lv) + "。")
+    return (f"This brief summarises scenario “{data.label(scen, language)}” on the “{net}” county network ({_num(h)} "
+            f"days, the first {_num(w)} days of start-up not counted, {_num(reps)} replications): " + "; ".join(lv) + ".")
 
 
 def _num(x) -> str:
@@ -361,7 +393,19 @@ def brief_figures(data: FolderData, language: str = "en") -> list[tuple[str, str
     zh = L == "zh"
     out: list[tuple[str, str, str, go.Figure]] = []
     warm = float((data.config.get("run") or {}).get("warmup_days") or 0.0) * DAY
-    diffs = data.differences if len(data.differences) else None
+    names = {x: data.label(x, L) for x in data.scenarios}
+
+    def named(df: pd.DataFrame) -> pd.DataFrame:
+        """``df`` with its scenario (and baseline) column in display names."""
+        if df is None or not len(df) or not names:
+            return df
+        out = df.copy()
+        for c in ("scenario", "baseline"):
+            if c in out.columns:
+                out[c] = out[c].astype(str).map(lambda x: names.get(x, x))
+        return out
+
+    diffs = named(data.differences) if len(data.differences) else None
     if len(data.summary):
         out.append(("comparison", "情景比较" if zh else "Scenarios compared",
                     ("左:各情景县域层面指标均值及95%置信区间;右:与基线的配对差值(共同随机数),实心点表示置信区间不含0,"
@@ -369,7 +413,14 @@ def brief_figures(data: FolderData, language: str = "en") -> list[tuple[str, str
                      "Left: county-level mean and 95% CI per scenario. Right: paired difference from the baseline "
                      "(common random numbers); a filled marker's CI excludes zero (blue: better, vermillion: worse).")
                     if diffs is not None else ("各指标均值及95%置信区间。" if zh else "Mean and 95% CI of each KPI."),
-                    plots.scenario_comparison(data.summary, diffs, baseline=data.baseline, language=L)))
+                    plots.scenario_comparison(named(data.summary), diffs, baseline=names.get(data.baseline, data.baseline),
+                                              language=L)))
+    if diffs is not None and {"inpatient_retention", answer.COST_KPI} <= set(diffs["metric"]):
+        out.append(("cost-effect", "效果与成本" if zh else "Effect against cost",
+                    ("各方案相对基线的参保人县域内住院人次占比变化(纵轴)与每年运行成本变化(横轴);左上为效果更好且更省钱。"
+                     if zh else "Each alternative's change in residents' admissions in the county (up) against its "
+                     "change in yearly running cost (right); top left is better and cheaper."),
+                    plots.cost_effect(diffs, min_replications=numbers.MIN_REPLICATIONS, language=L)))
     lever = infer_lever(data) if data.kind == "study" else None
     if lever is not None:
         key, intensity = lever
@@ -378,7 +429,8 @@ def brief_figures(data: FolderData, language: str = "en") -> list[tuple[str, str
                 out.append((f"dose-{m}", "剂量-反应关系" if zh else "Dose-response",
                             (f"干预参数 {key} 不同取值下的指标均值及95%置信区间。" if zh else
                              f"The KPI's mean and 95% CI against the value of {key}."),
-                            plots.dose_response(data.summary, intensity, m, lever=key, language=L)))
+                            plots.dose_response(named(data.summary), {names.get(k, k): v for k, v in intensity.items()},
+                                                m, lever=key, language=L)))
     runs = {s: _after_warmup(t, warm) for s, t in data.runs.items()}
     base = runs.get(data.baseline) or next(iter(runs.values()), None)
     if base is None or base.get("sites") is None:
@@ -393,27 +445,40 @@ def brief_figures(data: FolderData, language: str = "en") -> list[tuple[str, str
             sites = t.get("sites")
             if s != data.baseline and sites is not None and "status" in sites.columns and t.get("visits") is not None \
                     and (sites["status"].fillna("open").astype(str).str.lower() != "open").any():
-                out.append((f"map-{s}", ("转诊网络:" if zh else "Referral network: ") + s, "",
+                out.append((f"map-{s}", ("转诊网络:" if zh else "Referral network: ") + names.get(s, s), "",
                             plots.network_map(sites, t["visits"], t.get("villages"), scenario=s, language=L)))
     if base.get("patients") is not None and base.get("visits") is not None:
-        for s, t in list(runs.items())[:4]:
-            if t.get("patients") is not None and t.get("visits") is not None:
-                out.append((f"sankey-{s}", ("患者流向:" if zh else "Patient flow: ") + s,
-                            ("首诊层级 → 最高转诊层级 → 结局,按病例计数(前两次重复合计)。" if zh else
-                             "First-contact tier → highest tier referred to → outcome, counting episodes "
-                             "(the first two replications)."),
-                            plots.flow_sankey(t["patients"], t["visits"], t["sites"], scenario=s, language=L)))
-        allv = pd.concat([t["visits"] for t in runs.values() if t.get("visits") is not None], ignore_index=True)
+        sankeys = [(names.get(s, s), plots.flow_sankey(t["patients"], t["visits"], t["sites"], scenario=s, language=L))
+                   for s, t in runs.items() if t.get("patients") is not None and t.get("visits") is not None]
+        for _, fig in sankeys:  # titled with the display name before they are combined
+            title = str(fig.layout.title.text or "")
+            for sid, name in names.items():
+                title = title.replace(f" — {sid}<br>", f" — {name}<br>")
+            fig.update_layout(title_text=title)
+        if sankeys:
+            out.append(("sankey", "患者流向" if zh else "Patient flow",
+                        ("首诊层级 → 最高转诊层级 → 结局,按病例计数(前两次模拟合计);右上角选择方案。" if zh else
+                         "First-contact tier → highest tier referred to → outcome, counting episodes "
+                         "(the first two replications); choose the alternative at the top right."),
+                        plots.scenario_selector(sankeys, language=L)))
+        allv = named(pd.concat([t["visits"] for t in runs.values() if t.get("visits") is not None], ignore_index=True))
         out.append(("waits", "候诊时间" if zh else "Waiting times",
                     "各层级候诊时间分布(开始接诊减到达时间)。" if zh else
                     "Waiting time (consult start minus arrival) by tier.",
                     plots.waiting_times(allv, base["sites"], kind="box" if len(runs) > 1 else "ecdf", language=L)))
     if base.get("occupancy") is not None:
+        site_names = plots._site_names(base["sites"], L)
+        full = plots.saturated_sites(base["occupancy"], "beds")
+        sat = ("、" if zh else ", ").join(f"{site_names.get(f, f)} {100 * v:.0f}%" for f, v in full.items())
+        pct = f"{100 * plots.SATURATION:.0f}%"
+        note = ((f"床位平均占用达到或超过{pct}(饱和):{sat}。" if sat else f"没有机构的床位平均占用达到{pct}。") if zh else
+                (f"Beds saturated (mean occupancy at or above {pct}): {sat}." if sat else
+                 f"No site's mean bed occupancy reaches {pct}."))
         out.append(("occupancy", "资源占用" if zh else "Occupancy",
-                    "基线情景牵头医院及主要乡镇卫生院每日在用床位和医生(重复均值),虚线为容量。" if zh else
-                    "Baseline: daily beds and doctors in use (mean over replications) at the lead hospital and the "
-                    "busiest township centres; dashed lines are capacity.",
-                    plots.occupancy_timeline(base["occupancy"], base["sites"], language=L)))
+                    ("基线方案牵头医院及主要乡镇卫生院每日在用床位和医生占容量的百分比(各次模拟均值)。" if zh else
+                     "Baseline: daily beds and doctors in use as % of each site's capacity (mean over replications) "
+                     "at the lead hospital and the busiest township centres. ") + note,
+                    plots.occupancy_timeline(base["occupancy"], base["sites"], language=L, percent=True)))
     ems = [(t["emergency"], t["patients"]) for t in runs.values()
            if t.get("emergency") is not None and t.get("patients") is not None]
     if ems and base.get("conditions") is not None:
@@ -423,6 +488,11 @@ def brief_figures(data: FolderData, language: str = "en") -> list[tuple[str, str
                     plots.emergency_times(pd.concat([e for e, _ in ems], ignore_index=True),
                                           pd.concat([p for _, p in ems], ignore_index=True),
                                           base["conditions"], language=L)))
+    for _, _, _, fig in out:  # a figure titled with a scenario id gets its display name
+        title = str(fig.layout.title.text or "")
+        for sid, name in names.items():
+            if title.endswith(f" — {sid}") and name != sid:
+                fig.update_layout(title_text=title[: -len(sid)] + name)
     return out
 
 
@@ -447,32 +517,57 @@ table.kpi thead th{background:#f0f0ec;position:sticky;top:0}.d{display:block;fon
 code{font-size:0.92em;background:#eee;padding:0 3px}
 .calib{padding:8px 16px;margin:0.6em 0 1em;font-size:0.95em}.calib p{margin:0.2em 0}
 .calib.ok{background:#eef7ee;border-left:5px solid #009E73}.calib.warn{background:#fdf0e6;border-left:5px solid #D55E00}
+ul.answer{background:#eef5fb;border-left:5px solid #0072B2;padding:10px 18px 10px 34px;margin:0.4em 0 1em}
+ul.answer li{margin:0.3em 0}ul.caveats{font-size:0.93em;color:#444}table.rank td,table.rank th{text-align:left!important}
+details.all{margin:1em 0}details.all summary{cursor:pointer;font-weight:600;color:#0072B2}
 .calib-table td.src{font-size:0.82em;color:#666;text-align:left!important;max-width:420px}
 html[lang=zh-CN] body{font-family:"Noto Sans CJK SC","Source Han Sans SC","PingFang SC","Microsoft YaHei",sans-serif}
 """
 
 _T = {
-    "en": {"title": "Policy brief", "summary": "Summary", "table": "Key indicators (county level)",
-           "table_note": "Mean over replications with its 95% confidence interval; below it, the paired difference "
-                         "from the baseline and its 95% CI (blue: significantly better, vermillion: significantly "
-                         "worse; ↑/↓: higher/lower is better).", "kpi": "Indicator", "dir": "Better",
-           "figures": "Figures", "methods": "Methods", "network": "Network", "horizon": "Horizon", "warmup": "Warm-up",
-           "reps": "Replications", "seed": "Seed", "scenarios": "Scenarios (Hydra overrides)", "base_ovr": "Common overrides (study, then command line)",
+    "en": {"title": "Policy brief", "answer": "The answer", "answer_note":
+           "What each alternative changes against the baseline “{base}” on the indicators a county health bureau "
+           "is judged by; a change is named only where its 95% interval excludes zero.", "ranked": "Ranked comparison",
+           "caveats": "Keep in mind", "summary": "Indicator by indicator",
+           "table": "Key indicators (county level)",
+           "table_note": "Mean over replications with its 95% confidence interval (cut at what is possible: 0–100% "
+                         "for shares, 0 for times, counts and costs; ‡ marks a cut end); below it, the paired "
+                         "difference from the baseline and its 95% CI (blue: significantly better, vermillion: "
+                         "significantly worse; ↑/↓: higher/lower is better). Fewer than {min} replications give no "
+                         "interval.", "kpi": "Indicator", "dir": "Better",
+           "all_kpis": "All {n} indicators, by theme", "other": "Other",
+           "figures": "Figures", "methods": "Methods", "network": "Network", "horizon": "Horizon",
+           "warmup": "Start-up period left out",
+           "reps": "Replications", "seed": "Seed", "scenarios": "Alternatives (configuration changes)",
+           "base_ovr": "Settings common to all alternatives",
            "versions": "Software versions", "hashes": "Config hashes", "wall": "Wall time", "failures": "Failed replications",
            "stats": "Statistics", "days": "days", "none": "none", "no_patient_tables":
            "Patient-level tables were not kept (run.keep_patients=false), so only the KPI figures are shown.",
-           "stats_text": "KPIs are computed from episodes with onset after the warm-up; 95% CIs are t-intervals over "
-                         "replications; differences are paired by replication (common random numbers).",
-           "baseline": "baseline", "source": "Study folder"},
-    "zh": {"title": "政策简报", "summary": "摘要", "table": "主要指标(县域层面)",
-           "table_note": "各次重复的均值及95%置信区间;下方为与基线的配对差值及其95%置信区间(蓝色:显著改善;"
-                         "橙红色:显著变差;↑/↓:越高/越低越好)。", "kpi": "指标", "dir": "方向",
-           "figures": "图表", "methods": "方法说明", "network": "县域网络", "horizon": "模拟时长", "warmup": "预热期",
-           "reps": "重复次数", "seed": "随机数种子", "scenarios": "情景(Hydra覆盖参数)", "base_ovr": "共同覆盖参数(研究配置及命令行)",
-           "versions": "软件版本", "hashes": "配置哈希", "wall": "运行耗时", "failures": "失败的重复", "stats": "统计方法",
+           "stats_text": "Each replication simulates the same county with a different batch of patients; every "
+                         "alternative sees the same batches (common random numbers), so a difference is measured "
+                         "on the same patients and is paired replication by replication. The first days of each "
+                         "run, while the hospitals fill up (warm-up), are left out. 95% intervals are t-intervals "
+                         "over replications, shown from {min} replications on and cut at the bounds of the "
+                         "quantity.", "baseline": "baseline", "source": "Study folder",
+           "workbook": "Tables for Excel (summary and differences)"},
+    "zh": {"title": "政策简报", "answer": "结论", "answer_note":
+           "与基线方案“{base}”相比,各方案在县卫生健康部门考核的主要指标上的变化;只有95%置信区间不含0的变化才列出数值。",
+           "ranked": "方案排序", "caveats": "注意事项", "summary": "逐项指标说明",
+           "table": "主要指标(县域层面)",
+           "table_note": "各次模拟的均值及95%置信区间(截断在可能的范围内:比例在0–100%之间,时间、人次和费用不低于0;"
+                         "‡表示该端被截断);下方为与基线的配对差值及其95%置信区间(蓝色:显著改善;橙红色:显著变差;"
+                         "↑/↓:越高/越低越好)。模拟次数少于{min}次时不给出区间。", "kpi": "指标", "dir": "方向",
+           "all_kpis": "全部{n}项指标(按类别)", "other": "其他",
+           "figures": "图表", "methods": "方法说明", "network": "县域网络", "horizon": "模拟时长",
+           "warmup": "不计入的起始阶段",
+           "reps": "模拟次数", "seed": "随机数种子", "scenarios": "各方案(配置改动)", "base_ovr": "各方案共同的设置",
+           "versions": "软件版本", "hashes": "配置哈希", "wall": "运行耗时", "failures": "失败的模拟", "stats": "统计方法",
            "days": "天", "none": "无", "no_patient_tables": "未保存患者级数据表(run.keep_patients=false),仅显示指标图表。",
-           "stats_text": "指标按预热期后发病的病例计算;95%置信区间为各次重复的t区间;差值按重复配对(共同随机数)。",
-           "baseline": "基线", "source": "研究目录"},
+           "stats_text": "每次模拟用一批不同的患者模拟同一个县;各方案使用同样的几批患者(即“共同随机数”),"
+                         "因此差值是在同一批患者上比较,按每次模拟配对计算。每次模拟开头医院尚未住满的几天"
+                         "(起始阶段)不计入指标。95%置信区间为各次模拟的t区间,至少{min}次模拟才给出,"
+                         "并截断在指标可能的范围内。",
+           "baseline": "基线", "source": "研究目录", "workbook": "数据表(Excel,含汇总和差值)"},
 }
 
 _PLOTLY_CONFIG = {"displaylogo": False, "responsive": True,
@@ -483,49 +578,84 @@ def _e(x) -> str:
     return html.escape(str(x), quote=True)
 
 
+def _scenario_columns(data: FolderData, s: pd.DataFrame) -> list[str]:
+    scen = [x for x in data.scenarios if x in set(s["scenario"].astype(str))] or \
+        list(dict.fromkeys(s["scenario"].astype(str)))
+    if data.baseline in scen:
+        scen = [data.baseline] + [x for x in scen if x != data.baseline]
+    return scen
+
+
+def _kpi_cell(m: str, x: str, s: pd.DataFrame, d: pd.DataFrame, baseline: str, language: str) -> str:
+    """One cell: the level with its bounded 95% CI, then the paired difference from the baseline."""
+    r = s[(s["metric"] == m) & (s["scenario"].astype(str) == x)]
+    if not len(r):
+        return "<td>–</td>"
+    r = r.iloc[0]
+    n = r["n"] if "n" in r else numbers.MIN_REPLICATIONS
+    lvl = numbers.level(m, r["mean"], language)
+    cell = _e(lvl)
+    if pd.notna(r["mean"]):
+        cell += f"<span class='d'>({_e(numbers.level_interval(m, r['ci_low'], r['ci_high'], n, language))})</span>"
+    if len(d) and x != baseline:
+        dr = d[(d["metric"] == m) & (d["scenario"].astype(str) == x)]
+        if len(dr) and pd.notna(dr["mean_diff"].iloc[0]):
+            dr = dr.iloc[0]
+            dd = numbers.difference(m, dr["mean_diff"], dr["ci_low"], dr["ci_high"],
+                                    dr["n"] if "n" in dr else numbers.MIN_REPLICATIONS, language)
+            cls = dd.verdict if dd.verdict in ("better", "worse") else ""
+            ci = f" [{_e(dd.interval)}]" if dd.interval else ""
+            cell += f"<span class='d {cls}'>{'' if dd.zero else 'Δ '}{_e(dd.value)}{ci}</span>"
+    return f"<td>{cell}</td>"
+
+
+def _kpi_rows(data: FolderData, metrics: Sequence[str], language: str, group: str = "county") -> str:
+    """A KPI table of ``metrics`` (HTML), one column per scenario, the baseline first."""
+    T = _T[language]
+    s = data.summary
+    s = s[s["group"].astype(str) == group]
+    d = data.differences
+    d = d[d["group"].astype(str) == group] if len(d) else d
+    scen = _scenario_columns(data, s)
+    def th(x: str) -> str:
+        name = data.label(x, language)
+        tag = x == data.baseline and len(scen) > 1 and T["baseline"].lower() not in name.lower()
+        return f"<th>{_e(name)}{' (' + T['baseline'] + ')' if tag else ''}</th>"
+
+    head = "".join(th(x) for x in scen)
+    rows = [f"<thead><tr><th>{T['kpi']}</th><th class='dir'>{T['dir']}</th>{head}</tr></thead><tbody>"]
+    for m in metrics:
+        b = registry.better(m)
+        cells = "".join(_kpi_cell(m, x, s, d, data.baseline, language) for x in scen)
+        arrow = "↑" if b > 0 else "↓" if b < 0 else ""
+        rows.append(f"<tr data-metric='{_e(m)}'><td>{_e(kpi_label(m, language))}</td><td class='dir'>{arrow}</td>"
+                    f"{cells}</tr>")
+    return f"<table class='kpi'>{''.join(rows)}</tbody></table>"
+
+
 def _kpi_table(data: FolderData, language: str, group: str = "county") -> str:
+    """The headline indicators (shown), then every indicator grouped by theme (collapsed)."""
     T = _T[language]
     s = data.summary
     if not len(s):
         return ""
-    s = s[s["group"].astype(str) == group]
-    d = data.differences
-    d = d[d["group"].astype(str) == group] if len(d) else d
-    scen = [x for x in data.scenarios if x in set(s["scenario"].astype(str))] or list(dict.fromkeys(s["scenario"].astype(str)))
-    if data.baseline in scen:
-        scen = [data.baseline] + [x for x in scen if x != data.baseline]
-    present = list(dict.fromkeys(s["metric"]))
-    order = [m for m in plots.HEADLINE_KPIS if m in present] + [m for m in registry.REGISTRY if m in present and m not in plots.HEADLINE_KPIS]
-    order += [m for m in present if m not in order]
-    head = "".join(f"<th>{_e(x)}{' (' + T['baseline'] + ')' if x == data.baseline and len(scen) > 1 and x != 'baseline' else ''}</th>"
-                   for x in scen)
-    rows = [f"<thead><tr><th>{T['kpi']}</th><th class='dir'>{T['dir']}</th>{head}</tr></thead><tbody>"]
-    for m in order:
-        b = registry.better(m)
-        cells = []
-        for x in scen:
-            r = s[(s["metric"] == m) & (s["scenario"].astype(str) == x)]
-            if not len(r):
-                cells.append("<td>–</td>")
-                continue
-            r = r.iloc[0]
-            f = lambda v, m=m: format_value(m, v, language=language)  # noqa: E731
-            cell = f"{_e(f(r['mean']))}<span class='d'>({_e(f(r['ci_low']))} – {_e(f(r['ci_high']))})</span>"
-            if len(d) and x != data.baseline:
-                dr = d[(d["metric"] == m) & (d["scenario"].astype(str) == x)]
-                if len(dr) and pd.notna(dr["mean_diff"].iloc[0]):
-                    dr = dr.iloc[0]
-                    g = lambda v, m=m: format_value(m, v, diff=True, language=language, sign=True)  # noqa: E731
-                    sig = _sig(dr["ci_low"], dr["ci_high"])
-                    cls = ""
-                    if sig and b:
-                        cls = "better" if np.sign(dr["mean_diff"]) * b > 0 else "worse"
-                    cell += (f"<span class='d {cls}'>Δ {_e(g(dr['mean_diff']))} "
-                             f"[{_e(g(dr['ci_low']))}, {_e(g(dr['ci_high']))}]</span>")
-            cells.append(f"<td>{cell}</td>")
-        arrow = "↑" if b > 0 else "↓" if b < 0 else ""
-        rows.append(f"<tr><td>{_e(kpi_label(m, language))}</td><td class='dir'>{arrow}</td>{''.join(cells)}</tr>")
-    return f"<table class='kpi'>{''.join(rows)}</tbody></table>"
+    present = list(dict.fromkeys(s.loc[s["group"].astype(str) == group, "metric"]))
+    head = [m for m in plots.HEADLINE_KPIS if m in present]
+    out = [f"<h2>{T['table']}</h2><p class='cap'>{_e(T['table_note'].format(min=numbers.MIN_REPLICATIONS))}</p>"]
+    if head:
+        out.append(_kpi_rows(data, head, language, group))
+    themes: dict[str, list[str]] = {}
+    for m in present:
+        k = registry.REGISTRY.get(m)
+        themes.setdefault(k.theme if k is not None else "", []).append(m)
+    order = [t for t in registry.THEMES if t in themes] + [t for t in themes if t not in registry.THEMES]
+    parts = []
+    for t in order:
+        name = registry.THEMES[t][1 if language == "zh" else 0] if t in registry.THEMES else T["other"]
+        parts.append(f"<h3>{_e(name)}</h3>" + _kpi_rows(data, themes[t], language, group))
+    out.append(f"<details class='all'><summary>{_e(T['all_kpis'].format(n=len(present)))}</summary>"
+               f"{''.join(parts)}</details>")
+    return "".join(out)
 
 
 def _methods(data: FolderData, language: str) -> str:
@@ -537,7 +667,10 @@ def _methods(data: FolderData, language: str) -> str:
     if isinstance(reps, list):
         reps = len(reps)
     items = [(T["source"], f"<code>{_e(data.folder.name)}</code>"),
-             (T["network"], _e(f"{net.get('name', '?')}" + (f" — {net.get('description')}" if net.get("description") else ""))),
+             (T["workbook"], f"<a href='{workbook.FILENAME}'><code>{workbook.FILENAME}</code></a>"),
+             (T["network"], f"<code>{_e(net.get('name', '?'))}</code>" + (_e(f" — {net.get('description')}")
+                                                                          if net.get("description") and language == "en"
+                                                                          else "")),
              (T["horizon"], _e(f"{_num(cfg_run.get('horizon_days'))} {T['days']}")),
              (T["warmup"], _e(f"{_num(cfg_run.get('warmup_days'))} {T['days']}")),
              (T["reps"], _e(_num(reps))), (T["seed"], _e(meta.get("seed", cfg_run.get("seed", "?"))))]
@@ -545,9 +678,10 @@ def _methods(data: FolderData, language: str) -> str:
         if data.base_overrides:
             items.append((T["base_ovr"], " ".join(f"<code>{_e(o)}</code>" for o in data.base_overrides)))
         items.append((T["scenarios"], "<br>".join(
-            f"<b>{_e(s)}</b>: " + (" ".join(f"<code>{_e(o)}</code>" for o in data.overrides.get(s, [])) or T["none"])
+            f"<b>{_e(data.label(s, language))}</b> (<code>{_e(s)}</code>): "
+            + (" ".join(f"<code>{_e(o)}</code>" for o in data.overrides.get(s, [])) or T["none"])
             for s in data.scenarios)))
-    items.append((T["stats"], _e(T["stats_text"])))
+    items.append((T["stats"], _e(T["stats_text"].format(min=numbers.MIN_REPLICATIONS))))
     vers = dict(meta.get("versions") or {})
     try:
         import plotly
@@ -555,16 +689,47 @@ def _methods(data: FolderData, language: str) -> str:
         vers.setdefault("plotly", plotly.__version__)
     except ImportError:  # pragma: no cover
         pass
-    items.append((T["versions"], _e(", ".join(f"{k} {v}" for k, v in vers.items()))))
+    items.append((T["versions"], f"<code>{_e(', '.join(f'{k} {v}' for k, v in vers.items()))}</code>"))
     hashes = meta.get("config_hashes") or ({data.name: meta["config_hash"]} if meta.get("config_hash") else {})
     if hashes:
-        items.append((T["hashes"], _e(", ".join(f"{k}: {v}" for k, v in hashes.items()))))
+        items.append((T["hashes"], f"<code>{_e(', '.join(f'{k}: {v}' for k, v in hashes.items()))}</code>"))
     if meta.get("wall_s") is not None:
-        items.append((T["wall"], _e(f"{float(meta['wall_s']):.1f} s")))
+        items.append((T["wall"], _e(f"{float(meta['wall_s']):.1f} {'秒' if language == 'zh' else 's'}")))
     fails = meta.get("failures") or []
-    items.append((T["failures"], _e("; ".join(f"{f.get('scenario')} r{f.get('replication')}: {f.get('error')}"
-                                              for f in fails) or T["none"])))
+    items.append((T["failures"], "; ".join(f"<code>{_e(f.get('scenario'))} r{_e(f.get('replication'))}: "
+                                           f"{_e(f.get('error'))}</code>" for f in fails) or _e(T["none"])))
     return "<dl class='methods'>" + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in items) + "</dl>"
+
+
+def _population(data: FolderData) -> float:
+    t = data.runs.get(data.baseline) or {}
+    v = t.get("villages")
+    return float(v["population"].sum()) if v is not None and "population" in v.columns else math.nan
+
+
+def first_screen(data: FolderData, language: str = "en") -> str:
+    """The answer (HTML): a line per alternative, the ranked comparison and the caveats
+    (:mod:`sim.report.answer`); for a single run, the caveats only."""
+    T = _T[language]
+    cfg_run = data.config.get("run") or {}
+    reps = data.meta.get("replications") or cfg_run.get("replications")
+    if isinstance(reps, list):
+        reps = len(reps)
+    cav = answer.caveats(data.config, reps, data.overrides, data.baseline, language)
+    others = [x for x in data.scenarios if x != data.baseline]
+    if data.kind != "study" or not others or not len(data.differences):
+        return (f"<h2>{T['caveats']}</h2><ul class='caveats'>" + "".join(f"<li>{_e(c)}</li>" for c in cav)
+                + "</ul>")
+    days = float(cfg_run.get("horizon_days") or math.nan) - float(cfg_run.get("warmup_days") or 0.0)
+    ass = answer.assess(data.summary, data.differences, data.baseline, data.scenarios,
+                        population=_population(data), post_warmup_days=days)
+    labels = {x: data.label(x, language) for x in data.scenarios}
+    html_ = answer.render(ass, labels, cav, language)
+    lines, rest = html_.split("</ul>", 1)
+    table, cavs = rest.split("<ul class='caveats'>", 1)
+    return (f"<section class='first'><h2>{T['answer']}</h2>"
+            f"<p class='cap'>{_e(T['answer_note'].format(base=labels[data.baseline]))}</p>{lines}</ul>"
+            f"<h3>{T['ranked']}</h3>{table}<h3>{T['caveats']}</h3><ul class='caveats'>{cavs}</section>")
 
 
 def render_brief(data: FolderData, language: str = "en",
@@ -581,16 +746,26 @@ def render_brief(data: FolderData, language: str = "en",
                           default_width="100%")
         parts.append(f"<section class='fig'><h3>{_e(heading)}</h3><p class='cap'>{_e(caption)}</p>{div}</section>")
     no_tables = all(t.get("patients") is None for t in data.runs.values()) if data.runs else True
-    title = f"{T['title']}:{data.name}" if language == "zh" else f"{T['title']}: {data.name}"
+    name = data.titles.get(language) or data.name
+    net = str((data.config.get("network") or {}).get("name") or "")
+    study_net = next((o.split("=", 1)[1] for o in data.base_overrides if o.startswith("network=")), "")
+    if data.titles.get(language) and net and study_net and net != study_net:
+        # the study's title names its county; the command line ran it on another network
+        name += f"(在{net}县域网络上运行)" if language == "zh" else f" (run on the {net} network)"
+    title = f"{T['title']}:{name}" if language == "zh" else f"{T['title']}: {name}"
     body = [f"<h1>{_e(title)}</h1>"]
-    if data.description:
-        body.append(f"<p class='sub'>{_e(data.description)}</p>")
+    desc = data.descriptions.get(language, data.description if language == "en" else "") if data.descriptions \
+        else (data.description if language == "en" else "")
+    if desc:
+        body.append(f"<p class='sub'>{_e(desc)}</p>")
     # first screen: is this county's baseline calibrated, and how well (a warning if not)
     body.append(calibration_note.first_screen(data.config, language))
-    body.append(f"<h2>{T['summary']}</h2><div class='summary'><p>{_e(summary_paragraph(data, language))}</p></div>")
+    body.append(first_screen(data, language))
+    body.append(f"<details class='all'><summary>{T['summary']}</summary><div class='summary'>"
+                f"<p>{_e(summary_paragraph(data, language))}</p></div></details>")
     table = _kpi_table(data, language)
     if table:
-        body.append(f"<h2>{T['table']}</h2><p class='cap'>{_e(T['table_note'])}</p>{table}")
+        body.append(table)
     body.append(f"<h2>{T['figures']}</h2>")
     if no_tables:
         body.append(f"<p class='cap'>{_e(T['no_patient_tables'])}</p>")
@@ -650,6 +825,8 @@ def write_brief(folder: str | Path, language: str | Sequence[str] | None = None,
         tmp.write_text(render_brief(data, lang, figs), encoding="utf-8")
         os.replace(tmp, path)
         written.append(path)
+    if len(data.summary):
+        workbook.write_workbook(folder, data.summary, data.differences, data.labels)
     if export:
         for lang in langs:
             export_figures(figs_by_lang[lang], folder, export, lang)

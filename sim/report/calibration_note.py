@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -138,7 +139,11 @@ def first_screen(config: dict, language: str = "en") -> str:
         msg = T["other"].format(care=st.care, fitted=st.fitted_network, network=st.network)
     else:
         msg = T["uncal"].format(care=st.care or "?", network=st.network or "<network>")
-    return f"<div class='calib warn' role='alert'><p><b>⚠</b> {_e(msg)}</p></div>"
+    # the care file and the commands to run are code, not prose (the Chinese brief has no English sentence)
+    body = re.sub(r"(care=[\w.-]+|python -m calibration network=[\w.&;-]+)", r"<code>\1</code>", _e(msg))
+    if st.care:
+        body = body.replace(f" {_e(st.care)} ", f" <code>{_e(st.care)}</code> ", 1)
+    return f"<div class='calib warn' role='alert'><p><b>⚠</b> {body}</p></div>"
 
 
 def section(config: dict, language: str = "en") -> str:

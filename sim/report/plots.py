@@ -38,7 +38,9 @@ from sim.analysis.registry import REGISTRY
 
 __all__ = [
     "LANGUAGES", "TIER_COLORS", "KPI_EN", "HEADLINE_KPIS", "PERCENT_KPIS", "label", "kpi_label", "tier_label",
-    "scale", "decimals_for", "format_value", "network_map", "flow_sankey", "scenario_comparison", "dose_response",
+    "scale", "decimals_for", "format_value", "network_map", "flow_sankey", "scenario_selector", "SATURATION",
+    "cost_effect",
+    "saturated_sites", "scenario_comparison", "dose_response",
     "waiting_times", "occupancy_timeline", "emergency_times", "referral_flows",
 ]
 
@@ -85,11 +87,14 @@ _TEXT = {
         "significant": "95% CI excludes zero", "not_significant": "95% CI spans zero",
         "scenario": "Scenario", "mean": "mean", "ci": "95% CI", "diff": "difference",
         "dose_title": "Dose-response", "intensity": "Lever intensity", "ci_band": "95% CI",
+        "ce_title": "Effect against cost", "ce_cost": "Running cost difference (CNY million a year)",
+        "ce_effect": "Difference in {name}", "ce_note": "filled: effect significant; bars: 95% CI",
         "wait_title": "Waiting time by tier", "wait_min": "Waiting time (minutes)",
         "cum_share": "Share of visits waiting at most this long (%)", "box_note": "box: quartiles; whiskers: 5th–95th percentile",
         "tier": "Tier", "n_visits": "visits",
         "occ_title": "Daily occupancy", "day": "Day of run", "beds": "Beds in use (daily mean)",
         "doctors": "Doctors in use (daily mean)", "capacity": "capacity", "in_use": "in use",
+        "occ_pct_sub": "% of each site's capacity; dashed: 100%, dotted: {s}% (saturation); ⚠ mean at or above {s}%",
         "emerg_title": "STEMI: first medical contact to reperfusion",
         "fmc_min": "First medical contact to reperfusion (minutes)", "patients": "Patients",
         "standard": "{m}-min standard", "no_reperfusion": "without reperfusion", "reperfused": "reperfused",
@@ -111,10 +116,13 @@ _TEXT = {
         "significant": "95%置信区间不含0", "not_significant": "95%置信区间包含0",
         "scenario": "情景", "mean": "均值", "ci": "95%置信区间", "diff": "差值",
         "dose_title": "剂量-反应关系", "intensity": "干预强度", "ci_band": "95%置信区间",
+        "ce_title": "效果与成本", "ce_cost": "每年运行成本变化(万元)", "ce_effect": "{name}变化",
+        "ce_note": "实心:效果显著;误差线:95%置信区间",
         "wait_title": "各层级候诊时间", "wait_min": "候诊时间(分钟)", "cum_share": "候诊时间不超过该值的就诊比例(%)",
         "box_note": "箱体:四分位数;须线:第5–95百分位数", "tier": "层级", "n_visits": "就诊人次",
         "occ_title": "每日资源占用", "day": "模拟天数(天)", "beds": "在用床位(日均)", "doctors": "在岗接诊医生(日均)",
         "capacity": "容量", "in_use": "在用",
+        "occ_pct_sub": "占各机构容量的百分比;虚线:100%,点线:{s}%(饱和);⚠ 平均占用达到或超过{s}%",
         "emerg_title": "STEMI:首次医疗接触至再灌注时间", "fmc_min": "首次医疗接触至再灌注时间(分钟)",
         "patients": "患者数", "standard": "{m}分钟标准", "no_reperfusion": "未再灌注", "reperfused": "已再灌注",
         "no_data": "无数据", "no_stemi": "本次模拟无STEMI患者",
@@ -484,6 +492,36 @@ def flow_sankey(patients: pd.DataFrame, visits: pd.DataFrame, sites: pd.DataFram
     return fig
 
 
+def scenario_selector(figures: Sequence[tuple[str, go.Figure]], language: str = "en") -> go.Figure:
+    """One figure from several of the same kind (one per scenario), with a drop-down that shows
+    one scenario at a time (its traces and its title); the first is shown first.
+
+    ``figures``: ``(scenario name, figure)`` pairs, e.g. :func:`flow_sankey` per scenario.
+    """
+    _lang(language)
+    if not figures:
+        return _empty(_figure(go.Figure(), ""), language)
+    first = figures[0][1]
+    fig = go.Figure(layout=first.layout)
+    owner: list[int] = []
+    titles = []
+    for i, (_, f) in enumerate(figures):
+        for tr in f.data:
+            tr = go.Figure(data=[tr]).data[0]
+            tr.visible = i == 0
+            fig.add_trace(tr)
+            owner.append(i)
+        titles.append(f.layout.title.text or "")
+    buttons = [dict(label=name, method="update",
+                    args=[{"visible": [o == i for o in owner]}, {"title.text": titles[i]}])
+               for i, (name, _) in enumerate(figures)]
+    top = (fig.layout.margin.t or 80) if fig.layout.margin is not None else 80
+    fig.update_layout(
+        updatemenus=[dict(type="dropdown", buttons=buttons, active=0, x=1.0, xanchor="right", y=1.0, yanchor="bottom",
+                          pad=dict(t=0, b=int(top * 0.55)), showactive=True)])
+    return fig
+
+
 # --------------------------------------------------------------------------------------------
 # 3. scenario comparison
 
@@ -586,6 +624,58 @@ def scenario_comparison(summary: pd.DataFrame, differences: pd.DataFrame | None 
     height = 90 + len(metrics) * (60 + 26 * max(len(scen), 1))
     _figure(fig, label("comparison_title", language), height=height, margin=dict(l=150, r=30, t=90, b=40))
     fig.update_annotations(font_size=12, selector=dict(showarrow=False, xref="paper"))
+    return fig
+
+
+def cost_effect(differences: pd.DataFrame, metric: str = "inpatient_retention",
+                cost: str = "running_cost_per_year", group: str = "county", min_replications: int = 3,
+                language: str = "en") -> go.Figure:
+    """Each alternative's paired difference in ``metric`` (y, display unit) against its yearly
+    running-cost difference (x: CNY million in English, 万元 in Chinese), with 95% CIs as error
+    bars from ``min_replications`` on; a filled marker's effect CI excludes zero.  The
+    quadrant right of zero and on the better side of the effect is "more effect for more
+    money"; left and better is better and cheaper."""
+    _lang(language)
+    title = label("ce_title", language)
+    fig = go.Figure()
+    d = differences[differences["group"].astype(str) == group] if differences is not None and len(differences) else None
+    if d is None or not len(d):
+        return _empty(_figure(fig, title), language)
+    x_div = 1e4 if language == "zh" else 1e6
+    sc = registry.scale(metric)
+    eff = d[d["metric"] == metric].set_index(d.loc[d["metric"] == metric, "scenario"].astype(str))
+    cst = d[d["metric"] == cost].set_index(d.loc[d["metric"] == cost, "scenario"].astype(str))
+    better = registry.better(metric)
+    for i, scen in enumerate([x for x in eff.index if x in cst.index]):
+        e, c = eff.loc[scen], cst.loc[scen]
+        ok = pd.notna(e.get("n")) and float(e["n"]) >= min_replications
+        sig = ok and pd.notna(e["ci_low"]) and (e["ci_low"] > 0 or e["ci_high"] < 0)
+        color = NEUTRAL_COLOR if not sig or not better else \
+            (BETTER_COLOR if np.sign(e["mean_diff"]) * better > 0 else WORSE_COLOR)
+        ey = dict(type="data", symmetric=False, array=[(e["ci_high"] - e["mean_diff"]) * sc],
+                  arrayminus=[(e["mean_diff"] - e["ci_low"]) * sc], visible=bool(ok), color=color, thickness=1.5)
+        okc = pd.notna(c.get("n")) and float(c["n"]) >= min_replications
+        ex = dict(type="data", symmetric=False, array=[(c["ci_high"] - c["mean_diff"]) / x_div],
+                  arrayminus=[(c["mean_diff"] - c["ci_low"]) / x_div], visible=bool(okc), color=color, thickness=1.5)
+        fig.add_trace(go.Scatter(
+            x=[c["mean_diff"] / x_div], y=[e["mean_diff"] * sc], mode="markers+text", text=[scen],
+            textposition="top center", name=scen, error_x=ex, error_y=ey,
+            marker=dict(size=13, color=color if sig else "white", line=dict(color=color, width=2),
+                        symbol=["circle", "square", "diamond", "triangle-up", "cross", "x"][i % 6]),
+            hovertemplate=f"{scen}<br>%{{x:.4g}}<br>%{{y:.3g}}<extra></extra>"))
+    fig.add_hline(y=0, line=dict(color="#888888", width=1))
+    fig.add_vline(x=0, line=dict(color="#888888", width=1))
+    unit = label("pp", language) if registry.is_share(metric) else registry.unit_label(metric, language)
+    name = registry.label(metric, language, unit=False)
+    ytitle = label("ce_effect", language).format(name=name if language == "zh" else name[:1].lower() + name[1:])
+    ytitle += f"({unit})" if language == "zh" else f" ({unit})"
+    xs = [float(v) for tr in fig.data for v in tr.x] + [0.0]
+    span = (max(xs) - min(xs)) or 1.0
+    _figure(fig, f"{title}<br><sup>{label('ce_note', language)}</sup>", height=480, showlegend=False,
+            margin=dict(l=90, t=100, r=30), xaxis_title=label("ce_cost", language),
+            xaxis_range=[min(xs) - 0.3 * span, max(xs) + 0.3 * span])
+    fig.update_yaxes(title_text=ytitle if len(ytitle) <= 40 else ytitle.replace(" in ", " in<br>", 1)
+                     if language == "en" else ytitle, automargin=True)
     return fig
 
 
@@ -699,15 +789,45 @@ def waiting_times(visits: pd.DataFrame, sites: pd.DataFrame, scenario: str | Non
     return fig
 
 
+#: mean occupancy from which a site is flagged as saturated: the 85% bed occupancy beyond which
+#: hospitals are commonly found to run short of beds for emergencies (Bagust et al., BMJ 1999)
+#: [ASSUMED as the flag for doctors too].
+SATURATION = 0.85
+
+
+def _daily_use(occupancy: pd.DataFrame, resources: Sequence[str]) -> pd.DataFrame:
+    """Daily in-use and capacity per facility and resource kind, mean over replications."""
+    occ = occupancy.assign(kind=occupancy["resource"].astype(str).str.split(":").str[0],
+                           facility=occupancy["facility"].astype(str))
+    occ = occ[occ["kind"].isin(list(resources))]
+    keys = [c for c in ("replication",) if c in occ.columns]
+    g = occ.groupby([*keys, "facility", "kind", "day"], observed=True)[["in_use", "capacity"]].sum().reset_index()
+    return g.groupby(["facility", "kind", "day"], observed=True)[["in_use", "capacity"]].mean().reset_index()
+
+
+def saturated_sites(occupancy: pd.DataFrame, kind: str = "beds", threshold: float = SATURATION) -> dict[str, float]:
+    """Facilities whose mean occupancy of ``kind`` over the run (in use / capacity, summed over
+    days) reaches ``threshold``: ``{facility: share}``, the fullest first."""
+    if occupancy is None or not len(occupancy):
+        return {}
+    g = _daily_use(occupancy, (kind,)).groupby("facility")[["in_use", "capacity"]].sum()
+    g = g[g["capacity"] > 0]
+    share = (g["in_use"] / g["capacity"]).sort_values(ascending=False)
+    return {str(f): float(v) for f, v in share.items() if v >= threshold}
+
+
 def occupancy_timeline(occupancy: pd.DataFrame, sites: pd.DataFrame | None = None,
                        facilities: Sequence[str] | None = None, scenario: str | None = None,
                        resources: Sequence[str] = ("beds", "doctors"), max_facilities: int = 6,
-                       language: str = "en") -> go.Figure:
+                       language: str = "en", percent: bool = False) -> go.Figure:
     """Daily beds and doctors in use (mean over replications) with capacity as dashed lines.
 
     One panel per resource kind (``beds``; ``doctors`` sums every doctor kind), one colour per
     facility.  Default facilities: the county lead hospital(s) and the busiest township
-    centres, ``max_facilities`` in all.
+    centres, ``max_facilities`` in all.  With ``percent`` the panels show use as % of each
+    site's capacity (so a 20-bed centre and a 2,000-bed hospital share the axis), with 100%
+    and the :data:`SATURATION` line; a site whose mean occupancy reaches it is marked ⚠ in the
+    legend.
     """
     _lang(language)
     occ, scenario = _one_scenario(occupancy, scenario)
@@ -715,12 +835,9 @@ def occupancy_timeline(occupancy: pd.DataFrame, sites: pd.DataFrame | None = Non
     fig = make_subplots(rows=len(resources), cols=1, shared_xaxes=True, vertical_spacing=0.08)
     if occ is None or not len(occ):
         return _empty(_figure(fig, title), language)
-    occ = occ.assign(kind=occ["resource"].astype(str).str.split(":").str[0], facility=occ["facility"].astype(str))
-    occ = occ[occ["kind"].isin(list(resources))]
-    keys = [c for c in ("replication",) if c in occ.columns]
-    g = occ.groupby([*keys, "facility", "kind", "day"], observed=True)[["in_use", "capacity"]].sum().reset_index()
-    g = g.groupby(["facility", "kind", "day"], observed=True)[["in_use", "capacity"]].mean().reset_index()
+    g = _daily_use(occ, resources)
     names = _site_names(sites, language) if sites is not None else {}
+    full = {k: saturated_sites(occ, k) for k in resources} if percent else {}
     if facilities is None:
         tiers = _tier_map(sites) if sites is not None else {}
         cand = [f for f in g["facility"].unique()
@@ -736,6 +853,18 @@ def occupancy_timeline(occupancy: pd.DataFrame, sites: pd.DataFrame | None = Non
             if not len(gf):
                 continue
             nm = names.get(f, f)
+            if percent:
+                nm_flag = ("⚠ " if any(f in full[k] for k in resources) else "") + nm
+                pct = 100 * gf["in_use"] / gf["capacity"].where(gf["capacity"] > 0)
+                fig.add_trace(go.Scatter(
+                    x=gf["day"], y=pct, mode="lines+markers", marker=dict(size=4), line=dict(color=color, width=2),
+                    name=nm_flag, legendgroup=f, showlegend=True,
+                    hovertemplate=f"{nm}<br>{label('day', language)}: %{{x}}<br>{label('in_use', language)}: "
+                                  f"%{{y:.1f}}%<extra></extra>"), row=i, col=1)
+                ytitle = label(kind, language) if kind in ("beds", "doctors") else kind
+                fig.update_yaxes(title_text=f"{ytitle} (%)" if language == "en" else f"{ytitle}(%)",
+                                 rangemode="tozero", row=i, col=1)
+                continue
             fig.add_trace(go.Scatter(
                 x=gf["day"], y=gf["in_use"], mode="lines+markers", marker=dict(size=4), line=dict(color=color, width=2),
                 name=nm, legendgroup=f, showlegend=True,
@@ -756,6 +885,13 @@ def occupancy_timeline(occupancy: pd.DataFrame, sites: pd.DataFrame | None = Non
         elif tr.showlegend:
             seen.add(tr.legendgroup)
     fig.update_xaxes(title_text=label("day", language), row=len(resources), col=1)
+    if percent:
+        for i in range(1, len(resources) + 1):
+            fig.add_hline(y=100, line=dict(color="#444444", width=1.2, dash="dash"), row=i, col=1)
+            fig.add_hline(y=100 * SATURATION, line=dict(color=WORSE_COLOR, width=1, dash="dot"), row=i, col=1)
+        sub = label("occ_pct_sub", language).format(s=f"{100 * SATURATION:.0f}")
+        _figure(fig, f"{title}<br><sup>{sub}</sup>", height=260 * len(resources) + 120, margin=dict(t=90))
+        return fig
     _figure(fig, f"{title}<br><sup>— {label('in_use', language)}   - - {label('capacity', language)}</sup>",
             height=260 * len(resources) + 120, margin=dict(t=90))
     return fig
