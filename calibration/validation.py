@@ -122,7 +122,7 @@ def summary_markdown(networks: Sequence[str] = NETWORKS) -> str:
         fitted = [t for t in ts if float(t.get("weight", 1.0) or 0.0) > 0]
         by = {str(t.get("name")): t for t in ts}
 
-        def official(name: str) -> str:
+        def official(name: str, by: dict = by) -> str:
             t = by.get(name)
             if t is None:
                 return "–"
