@@ -39,7 +39,10 @@ def test_a_calibrated_county_says_how_well_and_what_is_loose(language):
     assert "calib ok" in box and "warn" not in box
     t = _text(box)
     assert "1" in t and "2" in t                         # 1 of 2 fitted targets (the weight-0 one is not fitted)
-    assert "lead_mean_stay" in t and "beta_village" in t and "beta_lead" not in t
+    # the unmet target by the registry's name of its KPI at its tier, the loose parameter by its id
+    assert cn.target_label({"kpi": "mean_stay_days[tier2]"}, language) in t and "lead_mean_stay" not in t
+    assert ("牵头医院出院者平均住院日" if language == "zh" else "Mean length of stay, lead hospitals") in t
+    assert "<code>beta_village</code>" in box and "beta_lead" not in t
     sec = cn.section(CALIBRATED, language)
     assert sec.count("<tr>") == 1 + 3 + 1 + 2            # header, 3 targets, header, 2 parameters
     assert "87.0%" in sec and "NHSS 2018" in sec
@@ -77,3 +80,17 @@ def test_the_brief_puts_the_calibration_box_before_the_summary(tmp_path):
                       config={"network": {"name": "toy"}, "care": {"name": "default"}}, runs={})
     page = render_brief(data, "en", figures=[])
     assert page.index("calib warn") < page.index("Keep in mind") < page.index("Indicator by indicator")
+
+
+def test_target_names_and_fit_lines_read_in_the_brief_language():
+    assert cn.target_label({"kpi": "township_visits_per_resident_year"}, "zh") == "乡镇卫生院辖区居民人均年门诊人次"
+    assert cn.target_label({"kpi": "inpatient_retention[county]"}, "zh") == "参保人县域内住院人次占比"
+    assert cn.target_label({"kpi": "bed_occupancy[tier1]"}, "en") == "Bed occupancy, township centres"
+    assert cn.target_label({"name": "mine", "kpi": "no_such_kpi[county]"}, "zh") == "mine"
+    fit = ("response surface on 24 Latin-hypercube points, 4 refinement round(s); 28 evaluations of 1 replication(s) "
+           "x 56 days (14 warm-up), common random numbers, seed 20261123; 26 min")
+    check = "3 replication(s) x 120 days (14 warm-up) at the optimum; the fit's runs differ from it by at most 0.42 tolerance(s)"
+    fz, cz = cn._fit_text(fit, check, "zh")
+    assert "24 个拉丁超立方设计点" in fz and "26 分钟" in fz and "3 次模拟 × 120 天" in cz and "0.42 个容许误差" in cz
+    assert cn._fit_text(fit, check, "en") == (fit, check)
+    assert cn._fit_text("something else", "", "zh") == ("", "")     # shown as code, not mistranslated

@@ -127,7 +127,8 @@ def test_a_plain_pool_keeps_its_class_and_code():
 
 # ---------------------------------------------------------------------------- the lever in the model
 
-LONG = ("network=toy", "run=test", "run.horizon_days=21", "run.warmup_days=0")
+# the mechanism checks are sized on the hand-written care file (its volumes and referral rates)
+LONG = ("network=toy", "care=default", "run=test", "run.horizon_days=21", "run.warmup_days=0")
 
 
 def _kpi(out, metric):

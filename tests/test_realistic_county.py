@@ -39,7 +39,7 @@ def county(conditions: dict[str, Condition], days: float = 60.0, population: int
                         facilities={"t1": t1, "lead": lead, "city": Facility(kind="tertiary", tier=3)},
                         roads=[Road("v", "t1", 10.0), Road("v", "lead", 30.0), Road("t1", "lead", 20.0),
                                Road("lead", "city", 120.0)])
-    base = sim.compose(["network=toy", "run=test"])
+    base = sim.compose(["network=toy", "care=default", "run=test"])   # the hand-written care file
     care = dataclasses.replace(base.care, conditions=conditions)
     for part, changes in care_changes.items():
         care = dataclasses.replace(care, **{part: dataclasses.replace(getattr(care, part), **changes)})
