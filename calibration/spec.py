@@ -137,10 +137,10 @@ def _num(entry: dict, key: str, where: str, required: bool = True, default: floa
     return float(v)
 
 
-def _entries_of(path: Path, seen: tuple[Path, ...] = ()) -> dict:
-    """The ``targets:`` mapping of a file, after its ``extends:`` file's (a county's targets
-    extend the national ones for a county of its kind; an entry here replaces the one of the
-    same name there, and ``name: null`` drops it)."""
+def _merged_entries(path: Path, key: str, what: str, seen: tuple[Path, ...] = ()) -> dict:
+    """The ``key:`` mapping of a targets or space file, after its ``extends:`` file's (a county's
+    targets extend the national ones for a county of its kind, a district's space the county
+    one; an entry here replaces the one of the same name there, and ``name: null`` drops it)."""
     if path.resolve() in seen:
         raise CalibrationError(f"{path}: 'extends' loops back to itself")
     try:
@@ -152,16 +152,16 @@ def _entries_of(path: Path, seen: tuple[Path, ...] = ()) -> dict:
     if isinstance(data, dict) and data.get("extends"):
         ext = data["extends"]
         if not isinstance(ext, str):
-            raise CalibrationError(f"{path}: 'extends' must name a targets file, got {ext!r}")
+            raise CalibrationError(f"{path}: 'extends' must name a {what} file, got {ext!r}")
         parent = (path.parent / ext) if not Path(ext).is_absolute() else Path(ext)
         if not parent.is_file():
             raise CalibrationError(f"{path}: 'extends' names {ext!r}, which is not a file next to it")
-        base = _entries_of(parent, (*seen, path.resolve()))
-    own = data.get("targets") if isinstance(data, dict) else None
+        base = _merged_entries(parent, key, what, (*seen, path.resolve()))
+    own = data.get(key) if isinstance(data, dict) else None
     if own is None and base:
         own = {}
     if not isinstance(own, dict) or not (own or base):
-        raise CalibrationError(f"{path}: needs a non-empty mapping 'targets:' (name -> entry)")
+        raise CalibrationError(f"{path}: needs a non-empty mapping '{key}:' (name -> entry)")
     merged = dict(base)
     for name, e in own.items():
         if e is None:
@@ -169,8 +169,13 @@ def _entries_of(path: Path, seen: tuple[Path, ...] = ()) -> dict:
         else:
             merged[name] = e
     if not merged:
-        raise CalibrationError(f"{path}: no targets left after 'extends' and the entries set to null")
+        raise CalibrationError(f"{path}: no {key} left after 'extends' and the entries set to null")
     return merged
+
+
+def _entries_of(path: Path) -> dict:
+    """The ``targets:`` of a targets file, after its ``extends:`` chain."""
+    return _merged_entries(path, "targets", "targets")
 
 
 def load_targets(path: str | Path) -> list[Target]:
@@ -327,41 +332,6 @@ def format_path(tokens: list) -> str:
     return s
 
 
-def _parameters_of(path: Path, seen: tuple[Path, ...] = ()) -> dict:
-    """The ``parameters:`` mapping of a space file, after its ``extends:`` file's (a district's
-    space adds a parameter to the county one; ``name: null`` drops one)."""
-    if path.resolve() in seen:
-        raise CalibrationError(f"{path}: 'extends' loops back to itself")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise CalibrationError(f"{path}: not valid YAML: {first}") from None
-    base: dict = {}
-    if isinstance(data, dict) and data.get("extends"):
-        ext = data["extends"]
-        if not isinstance(ext, str):
-            raise CalibrationError(f"{path}: 'extends' must name a space file, got {ext!r}")
-        parent = (path.parent / ext) if not Path(ext).is_absolute() else Path(ext)
-        if not parent.is_file():
-            raise CalibrationError(f"{path}: 'extends' names {ext!r}, which is not a file next to it")
-        base = _parameters_of(parent, (*seen, path.resolve()))
-    own = data.get("parameters") if isinstance(data, dict) else None
-    if own is None and base:
-        own = {}
-    if not isinstance(own, dict) or not (own or base):
-        raise CalibrationError(f"{path}: needs a non-empty mapping 'parameters:' (name -> entry)")
-    merged = dict(base)
-    for name, e in own.items():
-        if e is None:
-            merged.pop(name, None)
-        else:
-            merged[name] = e
-    if not merged:
-        raise CalibrationError(f"{path}: no parameters left after 'extends' and the entries set to null")
-    return merged
-
-
 def declared_space(targets_file: str | Path, seen: tuple[Path, ...] = ()) -> str | None:
     """The space file a targets file names (``space:``), its own or the nearest one up its
     ``extends:`` chain, as a path next to the file that names it; None when none does.
@@ -400,7 +370,7 @@ def load_space(path: str | Path) -> list[Parameter]:
     path = Path(path)
     out = []
     allowed = {"path", "lower", "upper", "transform", "mode", "note"}
-    for name, e in _parameters_of(path).items():
+    for name, e in _merged_entries(path, "parameters", "space").items():
         where = f"{path}: parameter {name!r}"
         if not isinstance(e, dict):
             raise CalibrationError(f"{where}: must be a mapping with path, lower, upper")
