@@ -413,6 +413,13 @@ def test_a_significant_change_too_small_to_write_is_negligible_not_a_gain(tmp_pa
     assert a.changes["travel_mean_min"].verdict == "negligible" and a.count("better") == 0
     line = html.unescape(brief.first_screen(_folder(tmp_path, s, d), "en"))
     assert "changes too small to matter in mean travel time" in line and "no difference (" not in line
+    # seen in the Taobei demo: -0.043 min [-0.050, -0.037] is significant and its interval does
+    # not round to zero at one decimal, but the change itself writes as "0.0 min": negligible too
+    s, d = _hand((-0.0435, -0.0503, -0.0367), metric="travel_mean_min", levels=(13.02, 12.98))
+    a = answer.assess(s, d, "baseline", ["baseline", "alt"])[0]
+    assert a.changes["travel_mean_min"].verdict == "negligible" and a.count("better") == 0
+    line = html.unescape(brief.first_screen(_folder(tmp_path / "b", s, d), "en"))
+    assert " 0.0 min (" not in line and "too small to matter in mean travel time" in line
 
 
 def test_the_first_screen_renders_in_chromium_with_every_figure(tiny):

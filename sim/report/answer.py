@@ -163,9 +163,12 @@ def _change(d: pd.DataFrame, s: pd.DataFrame, scenario: str, baseline: str, metr
 
     n = float(r["n"]) if "n" in r and pd.notna(r["n"]) else math.nan
     v = numbers.verdict(metric, r["mean_diff"], r["ci_low"], r["ci_high"], n)
-    if v in ("better", "worse", "same") and numbers.difference(metric, r["mean_diff"], r["ci_low"], r["ci_high"],
-                                                               n).zero:
-        v = "negligible"  # detected, but zero at the unit's precision: not a change to name or rank on
+    dd = numbers.difference(metric, r["mean_diff"], r["ci_low"], r["ci_high"], n)
+    if v in ("better", "worse", "same") and (dd.zero or round(float(r["mean_diff"]) * registry.scale(metric),
+                                                                dd.digits) == 0):
+        # detected, but its size is zero at the precision it is written with ("0.0 min"): not a
+        # change to name or rank on
+        v = "negligible"
     return Change(metric, float(r["mean_diff"]), float(r["ci_low"]), float(r["ci_high"]), n, level(baseline),
                   level(scenario), v)
 
