@@ -51,7 +51,7 @@ def _app(node: DictConfig) -> None:
     try:
         cfg = to_config(node)
         if cfg.study.scenarios:
-            _study(cfg, list(HydraConfig.get().overrides.task))
+            _study(cfg, [*list(HydraConfig.get().overrides.task), *_user_search_path()])
             return
         out = Path(HydraConfig.get().runtime.output_dir)
         result = run(cfg, progress=True)
@@ -63,6 +63,19 @@ def _app(node: DictConfig) -> None:
           f"{cfg.run.horizon_days:g} days ({cfg.run.warmup_days:g} warm-up), seed {cfg.run.seed}")
     print(format_kpis(result.summary))
     print(f"\nrun folder: {out}")
+
+
+def _user_search_path() -> list[str]:
+    """The folders the user added (``--config-dir D``, ``hydra.searchpath=[...]``) as one
+    ``hydra.searchpath`` override, so that a study composes its scenarios with them too (a study
+    of an imported county ``D/network/mycounty.yaml``); empty when none was added."""
+    from hydra.core.hydra_config import HydraConfig
+
+    hc = HydraConfig.get()
+    paths = [f"{src.schema}://{src.path}" for src in hc.runtime.config_sources
+             if src.provider == "command-line" and src.schema == "file"]
+    paths += [p for p in hc.searchpath if p not in paths]
+    return [f"hydra.searchpath=[{','.join(paths)}]"] if paths else []
 
 
 def format_comparison(study) -> str:
