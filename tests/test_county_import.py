@@ -373,3 +373,34 @@ def test_templates_ship_both_languages_with_known_headers(tmp_path):
         for key, t in tables.items():
             assert set(t.headers) == {c.key for c in COLUMNS[key]}
         assert (TEMPLATES_DIR / lang).is_dir()
+
+
+def test_a_chinese_workbook_names_its_settings_in_chinese_and_reads_back(tmp_path):
+    """Export in Chinese writes the settings sheet as a planner reads it (说明, 绕行系数, 是/否), and the
+    importer reads those names back to the same values."""
+    net = load_network("taobei")
+    folder = write_csv_folder(tmp_path / "tb", network_rows(net), zh=True)
+    with open(folder / "设置.csv", encoding="utf-8-sig") as fh:
+        rows = list(csv.reader(fh))
+    keys = [r[0] for r in rows[1:]]
+    assert keys and not any(k.isascii() for k in keys), keys
+    assert dict((r[0], r[1]) for r in rows[1:])["缺失路程按直线估算"] in ("是", "否")
+    back = _typed(import_county(folder, "tb_again", out_dir=None).network)
+    for k in ("road_speed_kmh", "detour_factor", "clinic_access_minutes", "description"):
+        assert getattr(back, k) == getattr(net, k)
+    assert back.travel.straight_line_pairs == net.travel.straight_line_pairs
+    en = write_csv_folder(tmp_path / "tb_en", network_rows(net), zh=False)
+    with open(en / "settings.csv", encoding="utf-8-sig") as fh:
+        assert [r[0] for r in list(csv.reader(fh))[1:]][:2] == ["description", "road_speed_kmh"]
+
+
+def test_import_into_any_folder_is_validated_and_says_how_to_run_it(tmp_path):
+    from sim.county.importer import config_dir_hint
+
+    loose = import_county(_lonlat_county(tmp_path / "in", gcj=True), "loose", out_dir=tmp_path / "anywhere",
+                          coords="gcj02", map_path=tmp_path / "m1.html")
+    assert loose.path == tmp_path / "anywhere" / "loose.yaml" and loose.path.is_file()
+    assert "network/loose.yaml" in config_dir_hint(loose.path)
+    placed = import_county(tmp_path / "in", "placed", out_dir=tmp_path / "cfg" / "network", coords="gcj02",
+                           map_path=tmp_path / "m2.html")
+    assert config_dir_hint(placed.path) == f"--config-dir {tmp_path / 'cfg'} "

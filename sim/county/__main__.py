@@ -73,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _import(args: argparse.Namespace) -> int:
     from sim.config.loading import SCENARIOS_DIR
-    from sim.county.importer import import_county
+    from sim.county.importer import config_dir_hint, import_county
 
     out = None if args.dry_run else Path(args.out) if args.out else SCENARIOS_DIR / "network"
     res = import_county(args.source, args.name, out, coords=args.coords, travel_matrix=args.travel_matrix,
@@ -86,7 +86,7 @@ def _import(args: argparse.Namespace) -> int:
         return 0
     print(f"network file: {res.path}")
     print(f"preview map:  {res.map_path}")
-    print(f"next: python -m sim network={args.name} care=default    (uncalibrated until "
+    print(f"next: python -m sim {config_dir_hint(res.path)}network={args.name} care=default    (uncalibrated until "
           f"`python -m calibration network={args.name}` has run with this county's targets)")
     return 0
 

@@ -568,18 +568,40 @@ def import_county(source: str | Path, name: str, out_dir: str | Path | None = No
 
 def _compose_written(path: Path, name: str) -> None:
     """The written file composes as ``network=<name>`` (Hydra, the full validation), with
-    ``care=default``: an imported county has no calibrated care file until it is fitted."""
+    ``care=default``: an imported county has no calibrated care file until it is fitted.  A file
+    outside a ``network/`` config folder (``--out`` anywhere) is composed from a temporary
+    ``network/`` copy."""
+    import shutil
+    import tempfile
+
     from sim.config.loading import SCENARIOS_DIR, compose
 
-    root = path.parent.parent
-    overrides = [f"network={name}", "care=default"]
-    if root.resolve() != SCENARIOS_DIR.resolve():
-        overrides.append(f"hydra.searchpath=[file://{root.resolve()}]")
-    try:
-        compose(overrides)
-    except ConfigError as exc:  # pragma: no cover - the in-memory validation ran the same checks
-        path.unlink()
-        raise CountyImportError([f"{path}: {exc}"]) from None
+    with tempfile.TemporaryDirectory(prefix="sim-county-") as tmp:
+        root = path.parent.parent
+        if path.parent.name != "network":
+            root = Path(tmp)
+            (root / "network").mkdir()
+            shutil.copyfile(path, root / "network" / path.name)
+        overrides = [f"network={name}", "care=default"]
+        if root.resolve() != SCENARIOS_DIR.resolve():
+            overrides.append(f"hydra.searchpath=[file://{root.resolve()}]")
+        try:
+            compose(overrides)
+        except ConfigError as exc:  # pragma: no cover - the in-memory validation ran the same checks
+            path.unlink()
+            raise CountyImportError([f"{path}: {exc}"]) from None
+
+
+def config_dir_hint(path: Path) -> str:
+    """The ``--config-dir`` option a run needs to find the network file at ``path`` ('' when it is
+    in the bundled ``scenarios/network/``)."""
+    from sim.config.loading import SCENARIOS_DIR
+
+    if path.parent.resolve() == (SCENARIOS_DIR / "network").resolve():
+        return ""
+    if path.parent.name == "network":
+        return f"--config-dir {path.parent.parent} "
+    return f"--config-dir <a folder holding network/{path.name}> "
 
 
 def _summary(net: dict[str, Any], all_pairs: int, given: int, fill: bool, warnings: list[str]) -> list[str]:

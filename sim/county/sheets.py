@@ -619,7 +619,22 @@ def _headers(key: str, zh: bool) -> list[str]:
 
 
 def _cells(key: str, rows: list[dict[str, Any]], zh: bool) -> list[list[Any]]:
+    if key == "settings":
+        rows = [_setting_row(r, zh) for r in rows]
     return [[format_value(c, r.get(c.key), zh) for c in COLUMNS[key]] for r in rows]
+
+
+def _setting_row(row: dict[str, Any], zh: bool) -> dict[str, Any]:
+    """A settings row in the sheet's language: the setting's Chinese name and 是/否 in a
+    Chinese workbook (the importer reads either language)."""
+    key, value = row.get("key"), row.get("value")
+    spec = SETTINGS.get(str(key))
+    if spec is None:
+        return row
+    if spec[1] == "bool":
+        yes = value is True or str(value).strip().lower() in ("true", "yes", "是", "1")
+        value = ("是" if yes else "否") if zh else ("yes" if yes else "no")
+    return {"key": spec[0] if zh else key, "value": value}
 
 
 def write_workbook(path: str | Path, rows: dict[str, list[dict[str, Any]]], zh: bool = True) -> Path:
