@@ -249,6 +249,38 @@ def test_osm_road_grid_gives_the_hand_computed_shortest_paths_and_reports_a_far_
     assert c.travel[c.village_ids.index("v2"), c.findex("lead")] == pytest.approx(30.0, abs=0.1)
 
 
+def test_an_osm_pbf_extract_gives_the_same_minutes_as_its_xml(tmp_path):
+    """A Geofabrik-style ``.osm.pbf`` is read directly (its roads through pyosmium): the same
+    minutes as the XML it was written from; a file that is not PBF is one clear problem."""
+    import osmium
+
+    pts = _osm_grid(tmp_path / "roads.osm", 117.0, 39.75)
+    # a building way and its nodes, which the conversion must leave out without changing a minute
+    xml = (tmp_path / "roads.osm").read_text(encoding="utf-8").replace("</osm>", (
+        '  <node id="90" lat="39.76" lon="117.01" version="1"/>\n  <node id="91" lat="39.761" lon="117.011" '
+        'version="1"/>\n  <way id="900" version="1">\n    <nd ref="90"/>\n    <nd ref="91"/>\n'
+        '    <tag k="building" v="yes"/>\n  </way>\n</osm>'))
+    (tmp_path / "roads.osm").write_text(xml, encoding="utf-8")
+    writer = osmium.SimpleWriter(str(tmp_path / "roads.osm.pbf"))
+    for obj in osmium.FileProcessor(str(tmp_path / "roads.osm")):
+        writer.add(obj)
+    writer.close()
+    folder = tmp_path / "in"
+    (la, pa), (lb, pb), (lc, pc), (ld, pd) = pts["A"], pts["B"], pts["C"], pts["D"]
+    _write_csv(folder, "facilities", ["id", "name", "kind", "lead", "beds", "doctors", "lon", "lat"],
+               [["t1", "T1", "township", "lead", 20, 4, lb, pb], ["lead", "Lead", "lead", "", 200, 30, lc, pc],
+                ["city", "City", "tertiary", "", 0, 1, 116.4, 39.9]])
+    _write_csv(folder, "villages", ["id", "name", "population", "clinic_doctors", "lon", "lat"],
+               [["v1", "V1", 1000, 1, la, pa], ["v2", "V2", 800, 0, ld, pd]])
+    from_xml = import_county(folder, "g1", out_dir=None, osm=tmp_path / "roads.osm", fill_missing=False)
+    from_pbf = import_county(folder, "g2", out_dir=None, osm=tmp_path / "roads.osm.pbf", fill_missing=False)
+    assert from_pbf.network["travel"]["minutes"] == from_xml.network["travel"]["minutes"]
+    assert from_pbf.network["travel"]["minutes"]["t1"]["v1"] == pytest.approx(12.0, abs=0.05)
+    (tmp_path / "junk.osm.pbf").write_bytes(b"not a pbf file at all")
+    problems = _problems(folder, osm=tmp_path / "junk.osm.pbf", fill_missing=False)
+    assert len(problems) == 1 and problems[0].startswith("junk.osm.pbf: cannot be read as an OpenStreetMap PBF")
+
+
 # --------------------------------------------------------------------------- errors
 
 

@@ -32,7 +32,7 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--coords", choices=("wgs84", "gcj02"), default=None,
                      help="datum of the lon/lat: wgs84 (GPS, OpenStreetMap) or gcj02 (Amap, Tencent maps)")
     imp.add_argument("--travel-matrix", default=None, help="CSV of origin, destination, minutes")
-    imp.add_argument("--osm", default=None, help="OpenStreetMap extract (.osm XML) of the county's roads")
+    imp.add_argument("--osm", default=None, help="OpenStreetMap extract (.osm XML or .osm.pbf) of the county's roads")
     imp.add_argument("--road-speeds", default=None, help="YAML of km/h by OSM road class")
     imp.add_argument("--max-snap-km", type=float, default=2.0, help="report sites farther than this from a road")
     imp.add_argument("--no-fill", action="store_true", help="do not give pairs without minutes the straight-line fallback")

@@ -413,7 +413,7 @@ def import_county(source: str | Path, name: str, out_dir: str | Path | None = No
     travel_matrix : path, optional
         A planner's CSV of origin, destination, minutes (ids or names).
     osm : path, optional
-        An OpenStreetMap extract (``.osm`` XML) for the pairs the matrix does not give.
+        An OpenStreetMap extract (``.osm`` XML or ``.osm.pbf``) for the pairs the matrix does not give.
     road_speeds : path, optional
         km/h by OSM road class (default :data:`sim.county.travel.DEFAULT_SPEEDS_FILE`).
     fill_missing : bool, optional

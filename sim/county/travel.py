@@ -1,7 +1,7 @@
 """Road minutes between a county's places from an OpenStreetMap extract read offline.
 
-The extract (``.osm`` XML, e.g. cut from a Geofabrik download with osmium or JOSM) is read
-with osmnx; each road gets a speed by its OSM class (:data:`DEFAULT_SPEEDS_FILE`, overridable);
+The extract (``.osm`` XML, e.g. cut from a Geofabrik download with osmium or JOSM, or the
+``.osm.pbf`` such a download is, whose roads pyosmium turns into XML first) is read with osmnx; each road gets a speed by its OSM class (:data:`DEFAULT_SPEEDS_FILE`, overridable);
 every site is snapped to its nearest road node and the snapping distance reported; the minutes
 between two sites are the shortest path on the roads (networkx Dijkstra on the graph osmnx
 built), the mean of the two directions where one-way streets make them differ, plus the legs
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sim.county.geo import LocalProjection
 
-__all__ = ["DEFAULT_SPEEDS_FILE", "OsmTravel", "load_speeds", "osm_minutes"]
+__all__ = ["DEFAULT_SPEEDS_FILE", "OsmTravel", "is_pbf", "load_speeds", "osm_minutes", "pbf_roads_to_xml"]
 
 #: the road-class speeds shipped with the package (every value [ASSUMED], see its comments).
 DEFAULT_SPEEDS_FILE = Path(__file__).with_name("road_speeds.yaml")
@@ -68,6 +68,39 @@ def _drivable(highway: object) -> str | None:
     return h
 
 
+def is_pbf(path: str | Path) -> bool:
+    """Whether ``path`` names an OpenStreetMap PBF file (``.pbf``, ``.osm.pbf``)."""
+    return Path(path).suffix.lower() == ".pbf"
+
+
+def pbf_roads_to_xml(pbf: Path, xml: Path) -> Path:
+    """The roads of a ``.osm.pbf`` extract as ``.osm`` XML for osmnx: every way with a
+    ``highway`` tag and the nodes it uses (two passes with pyosmium; buildings, land use and
+    relations are left out, so a county extract's XML stays small).
+
+    Raises ``ValueError`` when the file cannot be read as PBF."""
+    import osmium
+
+    try:
+        refs: set[int] = set()
+        for way in osmium.FileProcessor(str(pbf), osmium.osm.WAY):
+            if "highway" in way.tags:
+                refs.update(n.ref for n in way.nodes)
+        writer = osmium.SimpleWriter(str(xml))
+        try:
+            for obj in osmium.FileProcessor(str(pbf), osmium.osm.NODE | osmium.osm.WAY):
+                if obj.is_node():
+                    if obj.id in refs:
+                        writer.add_node(obj)
+                elif "highway" in obj.tags:
+                    writer.add_way(obj)
+        finally:
+            writer.close()
+    except (RuntimeError, OSError, ValueError) as exc:  # libosmium reports a bad file as RuntimeError
+        raise ValueError(f"cannot be read as an OpenStreetMap PBF file ({type(exc).__name__}: {exc})") from None
+    return xml
+
+
 def osm_minutes(osm_file: str | Path, sites: Mapping[str, tuple[float, float]], facilities: Sequence[str],
                 projection: LocalProjection, speeds: Mapping[str, float], access_km_per_minute: float) -> OsmTravel:
     """Minutes between every facility and every other site on an OSM road extract.
@@ -75,7 +108,8 @@ def osm_minutes(osm_file: str | Path, sites: Mapping[str, tuple[float, float]], 
     Parameters
     ----------
     osm_file : path
-        ``.osm`` XML, read offline with :func:`osmnx.graph_from_xml`.
+        ``.osm`` XML, read offline with :func:`osmnx.graph_from_xml`, or ``.osm.pbf`` (its roads
+        converted to XML first, :func:`pbf_roads_to_xml`).
     sites : mapping
         Site id -> (lon, lat) in WGS-84.
     facilities : sequence of str
@@ -93,15 +127,21 @@ def osm_minutes(osm_file: str | Path, sites: Mapping[str, tuple[float, float]], 
     ValueError
         When the file cannot be read or holds no drivable road.
     """
+    import tempfile
+
     import networkx as nx
     import numpy as np
     import osmnx as ox
     from scipy.spatial import cKDTree
 
-    try:
-        g = ox.graph_from_xml(Path(osm_file), retain_all=True, simplify=False)
-    except Exception as exc:  # osmnx/ElementTree raise many kinds on a bad file
-        raise ValueError(f"cannot be read as OpenStreetMap XML ({type(exc).__name__}: {exc})") from None
+    with tempfile.TemporaryDirectory(prefix="sim-osm-") as tmp:
+        xml = Path(osm_file)
+        if is_pbf(xml):
+            xml = pbf_roads_to_xml(xml, Path(tmp) / "roads.osm")
+        try:
+            g = ox.graph_from_xml(xml, retain_all=True, simplify=False)
+        except Exception as exc:  # osmnx/ElementTree raise many kinds on a bad file
+            raise ValueError(f"cannot be read as OpenStreetMap XML ({type(exc).__name__}: {exc})") from None
     drop = []
     for u, v, k, d in g.edges(keys=True, data=True):
         cls = _drivable(d.get("highway"))
