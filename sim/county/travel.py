@@ -84,15 +84,15 @@ def pbf_roads_to_xml(pbf: Path, xml: Path) -> Path:
     try:
         refs: set[int] = set()
         for way in osmium.FileProcessor(str(pbf), osmium.osm.WAY):
-            if "highway" in way.tags:
+            if isinstance(way, osmium.osm.Way) and "highway" in way.tags:
                 refs.update(n.ref for n in way.nodes)
         writer = osmium.SimpleWriter(str(xml))
         try:
             for obj in osmium.FileProcessor(str(pbf), osmium.osm.NODE | osmium.osm.WAY):
-                if obj.is_node():
+                if isinstance(obj, osmium.osm.Node):
                     if obj.id in refs:
                         writer.add_node(obj)
-                elif "highway" in obj.tags:
+                elif isinstance(obj, osmium.osm.Way) and "highway" in obj.tags:
                     writer.add_way(obj)
         finally:
             writer.close()
