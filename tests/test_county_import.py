@@ -131,6 +131,30 @@ def test_lonlat_network_round_trips_with_its_datum(tmp_path):
         assert again.facilities[fid].x_km == pytest.approx(f.x_km, abs=1e-3)
 
 
+def test_baidu_bd09_positions_import_to_the_same_wgs84_as_gcj02_ones(tmp_path):
+    """Baidu Maps' BD-09 = GCJ-02 plus Baidu's shift (~700-1,000 m): the same county given in
+    BD-09 imports to the WGS-84 positions of its GCJ-02 version (within a millimetre)."""
+    from sim.county.geo import bd09_to_gcj02, bd09_to_wgs84, gcj02_to_bd09
+
+    for lon, lat in [(116.39739, 39.90886), (122.84, 45.62), (87.6, 43.8), (109.4, 24.3)]:
+        b = gcj02_to_bd09(lon, lat)
+        shift_m = math.hypot((b[0] - lon) * 111_320 * math.cos(math.radians(lat)), (b[1] - lat) * 110_574)
+        assert 500 < shift_m < 1_200
+        assert bd09_to_gcj02(*b) == pytest.approx((lon, lat), abs=1e-9)
+        assert bd09_to_wgs84(*b) == pytest.approx(gcj02_to_wgs84(lon, lat), abs=1e-9)
+    gcj = _lonlat_county(tmp_path / "gcj", gcj=True)
+    bd = tmp_path / "bd"
+    _write_csv(bd, "机构", _FAC_HEAD, [[*r[:-2], *gcj02_to_bd09(r[-2], r[-1])] for r in _fac_rows(True)])
+    _write_csv(bd, "村庄", ["编号", "村名", "人口", "村医", "经度", "纬度"],
+               [[*r[:-2], *gcj02_to_bd09(r[-2], r[-1])] for r in _vil_rows(True)])
+    a = _typed(import_county(gcj, "a", out_dir=None, coords="gcj02").network)
+    b = _typed(import_county(bd, "b", out_dir=None, coords="bd09").network)
+    assert b.coordinates.input_datum == "bd09"
+    for fid, f in a.facilities.items():
+        assert (b.facilities[fid].lon, b.facilities[fid].lat) == pytest.approx((f.lon, f.lat), abs=1e-8)
+    assert "--coords" in _problems(gcj, coords="baidu")[0]
+
+
 # --------------------------------------------------------------------------- small counties
 
 #: a county of real coordinates near Xianghe (Hebei): lead hospital, two township centres,

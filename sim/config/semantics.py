@@ -223,8 +223,8 @@ def _travel(n, nodes: set[str]) -> None:
             _check(a != b, f"network.travel.minutes.{a}.{b}", "a trip must join two different places")
     c = n.coordinates
     _check(c.datum in ("", "wgs84"), "network.coordinates.datum", f"must be wgs84 or empty, got {c.datum!r}")
-    _check(c.input_datum in ("", "wgs84", "gcj02"), "network.coordinates.input_datum",
-           f"must be wgs84, gcj02 or empty, got {c.input_datum!r}")
+    _check(c.input_datum in ("", "wgs84", "gcj02", "bd09"), "network.coordinates.input_datum",
+           f"must be wgs84, gcj02, bd09 or empty, got {c.input_datum!r}")
     for group, places in (("villages", n.villages), ("facilities", n.facilities)):
         for pid, p in places.items():
             _check((p.lon is None) == (p.lat is None), f"network.{group}.{pid}",

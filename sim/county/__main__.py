@@ -3,7 +3,7 @@
 Commands::
 
     python -m sim.county template <folder>                 # blank workbooks, Chinese and English
-    python -m sim.county import <workbook.xlsx | folder> --name <name> [--coords gcj02]
+    python -m sim.county import <workbook.xlsx | folder> --name <name> [--coords gcj02|bd09]
                          [--travel-matrix m.csv] [--osm county.osm] [--out scenarios/network]
     python -m sim.county export network=<name> <out.xlsx | folder> [--lang en]
 
@@ -29,8 +29,9 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("source", help="a .xlsx workbook, or a folder of .csv/.xlsx files named after the sheets")
     imp.add_argument("--name", required=True, help="network name (then run with network=<name>)")
     imp.add_argument("--out", default=None, help="folder of the network YAML (default scenarios/network)")
-    imp.add_argument("--coords", choices=("wgs84", "gcj02"), default=None,
-                     help="datum of the lon/lat: wgs84 (GPS, OpenStreetMap) or gcj02 (Amap, Tencent maps)")
+    imp.add_argument("--coords", choices=("wgs84", "gcj02", "bd09"), default=None,
+                     help="datum of the lon/lat: wgs84 (GPS, OpenStreetMap), gcj02 (Amap, Tencent maps) or "
+                          "bd09 (Baidu Maps)")
     imp.add_argument("--travel-matrix", default=None, help="CSV of origin, destination, minutes")
     imp.add_argument("--osm", default=None, help="OpenStreetMap extract (.osm XML or .osm.pbf) of the county's roads")
     imp.add_argument("--road-speeds", default=None, help="YAML of km/h by OSM road class")

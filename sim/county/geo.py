@@ -3,7 +3,9 @@
 Chinese web maps (Amap/Gaode, Tencent, Google Maps in China) publish positions in GCJ-02, a
 WGS-84 position shifted by a published non-linear offset of a few hundred metres; GPS and
 OpenStreetMap use WGS-84.  :func:`gcj02_to_wgs84` inverts the offset by fixed-point
-iteration to well under a metre.  :func:`local_projection` builds an azimuthal equidistant
+iteration to well under a metre.  Baidu Maps adds its own published rotation and shift on top
+of GCJ-02 (BD-09, a further ~0.0065 degrees east and ~0.006 north, about 700-1,000 m):
+:func:`bd09_to_wgs84` removes both.  :func:`local_projection` builds an azimuthal equidistant
 projection (pyproj) centred on the county, so that x/y kilometres keep distances to a small
 fraction of a percent across a county.
 """
@@ -14,8 +16,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["CHINA_BOUNDS", "in_china", "wgs84_to_gcj02", "gcj02_to_wgs84", "LocalProjection",
-           "local_projection"]
+__all__ = ["CHINA_BOUNDS", "in_china", "wgs84_to_gcj02", "gcj02_to_wgs84", "gcj02_to_bd09", "bd09_to_gcj02",
+           "bd09_to_wgs84", "LocalProjection", "local_projection"]
 
 #: (lon_min, lon_max, lat_min, lat_max) of the rough rectangle around China used by the
 #: published GCJ-02 algorithm (outside it no offset applies); a site outside it is not in a
@@ -90,6 +92,40 @@ def gcj02_to_wgs84(lon: float, lat: float, tol_deg: float = 1e-9) -> tuple[float
         if abs(dlon) < tol_deg and abs(dlat) < tol_deg:
             break
     return wlon, wlat
+
+
+#: the constant of Baidu's published BD-09 transform (pi x 3000 / 180)
+_X_PI = math.pi * 3000.0 / 180.0
+
+
+def gcj02_to_bd09(lon: float, lat: float) -> tuple[float, float]:
+    """BD-09 (Baidu Maps) lon/lat of a GCJ-02 position: Baidu's published polar shift.
+
+    >>> lon, lat = gcj02_to_bd09(116.397390, 39.908860)
+    >>> round(lon - 116.397390, 4), round(lat - 39.908860, 4)
+    (0.0064, 0.0063)
+    """
+    z = math.hypot(lon, lat) + 0.00002 * math.sin(lat * _X_PI)
+    theta = math.atan2(lat, lon) + 0.000003 * math.cos(lon * _X_PI)
+    return z * math.cos(theta) + 0.0065, z * math.sin(theta) + 0.006
+
+
+def bd09_to_gcj02(lon: float, lat: float, tol_deg: float = 1e-10) -> tuple[float, float]:
+    """GCJ-02 lon/lat of a BD-09 position: :func:`gcj02_to_bd09` inverted by fixed-point
+    iteration (the closed-form inverse usually given is off by up to ~1e-6 degrees)."""
+    glon, glat = lon - 0.0065, lat - 0.006
+    for _ in range(30):
+        blon, blat = gcj02_to_bd09(glon, glat)
+        dlon, dlat = blon - lon, blat - lat
+        glon, glat = glon - dlon, glat - dlat
+        if abs(dlon) < tol_deg and abs(dlat) < tol_deg:
+            break
+    return glon, glat
+
+
+def bd09_to_wgs84(lon: float, lat: float) -> tuple[float, float]:
+    """WGS-84 lon/lat of a BD-09 (Baidu Maps) position."""
+    return gcj02_to_wgs84(*bd09_to_gcj02(lon, lat))
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from typing import Any
 
 from sim.config.errors import ConfigError
 from sim.config.schema import Facility, NetworkConfig, Village
-from sim.county.geo import CHINA_BOUNDS, LocalProjection, gcj02_to_wgs84, in_china, local_projection
+from sim.county.geo import CHINA_BOUNDS, LocalProjection, bd09_to_wgs84, gcj02_to_wgs84, in_china, local_projection
 from sim.county.sheets import SETTINGS, Problem, Table, is_bad, read_tables
 
 __all__ = ["CountyImportError", "ImportResult", "import_county", "network_rows", "load_network", "network_from_dict",
@@ -52,6 +52,9 @@ class ImportResult:
     summary: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
+
+#: the datums a file's lon/lat may be in: GPS/OpenStreetMap, Amap/Tencent, Baidu Maps.
+DATUMS = ("wgs84", "gcj02", "bd09")
 
 # --------------------------------------------------------------------------- reading rows
 
@@ -86,8 +89,9 @@ def _settings(table: Table | None, problems: list[Problem]) -> dict[str, Any]:
                 out[k] = "" if value is None else str(value).strip()
         except ValueError:
             problems.append(table.problem(f"{k}: {value!r} is not a valid {kind}", i, "value"))
-    if "coords" in out and out["coords"].lower().replace("-", "") not in ("wgs84", "gcj02"):
-        problems.append(Problem(table.file, f"coords must be wgs84 or gcj02, got {out['coords']!r}", table.sheet))
+    if "coords" in out and out["coords"].lower().replace("-", "") not in DATUMS:
+        problems.append(Problem(table.file, f"coords must be one of {', '.join(DATUMS)}, got {out['coords']!r}",
+                                table.sheet))
     return out
 
 
@@ -110,7 +114,8 @@ def _coordinates(table: Table, problems: list[Problem], datum: str) -> str:
             modes.append("km")
         else:
             problems.append(table.problem("has no position: give 经度 and 纬度 (lon, lat) "
-                                          "or 东西/南北 kilometres (x_km, y_km)", i))
+                                          "or 东西/南北 kilometres (x_km, y_km); an address alone cannot be placed "
+                                          "offline: pick the point on a web map (Amap gives GCJ-02: --coords gcj02)", i))
             modes.append("bad")
     good = [m for m in modes if m != "bad"]
     mode = Counter(good).most_common(1)[0][0] if good else ""
@@ -127,6 +132,8 @@ def _coordinates(table: Table, problems: list[Problem], datum: str) -> str:
                                               f"纬度 {la:g}-{ha:g}){swapped}", i, "lon"))
             elif datum == "gcj02":
                 row["lon"], row["lat"] = gcj02_to_wgs84(lon, lat)
+            elif datum == "bd09":
+                row["lon"], row["lat"] = bd09_to_wgs84(lon, lat)
     return mode
 
 
@@ -408,7 +415,7 @@ def import_county(source: str | Path, name: str, out_dir: str | Path | None = No
         The network's name (``network=<name>``).
     out_dir : path, optional
         Where the YAML goes; None writes nothing (a dry run that still checks everything).
-    coords : {"wgs84", "gcj02"}, optional
+    coords : {"wgs84", "gcj02", "bd09"}, optional
         Datum of the lon/lat in the files (default: the settings sheet, else wgs84).
     travel_matrix : path, optional
         A planner's CSV of origin, destination, minutes (ids or names).
@@ -453,8 +460,8 @@ def import_county(source: str | Path, name: str, out_dir: str | Path | None = No
     fac, vil = tables["facilities"], tables["villages"]
     settings = _settings(tables.get("settings"), problems)
     datum = (coords or settings.get("coords") or "wgs84").lower().replace("-", "")
-    if datum not in ("wgs84", "gcj02"):
-        raise CountyImportError([f"--coords: must be wgs84 or gcj02, got {coords!r}"])
+    if datum not in DATUMS:
+        raise CountyImportError([f"--coords: must be one of {', '.join(DATUMS)}, got {coords!r}"])
     modes = {_coordinates(fac, problems, datum), _coordinates(vil, problems, datum)} - {""}
     if len(modes) > 1:
         problems.append(Problem(f"{fac.file} / {vil.file}", "one sheet gives lon/lat and the other km: use one kind"))
@@ -546,7 +553,9 @@ def import_county(source: str | Path, name: str, out_dir: str | Path | None = No
         assert proj is not None
         net["coordinates"] = {"datum": "wgs84", "input_datum": datum, "projection": proj.proj}
         sources.append(f"positions: lon/lat in {datum.upper()}"
-                       + (" converted to WGS-84 (published GCJ-02 offset inverted)" if datum == "gcj02" else "")
+                       + {"gcj02": " converted to WGS-84 (published GCJ-02 offset inverted)",
+                          "bd09": " converted to WGS-84 (Baidu's BD-09 shift and the GCJ-02 offset inverted)"
+                          }.get(datum, "")
                        + f", projected to km with {proj.proj}")
     net["sources"] = sources
 

@@ -115,7 +115,7 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
 #: settings sheet keys: key -> (Chinese name, type, help).
 SETTINGS: dict[str, tuple[str, str, str]] = {
     "description": ("说明", "text", "one line describing the network"),
-    "coords": ("坐标系", "text", "wgs84 (GPS, OpenStreetMap) or gcj02 (Amap/Gaode, Tencent maps)"),
+    "coords": ("坐标系", "text", "wgs84 (GPS, OpenStreetMap), gcj02 (Amap/Gaode, Tencent maps) or bd09 (Baidu Maps)"),
     "road_speed_kmh": ("平均车速(公里/小时)", "float", "speed of the straight-line fallback"),
     "detour_factor": ("绕行系数", "float", "road km per straight-line km of the fallback"),
     "clinic_access_minutes": ("到村卫生室分钟", "float", "minutes from homes to the village clinic"),
