@@ -65,12 +65,50 @@ def compose(overrides: Sequence[str] = (), config_dir: str | Path | None = None,
     ...
     sim.config.ConfigError: network.facilities.t1.beds: must be >= 0, got -3
     """
+    import copy
+
+    root = Path(config_dir) if config_dir is not None else SCENARIOS_DIR
+    key = _cache_key(overrides, root, config_name)
+    hit = _CACHE.get(key) if key is not None else None
+    if hit is None:
+        hit = _compose(overrides, root, config_name)
+        if key is not None:
+            if len(_CACHE) >= _CACHE_SIZE:
+                _CACHE.pop(next(iter(_CACHE)))
+            _CACHE[key] = hit
+    return copy.deepcopy(hit)
+
+
+#: composed configs of this process: (overrides, root, config name, fingerprint of every config
+#: file Hydra could read) -> Config.  Hydra and OmegaConf take seconds for a large county (the
+#: network file is parsed and merged node by node), and tests, notebooks and studies compose the
+#: same scenario again and again; a changed, added or removed YAML file changes the
+#: fingerprint, so an edit is always seen.  Only successful compositions are kept.
+_CACHE: dict[tuple, Config] = {}
+_CACHE_SIZE = 64
+
+
+def _cache_key(overrides: Sequence[str], root: Path, config_name: str) -> tuple | None:
+    import re
+
+    roots = [root]
+    for o in overrides:
+        if re.match(r"\+?\+?hydra\.searchpath=", str(o)):
+            roots += [Path(p.split("://", 1)[-1]) for p in re.findall(r"[a-z]+://[^,\]\s]+", str(o))]
+    try:
+        stamp = tuple(sorted((str(p), st.st_mtime_ns, st.st_size) for r in roots if r.is_dir()
+                             for p in r.rglob("*.yaml") for st in [p.stat()]))
+    except OSError:  # a file vanished while we looked: do not cache
+        return None
+    return tuple(str(o) for o in overrides), str(root.resolve()), config_name, stamp
+
+
+def _compose(overrides: Sequence[str], root: Path, config_name: str) -> Config:
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
 
     register_configs()
-    root = Path(config_dir) if config_dir is not None else SCENARIOS_DIR
     if GlobalHydra.instance().is_initialized():
         GlobalHydra.instance().clear()
     try:
