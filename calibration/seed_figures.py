@@ -693,7 +693,9 @@ FIGURES: tuple[SeedFigure, ...] = (
         ("qingbaijiang_tele_ecg",), _plain_kpi("door_to_balloon_median_min"),
         Closeness("relative", tol=0.25, why="a national median: an accredited district centre should be near it"),
         note="KPI door_to_balloon_median_min",
-        known_gap="the model's door-to-balloon is a fixed 50 min (care.emergency: ED 20 + cath-lab activation 30) unless the cath lab is busy, faster than the national median and without its spread"),
+        known_gap="the model's door-to-balloon is fixed per path unless the cath lab is busy (care.emergency: ED "
+                  "work-up 20 + activation 30 + table to wire 20 = 70 min; a tele-ECG patient straight to the "
+                  "pre-activated lab 10 + 20 = 30 min): no spread, and the median is the bypassed share's"),
     SeedFigure(
         "qingbaijiang_fmc_to_ecg", "qingbaijiang", REFERENCES, "first medical contact to ECG < 10 min",
         "STEMI with first medical contact to ECG under 10 min", 0.5,

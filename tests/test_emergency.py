@@ -70,9 +70,9 @@ def test_stemi_by_ambulance_equals_the_analytic_sum_when_resources_are_free():
     row = emergency_row(w, pid)
     lead_to_v = 10.0 + 40.0
     assert row["fmc"] == pytest.approx(100.0 + em.dispatch_minutes + lead_to_v)
-    expected = em.on_scene_minutes + lead_to_v + em.ed_minutes + em.cathlab_activation_minutes
-    assert row["reperfusion"] - row["fmc"] == pytest.approx(expected)
-    assert row["reperfusion"] - row["door"] == pytest.approx(em.ed_minutes + em.cathlab_activation_minutes)
+    d2b = em.ed_minutes + em.cathlab_activation_minutes + em.device_minutes  # door to wire crossing
+    assert row["reperfusion"] - row["fmc"] == pytest.approx(em.on_scene_minutes + lead_to_v + d2b)
+    assert row["reperfusion"] - row["door"] == pytest.approx(d2b)
     assert row["reperfusion_kind"] == "pci"
     assert row["ecg"] - row["fmc"] == pytest.approx(w.cfg.care.test_minutes["ecg"])
 

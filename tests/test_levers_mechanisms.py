@@ -19,6 +19,7 @@ from sim.county.patients import A_CONSULT, ATTRS
 from sim.experiment.replication import replicate
 from sim.model.flow import SELF, Journey, care
 from sim.model.world import World
+from sim.records.codes import Reperfusion
 from tests.conftest import compose
 
 LADDER = ["none", "expert_monthly", "expert_biweekly", "expert_weekly", "expert_twice_weekly"]
@@ -164,7 +165,7 @@ def test_reader_utilisation_matches_studies_times_mean_reading_time():
     assert _kpi(out["kpis"], "remote_turnaround_mean_min") >= 5.0 + 0.0  # transmission at least
 
 
-def _stemi_world(tele: bool):
+def _stemi_world(tele: bool, lysis_threshold: float | None = None):
     cfg = compose("network=toy", "run.horizon_days=2", "run.warmup_days=0")
     net = NetworkConfig(name="hand", road_speed_kmh=40.0, detour_factor=1.3, clinic_access_minutes=5.0)
     net.villages = {"v": Village(name="v", population=1000, clinic_doctors=0)}
@@ -189,6 +190,8 @@ def _stemi_world(tele: bool):
         r.enabled, r.modalities, r.tele_ecg = True, ["ecg"], True
         r.transmit_minutes, r.failure_prob = 5.0, 0.0
         r.read_minutes = {"ecg": Dist("fixed", 10.0, 0.0)}
+    if lysis_threshold is not None:
+        e.thrombolysis_threshold_minutes = lysis_threshold
     sim.config.validate(cfg)
     w = World(cfg, 0)
     c = w.cat.ids.index("stemi")
@@ -208,15 +211,33 @@ def test_tele_ecg_shortens_stemi_first_contact_to_reperfusion_exactly():
     w1, _, _ = _stemi_world(True)
     # without: consult 10 + ECG 5 (acquired at the centre, not read there) + stabilise 30
     # + ambulance (3 + 30 + 15) + 30 to the lead = 123, then ED 20 + cath-lab activation 30
-    # = 173 minutes
+    # + table to wire crossing 20 = 193 minutes; door-to-balloon 70
     assert w0.log.e_fmc[0] == t0
-    assert w0.log.e_reperfusion[0] - w0.log.e_fmc[0] == pytest.approx(173.0)
+    assert w0.log.e_reperfusion[0] - w0.log.e_fmc[0] == pytest.approx(193.0)
+    assert w0.log.e_reperfusion[0] - w0.log.e_door[0] == pytest.approx(70.0)
     # with: + ECG 5 at the centre (arrival 123); transmission 5 + reading 10 -> report at 30,
-    # activation done at 60 < 123: reperfusion on arrival, ED bypassed
-    assert w1.log.e_reperfusion[0] - w1.log.e_fmc[0] == pytest.approx(123.0)
+    # activation done at 60 < 123: from the door straight to the lab (10) and the wire 20 later:
+    # ED bypassed, door-to-balloon 30 (never 0: the standard's door is the hospital's)
+    assert w1.log.e_reperfusion[0] - w1.log.e_fmc[0] == pytest.approx(153.0)
+    assert w1.log.e_reperfusion[0] - w1.log.e_door[0] == pytest.approx(30.0)
     ev = list(w1.log.l_event)
     assert 11 in ev and 12 in ev  # tele_ecg_sent, tele_ecg_bypass
     assert len(w1.log.r_patient) == 1 and w1.log.r_report[0] - t0 == pytest.approx(30.0)
+
+
+def test_a_stemi_thrombolysed_on_the_way_is_not_given_pci_at_the_door():
+    """Pharmaco-invasive care: where even the tele-ECG bypass is expected to take longer than the
+    threshold (dispatch 3 + ambulance 30 + transfer 30 + door to lab 10 + wire 20 = 93 > 60), the
+    centre thrombolyses (door-to-needle 30) and the lead does not count a PCI at its door: the
+    reperfusion stays the thrombolysis."""
+    w, _, t0 = _stemi_world(True, lysis_threshold=60.0)
+    L = w.log
+    assert L.e_kind[0] == int(Reperfusion.THROMBOLYSIS)
+    # consult 10 + ECG 5 = 15, then door-to-needle 30 (the remote reading within it)
+    assert L.e_reperfusion[0] - t0 == pytest.approx(45.0)
+    assert 12 not in list(L.l_event)  # no tele_ecg_bypass
+    w2, _, _ = _stemi_world(True, lysis_threshold=100.0)  # 93 < 100: transfer for PCI, bypass
+    assert w2.log.e_kind[0] == int(Reperfusion.PCI)
 
 
 def test_deferred_patients_wait_for_the_visit_and_are_seen_by_the_expert():

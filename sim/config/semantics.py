@@ -170,6 +170,9 @@ def validate(cfg: Config) -> None:
             _finite_nonneg(v, f"care.emergency.{k}")
     for t in c.emergency.thrombolysis_tiers:
         _check(t in (1, 2), "care.emergency.thrombolysis_tiers", f"tiers are 1 or 2, got {t}")
+    _check(c.emergency.device_minutes <= c.emergency.procedure_minutes, "care.emergency.device_minutes",
+           f"the wire crosses within the procedure: must be <= care.emergency.procedure_minutes "
+           f"({c.emergency.procedure_minutes:g}), got {c.emergency.device_minutes:g}")
     p = c.prices
     for k in ("consult", "drugs_per_visit", "bed_day", "drugs_per_bed_day", "deductible"):
         _tier_list(getattr(p, k), f"care.prices.{k}")

@@ -47,6 +47,7 @@ settle = None
 queue_doctor = queue_bed = down_target = None
 
 _PCI = int(Reperfusion.PCI)
+_LYSIS = int(Reperfusion.THROMBOLYSIS)
 _ECG_BIT, _CATHLAB_BIT = TEST_BIT["ecg"], TEST_BIT["cathlab"]
 
 
@@ -125,18 +126,21 @@ def at_door(w, pid: int, c: int, s: int, row: int, erow: int):
     tele = w.tele.pop(pid, None) if w.tele else None
     if tele is None:
         return False
-    if tele.ready is None or tele.dest != s or w.conds[c].pathway != "stemi":
+    if tele.ready is None or tele.dest != s or w.conds[c].pathway != "stemi" or w.log.e_kind[erow] == _LYSIS:
+        # (a patient thrombolysed on the way is reperfused: angiography later, not PCI at the door)
         tele.cancelled = True
         return False
     env = w.env
     log = w.log
     log.v_start[row] = env.now
+    log.lever_event(pid, s, env.now, EV["tele_ecg_bypass"])
+    yield env.timeout(w.door_to_lab)
     if not tele.ready.triggered:
         yield tele.ready
-    log.e_reperfusion[erow] = env.now
+    yield env.timeout(w.device)
+    log.e_reperfusion[erow] = env.now  # door-to-balloon: the door, the way to the lab, the table
     log.e_kind[erow] = _PCI
-    log.lever_event(pid, s, env.now, EV["tele_ecg_bypass"])
-    yield env.timeout(w.procedure)
+    yield env.timeout(w.procedure - w.device)
     w.sites[s].equipment["cathlab"].release()
     log.v_tests[row] = _CATHLAB_BIT
     log.v_end[row] = env.now

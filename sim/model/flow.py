@@ -316,7 +316,7 @@ def first_contact_emergency(w, pid, c, s, site, rule, row, erow, mask):
         log.e_ecg[erow] = env.now
     if cond.pathway == "stemi" and site.tier in w.lysis_tiers and log.v_tests[row] & ECG_BIT \
             and ("ecg" in site.read or (rule is not None and rule.tele_ecg)) \
-            and w.expected_time_to_pci(s, c) > w.lysis_threshold:
+            and w.expected_time_to_pci(s, c, rule is not None and rule.tele_ecg) > w.lysis_threshold:
         # pharmaco-invasive: thrombolysis here, then transfer for later angiography
         yield env.timeout(w.door_to_needle)
         log.e_reperfusion[erow] = env.now
@@ -583,10 +583,10 @@ def definitive_emergency(w, pid, v, c, a, s, mode, erow):
     if cond.pathway == "stemi" and "cathlab" in site.equipment and not lysed:
         lab = site.equipment["cathlab"]
         yield lab.request(0)
-        yield env.timeout(w.cathlab_activation)
-        log.e_reperfusion[erow] = env.now
+        yield env.timeout(w.cathlab_activation + w.device)
+        log.e_reperfusion[erow] = env.now  # the wire crosses the lesion: door-to-balloon ends
         log.e_kind[erow] = PCI
-        yield env.timeout(w.procedure)
+        yield env.timeout(w.procedure - w.device)
         lab.release()
         mask |= TEST_BIT["cathlab"]
     elif cond.pathway == "stroke" and "ct" in site.equipment:

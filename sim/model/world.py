@@ -100,6 +100,8 @@ class World:
     ed_minutes: float
     cathlab_activation: float
     procedure: float
+    device: float
+    door_to_lab: float
     stabilise: float
     handover: float
     ambulance_ecg: bool
@@ -305,6 +307,8 @@ class World:
         self.ed_minutes = e.ed_minutes
         self.cathlab_activation = e.cathlab_activation_minutes
         self.procedure = e.procedure_minutes
+        self.device = e.device_minutes
+        self.door_to_lab = e.door_to_lab_minutes
         self.stabilise = e.stabilise_minutes
         self.handover = e.handover_minutes
         self.ambulance_ecg = e.ambulance_ecg
@@ -371,14 +375,18 @@ class World:
             return self.travel[b - F][a] + self.clinic_minutes
         return self.ftravel[a][b]
 
-    def expected_time_to_pci(self, s: int, c: int) -> float:
+    def expected_time_to_pci(self, s: int, c: int, bypass: bool = False) -> float:
         """Minutes from now to balloon if site ``s`` transfers a STEMI patient: ambulance to
         ``s`` (dispatch + drive), the transfer, the ED work-up and cath-lab activation, with
-        every resource free (the rule a chest-pain network uses to choose thrombolysis)."""
+        every resource free, and the minutes on the table to the wire crossing (the rule a
+        chest-pain network uses to choose thrombolysis).  ``bypass``: the ECG was sent ahead
+        (tele-ECG), so the lab is activated while the patient travels and the patient goes from
+        the door straight to it (no ED work-up, no activation wait)."""
         dest = self.em_dest_from_site[s][c]
         st = self.stations_of_site[s]
         to_site, leg = self.transfer_legs(s, st, dest)
-        return self.dispatch + (to_site if st >= 0 else 0.0) + leg + self.ed_minutes + self.cathlab_activation
+        return self.dispatch + (to_site if st >= 0 else 0.0) + leg + (
+            self.door_to_lab if bypass else self.ed_minutes + self.cathlab_activation) + self.device
 
     def transfer_legs(self, src: int, st: int, dest: int) -> tuple[float, float]:
         """Minutes of an inter-facility transfer from site ``src`` to facility ``dest``: station
