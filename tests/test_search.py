@@ -222,3 +222,30 @@ def test_cli_exit_code(tmp_path):
                           timeout=120)
     assert done.returncode == 2
     assert done.stderr.strip() == "error: search.sampler: one of auto, tpe, nsga2, random, grid, got 'annealing'"
+
+
+@pytest.mark.slow
+def test_pareto_front_and_no_feasible_candidate_reuse_the_stored_replications(tmp_path):
+    folder = tmp_path / "toy"
+    short = ["trials=4", "replications=2", "confirm_replications=3", "confirm_top=2",
+             "base_overrides=[network=toy,run=test,run.horizon_days=4,run.warmup_days=1]"]
+    first = run_search(load_search("toy_closures", short), folder=folder, jobs=1, progress=False, brief=False)
+    ran = first.meta["replications_run"]
+    assert ran > 0
+    # two objectives: NSGA-II, a Pareto front of cost against retention; the same scenarios are read back
+    multi = load_search("toy_closures", [*short, "sampler=nsga2", "population=4",
+                                         "objectives=[{kpi: cost, direction: minimize}, "
+                                         "{kpi: inpatient_retention, direction: maximize}]"])
+    res = run_search(multi, folder=folder, jobs=1, progress=False)
+    # the screening is read back; at most the confirmation of a candidate not confirmed before runs
+    assert res.meta["replications_run"] <= 2 * (3 - 2)
+    assert len(set(_lines(folder))) == len(_lines(folder))
+    front = pd.read_csv(folder / "pareto.csv")
+    assert len(front) >= 1 and front["feasible"].all()
+    assert "fig-pareto" in (folder / "search_brief.html").read_text(encoding="utf-8")
+    # an impossible limit: nothing recommended, the closest candidates shown
+    none = load_search("toy_closures", [*short, "constraints=[{kpi: share_beyond_30_min, op: '<=', value: 0.01}]"])
+    res = run_search(none, folder=folder, jobs=1, progress=False)
+    assert res.recommendation["status"] == "none_feasible" and res.recommendation["closest"]
+    assert res.meta["replications_run"] == 0  # nothing meets or nearly meets the limit: nothing to confirm
+    assert "没有任何方案" in (folder / "search_brief.zh.html").read_text(encoding="utf-8")
