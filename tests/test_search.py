@@ -216,6 +216,13 @@ def test_bad_search_config_is_one_line_naming_the_key(tmp_path, capsys):
     assert err.startswith("error: search.space.expert.options.weekly:") and "nosuch" in err and "\n" not in err
 
 
+def test_python_m_sim_points_a_search_to_its_own_command():
+    from sim.__main__ import _validate_cli
+
+    with pytest.raises(ConfigError, match=r"^search=toy_closures: run it with python -m sim.search search=toy_closures"):
+        _validate_cli({}, ["search=toy_closures", "network=toy"])
+
+
 def test_cli_exit_code(tmp_path):
     done = subprocess.run([sys.executable, "-m", "sim.search", "search=toy_closures", "search.sampler=annealing"],
                           cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True,
