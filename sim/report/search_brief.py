@@ -118,7 +118,7 @@ def _kpi(kpi: str) -> str:
 
 def _name(kpi: str, language: str) -> str:
     if kpi == "cost":
-        return "成本(每年)" if language == "zh" else "Cost per year"
+        return "年成本" if language == "zh" else "Cost per year"
     return label(kpi, language, unit=False) if kpi in REGISTRY else kpi
 
 
