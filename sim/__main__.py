@@ -228,6 +228,9 @@ def _validate_cli(flags: dict[str, str | None], overrides: list[str]) -> None:
     config_name = str(flags.get("--config-name") or "config")
     if not (config_dir or SCENARIOS_DIR).joinpath(f"{config_name}.yaml").exists() and "--config-name" in flags:
         raise ConfigError(f"--config-name: no {config_name}.yaml in {config_dir or SCENARIOS_DIR}")
+    for o in overrides:  # their own commands (issue 19): not groups of a scenario
+        if o.split("=", 1)[0].lstrip("+") in ("search", "sensitivity"):
+            raise ConfigError(f"{o}: run it with python -m sim.{o.split('=', 1)[0].lstrip('+')} {o.lstrip('+')}")
     combos, sweep = _expand(overrides)
     if sweep and "--multirun" not in flags:
         first = next(o for o in overrides if "," in o or "(" in o)
@@ -253,6 +256,8 @@ def usage() -> str:
     rows = []
     for g in groups:
         options = ", ".join(sorted(q.stem for q in g.glob("*.yaml")))
+        if g.name in ("search", "sensitivity"):
+            options = f"(python -m sim.{g.name} {g.name}=<name>) {options}"
         rows.extend(textwrap.wrap(options, 96, initial_indent=f"  {g.name:<{width}}  ",
                                   subsequent_indent=" " * (width + 4)))
     return "\n".join([

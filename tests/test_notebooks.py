@@ -24,6 +24,8 @@ INJECT = {
     # MSER-5 needs >= 20 daily observations
     "03_warmup_and_replications": {"horizon_days": 21, "max_replications": 4, "rel_precision": 0.5},
     "04_calibration_check": {},
+    "05_policy_search": {"horizon_days": 7, "warmup_days": 2, "trials": 4, "confirm_replications": 3, "morris_trajectories": 2, "sobol_n": 4,
+                         "sensitivity_replications": 1},
 }
 
 
