@@ -15,8 +15,14 @@ import sim
 from sim.analysis.kpis import _capital_costs, annuity_factor
 from sim.config import ConfigError, LeversConfig, Operation, Prices, RestructureConfig
 from sim.config.checks import BOUNDS
-from sim.config.schema import (LIFETIME_VEHICLE_YEARS, ExpertCapital, ExpertConfig, ExpertTeam, RemoteCapital,
-                               RemoteConfig)
+from sim.config.schema import (
+    LIFETIME_VEHICLE_YEARS,
+    ExpertCapital,
+    ExpertConfig,
+    ExpertTeam,
+    RemoteCapital,
+    RemoteConfig,
+)
 from tests.conftest import compose
 
 
