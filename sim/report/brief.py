@@ -858,11 +858,17 @@ def export_figures(figures: list[tuple[str, str, str, go.Figure]], folder: Path,
     heights = [int(fig.layout.height or 500) for fig in figs]
     last: Exception | None = None
     for _attempt in range(2):  # one browser for all the figures; a flaky start is retried once
+        for path in paths:
+            path.unlink(missing_ok=True)
         try:
             pio.write_images(figs, paths, format=fmt, width=1100, height=heights, scale=2 if fmt == "png" else 1)
-            return paths
         except Exception as exc:  # kaleido raises its own types when Chrome is missing or fails
             last = exc
+            continue
+        missing = [path.name for path in paths if not path.exists() or path.stat().st_size == 0]
+        if not missing:
+            return paths
+        last = RuntimeError(f"kaleido wrote no {', '.join(missing)}")
     assert last is not None
     first = str(last).splitlines()[0][:200] if str(last) else ""
     raise BriefExportError(f"cannot export {fmt} ({type(last).__name__}: {first}); {EXPORT_FIX}") from last

@@ -163,7 +163,8 @@ _T = {
            "note": "Differences from the baseline. Capital is annualised over each item's lifetime at the configured "
                    "discount rate; the total is running cost plus annualised capital. A cost per unit is the total "
                    "a year divided by the effect a year, given only where the effect is significant (95% interval "
-                   "excludes zero, {min}+ replications) and the cost rises significantly; it has no interval."},
+                   "excludes zero, {min}+ replications) and the cost rises significantly; it has no interval. The "
+                   "effects a year are shown whether significant or not."},
     "zh": {"head": ["方案", "每年运行成本变化", "一次性投入", "一次性投入年均摊", "每年总成本变化",
                     "每年多留在县域内的住院人次", "每多留住一人次住院的成本",
                     "每年减少的上转人次", "每减少一人次上转的成本",
@@ -172,7 +173,7 @@ _T = {
            "no_cost": "成本无可检出的变化", "missing": "–",
            "note": "与基线相比的差值。一次性投入按各项设备、房屋的使用年限和设定的贴现率折算为每年均摊;每年总成本为运行成本加"
                    "一次性投入年均摊。单位效果成本=每年总成本变化÷每年效果,仅在效果显著(95%置信区间不含0,至少{min}次模拟)且成本"
-                   "显著增加时给出,为点估计,无置信区间。"},
+                   "显著增加时给出,为点估计,无置信区间。每年效果无论是否显著均列出。"},
 }
 
 
@@ -183,7 +184,7 @@ def _e(x: object) -> str:
 def _money(v: float, language: str) -> str:
     if v is None or math.isnan(v):
         return "–"
-    digits = 0 if abs(v) >= 100 else 1
+    digits = 0 if abs(v) >= 100 or v == 0 else 1
     sign = "+" if v > 0 else "−" if v < 0 else ""
     txt = registry.format_value(CAPITAL, abs(v), language, digits=digits)
     return sign + txt if language == "zh" else txt.replace("CNY ", "CNY " + sign)
