@@ -121,8 +121,8 @@ def pdf_fonts(pdf: Path) -> dict[str, str]:
     desc: dict[int, tuple[str, bool]] = {}
     for n, body in objs.items():
         if b"/Type /FontDescriptor" in body or b"/Type/FontDescriptor" in body:
-            name = re.search(rb"/FontName\s*/([^\s/<>\[\]()]+)", body)
-            desc[n] = (name.group(1).decode() if name else f"font{n}", re.search(rb"/FontFile[23]?\b", body) is not None)
+            found = re.search(rb"/FontName\s*/([^\s/<>\[\]()]+)", body)
+            desc[n] = (found.group(1).decode() if found else f"font{n}", re.search(rb"/FontFile[23]?\b", body) is not None)
     out: dict[str, str] = {}
     for body in objs.values():
         ref = re.search(rb"/FontDescriptor\s+(\d+) 0 R", body)
