@@ -548,7 +548,7 @@ def county_map(sites: pd.DataFrame, visits: pd.DataFrame | None = None, villages
         fig.add_trace(go.Scatter(
             x=[pos[s][0] for s in oid], y=[pos[s][1] for s in oid], mode="markers+text", name=tier_label(3, language),
             text=[f"{names[s]}<br>{label('km_away', language).format(km=off[s])}" for s in oid],
-            textposition=["middle left" if pos[s][0] >= cx else "middle right" for s in oid],
+            textposition=["top left" if pos[s][0] >= cx else "top right" for s in oid],
             textfont=dict(size=10, color=TIER_COLORS[3]),
             marker=dict(symbol="star", size=18, color=TIER_COLORS[3], line=dict(width=1, color="white")),
             customdata=[f"{names[s]} ({s})<br>{label('km_away', language).format(km=off[s])}" for s in oid],
