@@ -162,7 +162,7 @@ def test_no_cases_rather_than_zero(tmp_path):
 
 def test_cost_per_admission_kept_needs_a_significant_effect_and_cost():
     s, d = _hand((0.02, 0.01, 0.03), metric="inpatient_retention", levels=(0.90, 0.92))
-    s2, d2 = _hand((1.0e6, 0.8e6, 1.2e6), metric="running_cost_per_year", levels=(10e6, 11e6))
+    s2, d2 = _hand((1.0e6, 0.8e6, 1.2e6), metric="total_cost_per_year", levels=(10e6, 11e6))
     s3, _ = _hand((0, 0, 0), metric="admissions_per_person_year", levels=(0.2, 0.2))
     a = answer.assess(pd.concat([s, s2, s3]), pd.concat([d, d2]), "baseline", ["baseline", "alt"],
                       population=100_000, post_warmup_days=365)[0]
@@ -248,8 +248,8 @@ def test_every_number_on_the_first_screen_is_traceable_to_the_tables(tiny):
                 assert v == pytest.approx(s.loc[(scen, metric), field])
                 assert text == numbers.level(metric, v, lang)
             else:
-                assert src == "derived" and metric in ("per_adm", "per_ref")
-                cost = d.loc[(scen, "running_cost_per_year"), "mean_diff"]
+                assert src == "derived" and metric in ("per_adm", "per_ref", "per_min")
+                cost = d.loc[(scen, "total_cost_per_year"), "mean_diff"]
                 assert v * cost > 0
 
 

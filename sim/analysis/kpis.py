@@ -30,7 +30,8 @@ import pandas as pd
 from scipy import stats
 
 from sim.analysis.registry import REGISTRY
-from sim.config import MODALITIES, LeversConfig, PaymentConfig, Prices, RestructureConfig, tariff
+from sim.config import MODALITIES, LeversConfig, PaymentConfig, Prices, RemoteConfig, RestructureConfig, tariff
+from sim.config.schema import LIFETIME_VEHICLE_YEARS
 from sim.records.log import TEST_BIT
 from sim.records.result import TABLES, RunResult
 
@@ -276,8 +277,10 @@ def kpis(tables: dict[str, pd.DataFrame], occupancy: pd.DataFrame, sites: pd.Dat
     _official_kpis(rows, v, vt, pv, pa, tables.get("remote_studies"), sites, rc, pop, warm, years)
     _payment_kpis(rows, payment if payment is not None else PaymentConfig(), spend, pop, years)
     _lever_kpis(rows, tables, occupancy, pk, v, vt, conditions, warm, warmup_days)
-    _running_costs(rows, tables, sites, rc, levers if levers is not None else LeversConfig(), prices, v, warm,
-                   years)
+    lv = levers if levers is not None else LeversConfig()
+    running = _running_costs(rows, tables, sites, rc, lv, prices, v, warm, years)
+    capital_per_year = _capital_costs(rows, sites, rc, lv, prices)
+    _row(rows, "total_cost_per_year", running + capital_per_year)
     return pd.DataFrame(rows, columns=["metric", "group", "value"])
 
 
@@ -446,8 +449,18 @@ def _payment_kpis(rows: list, pay: PaymentConfig, insurer_per_year: float, pop: 
 RUNNING_COST_ITEMS = ("sites", "remote", "expert", "tele_ecg", "ambulance", "posted")
 
 
+def _remote_sending(sites: pd.DataFrame, rm: RemoteConfig) -> tuple[int, int]:
+    """Sending sites of remote diagnosis (``rm.sites``, else every open tier-1 site) and their
+    reading centres (one per lead hospital of a sending site)."""
+    tier = sites["tier"].to_numpy()
+    closed = sites["closed"].to_numpy(dtype=bool) if "closed" in sites else np.zeros(len(sites), dtype=bool)
+    sending = sites[np.isin(sites["site"].astype(str), rm.sites)] if rm.sites else sites[(tier == 1) & ~closed]
+    centres = len(set(sending["lead"].astype(str)) - {""}) if "lead" in sites else 0
+    return len(sending), centres
+
+
 def _running_costs(rows: list, tables: dict, sites: pd.DataFrame, rc: RestructureConfig, lv: LeversConfig,
-                   prices: Prices, v: pd.DataFrame, warm: float, years: float) -> None:
+                   prices: Prices, v: pd.DataFrame, warm: float, years: float) -> float:
     """Yearly running cost (CNY) by item and in all: the open sites' doctors and beds, and every
     lever's (``care.prices.costs``), so that no lever is free.
 
@@ -474,11 +487,7 @@ def _running_costs(rows: list, tables: dict, sites: pd.DataFrame, rc: Restructur
                                if col in open_))
     rm = lv.remote
     if rm.enabled:
-        tier = sites["tier"].to_numpy()
-        closed = sites["closed"].to_numpy(dtype=bool) if "closed" in sites else np.zeros(len(sites), dtype=bool)
-        sending = sites[np.isin(sites["site"].astype(str), rm.sites)] if rm.sites else sites[(tier == 1) & ~closed]
-        n_sending = len(sending)
-        centres = len(set(sending["lead"].astype(str)) - {""}) if "lead" in sites else 0
+        n_sending, centres = _remote_sending(sites, rm)
         rs = tables.get("remote_studies")
         n_read = 0
         if rs is not None and len(rs):
@@ -508,6 +517,101 @@ def _running_costs(rows: list, tables: dict, sites: pd.DataFrame, rc: Restructur
     _row(rows, "running_cost_per_year", sum(items.values()))
     for k, x in items.items():
         _row(rows, "running_cost_per_year", x, k)
+    return float(sum(items.values()))
+
+
+#: the groups of ``capital_cost`` and ``capital_cost_per_year`` besides the county total, in order.
+CAPITAL_COST_ITEMS = ("remote", "tele_ecg", "expert", "restructure")
+
+
+def annuity_factor(rate: float, years: float) -> float:
+    """The yearly payment that repays 1 CNY of capital over ``years`` at ``rate`` (an annuity;
+    straight-line 1 / years at rate 0).
+
+    >>> round(annuity_factor(0.05, 6), 4), annuity_factor(0.0, 5)
+    (0.197, 0.2)
+    """
+    if years <= 0:
+        return math.nan
+    if rate == 0:
+        return 1.0 / years
+    return rate / (1.0 - (1.0 + rate) ** -years)
+
+
+def _capital_costs(rows: list, sites: pd.DataFrame, rc: RestructureConfig, lv: LeversConfig,
+                   prices: Prices) -> float:
+    """One-off (capital) cost of the scenario's levers and restructuring (CNY), by item, and the
+    same annualised over each item's lifetime at ``care.prices.discount_rate``; returns the
+    annualised total.  Priced from the configs and the sites table, not the records.
+
+    - ``remote``: reading centres x (``centre_setup`` + max(readers, night readers) x
+      ``workstation_per_seat``) + sending sites x ``sending_site_setup`` (lifetime
+      ``levers.remote.capital.lifetime_years``);
+    - ``tele_ecg``: sending sites x ``tele_ecg_device`` (``tele_ecg_lifetime_years``);
+    - ``expert``: for every (visited tier-1 site, specialty) pair of the teams, the specialty's
+      ``equipment_per_site`` (``lifetime_years``), + ``vehicles`` x ``vehicle_price`` (vehicles:
+      8 years, :data:`sim.config.schema.LIFETIME_VEHICLE_YEARS`);
+    - ``restructure``: beds a site gains (``merge``: the moved beds, ``scale`` of beds by more
+      than 1: the added ones) x ``capital_per_bed_added`` + posts opened (``convert_to_post``) x
+      ``capital_per_post`` + ``capital_other`` (``capital_lifetime_years``).
+
+    ``restructure.capital_saved`` is not netted off (it stays its own KPI).
+    """
+    r = prices.discount_rate
+    one_off = dict.fromkeys(CAPITAL_COST_ITEMS, 0.0)
+    yearly = dict.fromkeys(CAPITAL_COST_ITEMS, 0.0)
+    rm = lv.remote
+    if rm.enabled and (rm.modalities or rm.tele_ecg):
+        cap = rm.capital
+        n_sending, centres = _remote_sending(sites, rm)
+        one_off["remote"] = (centres * (cap.centre_setup + max(rm.readers, rm.night_readers) * cap.workstation_per_seat)
+                             + n_sending * cap.sending_site_setup)
+        yearly["remote"] = one_off["remote"] * annuity_factor(r, cap.lifetime_years)
+        if rm.tele_ecg:
+            one_off["tele_ecg"] = n_sending * cap.tele_ecg_device
+            yearly["tele_ecg"] = one_off["tele_ecg"] * annuity_factor(r, cap.tele_ecg_lifetime_years)
+    ex = lv.expert
+    if ex.enabled:
+        cap_x = ex.capital
+        tier = sites["tier"].to_numpy()
+        closed = sites["closed"].to_numpy(dtype=bool) if "closed" in sites else np.zeros(len(sites), dtype=bool)
+        lead = sites["lead"].astype(str).to_numpy() if "lead" in sites else np.full(len(sites), "")
+        ids = sites["site"].astype(str).to_numpy()
+        grassroots = set(ids[tier == 1])
+        pairs: set[tuple[str, str]] = set()
+        for team in ex.teams:
+            if team.sites:
+                visited = list(team.sites)
+            else:  # every open tier-1 member of the lead (the single lead where unnamed)
+                members = (tier == 1) & ~closed & (lead != "")
+                visited = list(ids[members & (lead == team.lead)] if team.lead else ids[members])
+            # a lead hospital has its specialties' equipment: only grassroots sites buy
+            pairs.update((site, team.specialty) for site in visited if site in grassroots)
+        equipment = float(sum(cap_x.equipment_per_site.get(spec, 0.0) for _, spec in pairs))
+        vehicles = cap_x.vehicles * cap_x.vehicle_price
+        one_off["expert"] = equipment + vehicles
+        yearly["expert"] = (equipment * annuity_factor(r, cap_x.lifetime_years)
+                            + vehicles * annuity_factor(r, LIFETIME_VEHICLE_YEARS))
+    beds = sites.set_index(sites["site"].astype(str))["beds"] if "beds" in sites else pd.Series(dtype=float)
+    added, posts = 0.0, 0
+    for op in rc.operations:
+        if op.op == "merge" and op.site in beds.index:
+            added += math.floor(float(beds[op.site]) * op.keep_share + 0.5)
+        elif op.op == "scale" and op.resource == "beds" and op.factor > 1:
+            targets = [op.site] if op.site else list(sites.loc[(sites["tier"] == op.tier) & ~sites["closed"], "site"]
+                                                     .astype(str))
+            added += sum(float(beds[t]) - math.floor(float(beds[t]) / op.factor + 0.5) for t in targets if t in beds.index)
+        elif op.op == "convert_to_post":
+            posts += 1
+    one_off["restructure"] = added * rc.capital_per_bed_added + posts * rc.capital_per_post + rc.capital_other
+    yearly["restructure"] = one_off["restructure"] * annuity_factor(r, rc.capital_lifetime_years)
+    _row(rows, "capital_cost", sum(one_off.values()))
+    for k, x in one_off.items():
+        _row(rows, "capital_cost", x, k)
+    _row(rows, "capital_cost_per_year", sum(yearly.values()))
+    for k, x in yearly.items():
+        _row(rows, "capital_cost_per_year", x, k)
+    return float(sum(yearly.values()))
 
 
 #: lever events that mean "managed at the member site instead of referred up".

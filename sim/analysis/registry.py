@@ -103,8 +103,10 @@ THEMES: dict[str, tuple[str, str]] = {
 GROUP_KINDS = ("county", "tier", "site", "village", "specialty", "modality", "condition", "component")
 
 #: the ``component`` groups: money in and out of the county (``in_county``, ``out_of_county``) and
-#: the items of the running cost (the sites' doctors and beds, then each lever's cost).
-COMPONENTS = ("in_county", "out_of_county", "sites", "remote", "expert", "tele_ecg", "ambulance", "posted")
+#: the items of the running cost (the sites' doctors and beds, then each lever's cost) and of the capital
+#: cost (each lever's, then the restructuring's).
+COMPONENTS = ("in_county", "out_of_county", "sites", "remote", "expert", "tele_ecg", "ambulance", "posted",
+              "restructure")
 
 
 @dataclass(frozen=True)
@@ -566,6 +568,25 @@ _KPIS = (
         "(unit costs care.prices.costs; counts per post-warm-up year).",
         "[MODEL] [ASSUMED] unit costs of the restructure config and care.prices.costs", "restructuring",
         groups=("county", "component")),
+    KPI("capital_cost", "一次性投入", "Capital cost", "cny", -1,
+        "One-off cost (CNY) of the scenario's levers and restructuring, by item (group): remote = reading centres x "
+        "(centre_setup + max(readers, night_readers) x workstation_per_seat) + sending sites x sending_site_setup; "
+        "tele_ecg = sending sites x tele_ecg_device (levers.remote.capital); expert = each (visited site, "
+        "specialty) pair's equipment_per_site + vehicles x vehicle_price (levers.expert.capital); restructure = beds "
+        "a site gains (merge, scale > 1) x capital_per_bed_added + village-level posts opened x capital_per_post + "
+        "capital_other (restructure).  Priced from the configs; capital_saved is not netted off.",
+        "[MODEL] [ASSUMED] unit prices of levers.*.capital and the restructure config", "restructuring",
+        groups=("county", "component")),
+    KPI("capital_cost_per_year", "一次性投入年均摊", "Capital cost, annualised", "cny_per_year", -1,
+        "Each item of capital_cost x the annuity factor r / (1 - (1 + r)^-L) of its lifetime L (years, "
+        "levers.*.capital.lifetime_years, restructure.capital_lifetime_years; vehicles 8) at r = "
+        "care.prices.discount_rate, summed; by item (group) as capital_cost.",
+        "[MODEL] lifetimes: government fixed-asset depreciation table (财会〔2017〕4号); discount rate "
+        "[ASSUMED] 5% (中国药物经济学评价指南 2020)", "restructuring", groups=("county", "component")),
+    KPI("total_cost_per_year", "年度总成本", "Total cost a year", "cny_per_year", -1,
+        "running_cost_per_year + capital_cost_per_year: what the county pays a year to run the sites and the "
+        "levers and to repay their capital.",
+        "[MODEL] [ASSUMED] unit costs as running_cost_per_year and capital_cost_per_year", "restructuring"),
     KPI("posted_doctors_per_10k", "派驻人数/每万常住人口", "Posted doctors per 10,000 residents", "per_10k", 1,
         "Doctors posted from lead hospitals to grassroots sites for the whole run (restructure move_doctors: n x "
         "the sites of to, else every open member of the lead) x 10,000 / resident population; the run stands for "

@@ -34,6 +34,15 @@ MODALITIES = ("ecg", "xray", "ct", "lab", "cathlab")
 FACILITY_KINDS = ("township", "community", "lead", "tertiary")
 DISTRIBUTIONS = ("lognormal", "exponential", "gamma", "fixed")
 
+#: Lifetimes (years) of the capital items, from the government fixed-asset depreciation table
+#: (政府固定资产折旧年限表, with 《政府会计准则第3号——固定资产》应用指南, 财会〔2017〕4号): buildings of
+#: reinforced concrete 50 years, computer equipment (计算机设备: computers, network, storage,
+#: terminals) 6 years, vehicles 8 years, instruments (仪器仪表) 5 years.
+LIFETIME_BUILDING_YEARS = 50.0
+LIFETIME_COMPUTER_YEARS = 6.0
+LIFETIME_VEHICLE_YEARS = 8.0
+LIFETIME_INSTRUMENT_YEARS = 5.0
+
 
 @dataclass
 class Dist:
@@ -384,6 +393,10 @@ class Prices:
     cap_per_admission: float | None = None
     #: the levers' running costs (priced after the run).
     costs: RunningCosts = field(default_factory=RunningCosts)
+    #: yearly discount rate that annualises capital (``capital_cost_per_year``: an annuity over
+    #: each item's lifetime).  [ASSUMED] 5%, the rate China's pharmacoeconomic evaluation
+    #: guidelines (中国药物经济学评价指南 2020) recommend for costs, with 0-8% for sensitivity.
+    discount_rate: float = 0.05
 
 
 @dataclass
@@ -534,6 +547,18 @@ class RestructureConfig:
     #: yearly running cost per doctor and per bed (CNY) for the running-cost difference.
     cost_per_doctor_year: float = 200000.0
     cost_per_bed_year: float = 60000.0
+    #: one-off capital the restructuring needs (CNY; ``capital_cost``): ward space for every bed
+    #: a site gains (a ``merge`` moving beds in, a ``scale`` of beds by more than 1), a refit
+    #: or an extension.  [ASSUMED] ~150,000 a bed: ~50 m2 of building a township-centre bed
+    #: (the 乡镇卫生院建设标准 order of size) at ~3,000 CNY/m2 built and fitted.
+    capital_per_bed_added: float = 150000.0
+    #: ... the fit-out of each village-level post a ``convert_to_post`` opens (consulting and
+    #: treatment rooms, basic equipment).  [ASSUMED] ~200,000.
+    capital_per_post: float = 200000.0
+    #: ... and any other one-off the plan names (a new building, moving costs), CNY.
+    capital_other: float = 0.0
+    #: [SOURCE] buildings of reinforced concrete 50 years (LIFETIME_BUILDING_YEARS).
+    capital_lifetime_years: float = LIFETIME_BUILDING_YEARS
 
 
 @dataclass
@@ -569,6 +594,63 @@ class ExecutorConfig:
     #: Dask scheduler address (tcp://host:8786); empty means $DASK_SCHEDULER_ADDRESS, else a
     #: local Dask cluster of run.jobs workers.
     address: str = ""
+
+
+@dataclass
+class ExpertCapital:
+    """One-off (capital) cost of expert visits (CNY), annualised over ``lifetime_years`` at
+    ``care.prices.discount_rate`` into ``capital_cost_per_year`` (:func:`sim.analysis.kpis.kpis`).
+
+    The specialists' hours and the car trips are running costs (``care.prices.costs``); what
+    needs buying once is the specialty equipment a visited centre lacks for the visiting
+    specialist to work (an ENT treatment unit, a slit lamp, a dental chair unit), and any
+    vehicle the lead dedicates to the rota.
+    """
+
+    #: equipment bought at each visited site per specialty visiting it (a site visited by two
+    #: teams of one specialty buys once); a specialty not listed needs none (cardiology and
+    #: ortho work with the centre's ECG and X-ray).  [ASSUMED] mid-range county-market prices
+    #: of one unit: ENT treatment unit 耳鼻喉综合治疗台 ~60,000; slit lamp 裂隙灯 with
+    #: ophthalmoscope ~50,000; dental chair unit 牙科综合治疗台 ~80,000; no tender price list
+    #: was at hand.
+    equipment_per_site: dict[str, float] = field(
+        default_factory=lambda: {"ent": 60000.0, "eye": 50000.0, "dental": 80000.0})
+    #: vehicles the lead buys for the rota (0: pool cars, priced per visit as running cost) ...
+    vehicles: int = 0
+    #: ... at this price each.  [ASSUMED] a 7-seat van for a county hospital, ~150,000.
+    vehicle_price: float = 150000.0
+    #: [SOURCE] instruments 5 years (LIFETIME_INSTRUMENT_YEARS); vehicles use 8.
+    lifetime_years: float = LIFETIME_INSTRUMENT_YEARS
+
+
+@dataclass
+class RemoteCapital:
+    """One-off (capital) cost of remote diagnosis (CNY), annualised over the lifetimes below at
+    ``care.prices.discount_rate`` (:func:`sim.analysis.kpis.kpis`, ``capital_cost_per_year``).
+
+    The readers' salaries, the platform's licence and the per-study fees are running costs
+    (``care.prices.costs``).  Bought once: a reading workstation per reader seat, the reading
+    centre's servers and storage (PACS/ECG system set-up), a link and upload terminal at each
+    sending site, and with tele-ECG a transmitting 12-lead ECG at each sending site.
+    """
+
+    #: a diagnostic reading workstation (PC, two medical-grade grey-scale monitors, PACS and
+    #: ECG clients), one per seat: ``max(readers, night_readers)`` seats per reading centre.
+    #: [ASSUMED] ~80,000 (a pair of 3-megapixel diagnostic monitors is most of it).
+    workstation_per_seat: float = 80000.0
+    #: set-up of each reading centre (servers, storage, PACS/RIS integration, one-off licence).
+    #: [ASSUMED] ~1,000,000 for a county-level regional imaging/ECG centre.
+    centre_setup: float = 1000000.0
+    #: each sending site's link and upload terminal (DICOM gateway, PC, network installation).
+    #: [ASSUMED] ~30,000.
+    sending_site_setup: float = 30000.0
+    #: [SOURCE] computer equipment 6 years (LIFETIME_COMPUTER_YEARS).
+    lifetime_years: float = LIFETIME_COMPUTER_YEARS
+    #: tele-ECG: one transmitting 12-lead ECG per sending site.  [ASSUMED] ~30,000, the price
+    #: behind ``care.prices.costs.tele_ecg_device_per_year`` (30,000 over 5 years) ...
+    tele_ecg_device: float = 30000.0
+    #: ... over [SOURCE] instruments 5 years (LIFETIME_INSTRUMENT_YEARS).
+    tele_ecg_lifetime_years: float = LIFETIME_INSTRUMENT_YEARS
 
 
 @dataclass
@@ -632,6 +714,8 @@ class ExpertConfig:
     #: whether first-contact choice sees the schedule (visited sites look capable for the
     #: covered conditions, weighted by the chance of a visit within the mean tolerance).
     choice_sees_schedule: bool = True
+    #: one-off cost: equipment at the visited sites, vehicles (see ExpertCapital).
+    capital: ExpertCapital = field(default_factory=ExpertCapital)
 
 
 @dataclass
@@ -682,6 +766,8 @@ class RemoteConfig:
     #: tele-ECG for chest pain: a transmitted STEMI ECG pre-activates the cath lab.
     tele_ecg: bool = False
     consult: RemoteConsult = field(default_factory=RemoteConsult)
+    #: one-off cost: workstations, the reading centre, sending sites, tele-ECG devices.
+    capital: RemoteCapital = field(default_factory=RemoteCapital)
 
 
 @dataclass

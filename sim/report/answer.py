@@ -6,10 +6,13 @@ For each alternative :func:`assess` gives
 
 - its effect on the indicators a county health bureau is judged by (:data:`ANSWER_KPIS`):
   the significant changes with their size, and the rest as "no detectable difference";
-- its yearly running-cost difference (``running_cost_per_year``: the sites' doctors and beds
-  and each lever's priced cost) and, for a restructure, the capital it saves;
-- the cost per unit of effect (per admission kept in the county, per up-referral avoided) where
-  both the effect and the cost difference are significant and point the right way;
+- its yearly cost difference (``total_cost_per_year``: the running cost of the sites' doctors
+  and beds and of each lever, plus the levers' and restructuring's capital annualised; a folder
+  written before capital was priced falls back on ``running_cost_per_year``), the capital it
+  needs once and, for a restructure, the capital it saves;
+- the cost per unit of effect (per admission kept in the county, per up-referral avoided, per
+  minute of travel saved: :mod:`sim.report.cost_effect`) where both the effect and the cost
+  difference are significant and point the right way;
 - its main side effect: the indicator it worsens most (a headline indicator first).
 
 :func:`rank` orders the alternatives by headline indicators improved minus worsened, then by
@@ -29,7 +32,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from sim.analysis import registry
-from sim.report import calibration_note, numbers
+from sim.report import calibration_note, cost_effect, numbers
 
 __all__ = ["ANSWER_KPIS", "COST_KPI", "Change", "Assessment", "assess", "rank", "caveats", "render"]
 
@@ -38,23 +41,27 @@ __all__ = ["ANSWER_KPIS", "COST_KPI", "Change", "Assessment", "assess", "rank", 
 #: the patient.
 ANSWER_KPIS = ("inpatient_retention", "grassroots_visit_share_official", "travel_mean_min", "wait_mean_min",
                "left_untreated_share", "oop_per_episode")
-#: the yearly cost of an alternative.
-COST_KPI = "running_cost_per_year"
-#: never a side effect: the cost itself and the patient-by-patient counts against the baseline.
-_NOT_SIDE_EFFECTS = frozenset({COST_KPI, "avoided_referrals", "added_referrals", "kept_in_county_vs_baseline",
+#: the yearly cost of an alternative: running cost + annualised capital (a folder written before
+#: capital was priced has only ``running_cost_per_year``: :func:`sim.report.cost_effect.cost_metric`).
+COST_KPI = cost_effect.TOTAL
+#: never a side effect: the costs themselves and the patient-by-patient counts against the baseline.
+_NOT_SIDE_EFFECTS = frozenset({COST_KPI, cost_effect.RUNNING, cost_effect.CAPITAL, cost_effect.CAPITAL_PER_YEAR,
+                               "avoided_referrals", "added_referrals", "kept_in_county_vs_baseline",
                                "lost_to_county_vs_baseline", "unmatched_patients"})
 DAYS_PER_YEAR = 365.0
 
 _T = {
     "en": {"no_diff": "no detectable difference in {names}", "negligible": "changes too small to matter in {names}", "few": "too few replications to judge {names}",
-           "cost_up": "costs {v} more a year to run", "cost_down": "costs {v} less a year to run",
-           "cost_none": "no detectable change in running cost", "cost_few": "running cost {v} a year (not tested)",
+           "cost_up": "costs {v} more a year", "cost_down": "costs {v} less a year",
+           "cost_none": "no detectable change in yearly cost", "cost_few": "yearly cost {v} (not tested)",
+           "capital_needed": "needs {v} of capital once",
            "capital": "saves {v} of capital once", "per_adm": "{v} per admission kept in the county",
-           "per_ref": "{v} per up-referral avoided", "dominant": "better and cheaper",
+           "per_ref": "{v} per up-referral avoided", "per_min": "{v} per minute of travel saved",
+           "dominant": "better and cheaper",
            "side": "main side effect: {name} {v}", "no_side": "no indicator significantly worse",
-           "rank_head": ["", "Alternative", "Better on", "Worse on", "Running cost a year", "Per admission kept in county"],
+           "rank_head": ["", "Alternative", "Better on", "Worse on", "Cost a year", "Per admission kept in county"],
            "rank_rule": "Ranked by the number of headline indicators significantly better minus significantly worse, "
-                        "then by the lower running cost.", "none": "–",
+                        "then by the lower yearly cost.", "none": "–",
            "c_reps": "{n} replications of {days} days each (after {warm} days of start-up left out); yearly figures "
                      "are scaled from these {days} days.",
            "c_few": "Fewer than {min} replications: no interval is shown and no difference is called significant; "
@@ -65,19 +72,22 @@ _T = {
            "c_other": "The model is calibrated to another county ({fitted}): read the differences, not the levels.",
            "c_cal": "The model is calibrated to this county ({met} of {n} targets met).",
            "c_synth": "The county is synthetic (plausible positions and populations, not a map).",
-           "c_cost": "Costs are the running cost of sites and levers at the configured prices; cost per admission "
-                     "kept assumes the total number of admissions does not change.",
+           "c_cost": "A year's cost is the running cost of sites and levers plus their capital annualised over its "
+                     "lifetime, at the configured prices (most of them assumed); cost per admission kept assumes "
+                     "the total number of admissions does not change.",
            "c_net": "Alternatives run on another county network than the baseline: their differences compare "
                     "counties, not policies.",
            "sig": "significant", "better": "better", "worse": "worse"},
     "zh": {"no_diff": "{names}无可检出的差异", "negligible": "{names}变化极小,可忽略", "few": "模拟次数太少,无法判断{names}",
-           "cost_up": "每年运行成本增加{v}", "cost_down": "每年运行成本减少{v}",
-           "cost_none": "运行成本无可检出的变化", "cost_few": "每年运行成本变化{v}(未检验)",
+           "cost_up": "每年总成本增加{v}", "cost_down": "每年总成本减少{v}",
+           "cost_none": "每年总成本无可检出的变化", "cost_few": "每年总成本变化{v}(未检验)",
+           "capital_needed": "需一次性投入{v}",
            "capital": "一次性节省基建资金{v}", "per_adm": "每多留住一人次县域内住院花费{v}",
-           "per_ref": "每减少一人次上转花费{v}", "dominant": "效果更好且更省钱",
+           "per_ref": "每减少一人次上转花费{v}", "per_min": "患者出行每节省一分钟花费{v}",
+           "dominant": "效果更好且更省钱",
            "side": "主要副作用:{name}{v}", "no_side": "无指标显著变差",
-           "rank_head": ["", "方案", "改善的指标", "变差的指标", "每年运行成本变化", "每多留住一人次县域内住院的成本"],
-           "rank_rule": "排序依据:显著改善的核心指标数减去显著变差的核心指标数;相同时运行成本较低者在前。",
+           "rank_head": ["", "方案", "改善的指标", "变差的指标", "每年总成本变化", "每多留住一人次县域内住院的成本"],
+           "rank_rule": "排序依据:显著改善的核心指标数减去显著变差的核心指标数;相同时每年总成本较低者在前。",
            "none": "–",
            "c_reps": "每个方案模拟{n}次,每次{days}天(不含开头{warm}天的起始阶段);年度数字由这{days}天折算。",
            "c_few": "模拟次数少于{min}次:不给出区间,也不判断差异是否显著;得出结论前请至少模拟{min}次。",
@@ -86,7 +96,8 @@ _T = {
            "c_other": "模型按另一个县({fitted})校准:请看方案之间的差别,不要引用绝对水平。",
            "c_cal": "模型已按本县统计数据校准({n}项目标中达到{met}项)。",
            "c_synth": "县域为虚拟县(机构位置和人口合理但非真实地图)。",
-           "c_cost": "成本为机构和各项措施按设定价格计算的运行成本;每多留住一人次住院的成本假定住院总人次不变。",
+           "c_cost": "每年总成本为机构和各项措施的运行成本,加上设备、房屋等一次性投入按使用年限折算的年均摊,均按设定价格"
+                     "(多为假设值)计算;每多留住一人次住院的成本假定住院总人次不变。",
            "c_net": "部分方案与基线不在同一个县域网络上运行:其差值比较的是不同的县,而不是政策。",
            "sig": "显著", "better": "改善", "worse": "变差"},
 }
@@ -129,10 +140,14 @@ class Assessment:
     scenario: str
     changes: dict[str, Change] = field(default_factory=dict)
     cost: Change | None = None
+    #: the KPI of ``cost`` (``total_cost_per_year``, or ``running_cost_per_year`` in an older folder).
+    cost_metric: str = COST_KPI
+    #: the capital it needs once (the significant difference in ``capital_cost``; NaN: none).
+    capital: float = math.nan
     capital_saved: float = math.nan
     #: the side effect: the worst significantly worse indicator (None: nothing worse).
     side_effect: Change | None = None
-    #: cost per unit of effect: ``{"per_admission": (value, effect_per_year), ...}``.
+    #: cost per unit of effect: ``{"per_adm": (value, effect_per_year), ...}`` (``per_ref``, ``per_min``).
     per_unit: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     def count(self, verdict: str) -> int:
@@ -141,7 +156,7 @@ class Assessment:
 
     @property
     def cost_diff(self) -> float:
-        """The yearly running-cost difference (0 where not measured)."""
+        """The yearly cost difference (0 where not measured)."""
         return self.cost.mean if self.cost is not None and not math.isnan(self.cost.mean) else 0.0
 
 
@@ -181,14 +196,20 @@ def assess(summary: pd.DataFrame, differences: pd.DataFrame, baseline: str, scen
     the per-run referral counts into yearly effects for the cost per unit of effect.
     """
     s, d = _county(summary), _county(differences)
+    cost_kpi = cost_effect.cost_metric(d)
+    ce = {r.scenario: r for r in cost_effect.rows(summary, differences, baseline, scenarios, population,
+                                                  post_warmup_days)}
     out = []
     for scen in [x for x in scenarios if x != baseline]:
-        a = Assessment(scen)
+        a = Assessment(scen, cost_metric=cost_kpi)
         for m in ANSWER_KPIS:
             c = _change(d, s, scen, baseline, m)
             if c is not None:
                 a.changes[m] = c
-        a.cost = _change(d, s, scen, baseline, COST_KPI)
+        a.cost = _change(d, s, scen, baseline, cost_kpi)
+        cap_c = _change(d, s, scen, baseline, cost_effect.CAPITAL)
+        if cap_c is not None and cap_c.mean > 0 and numbers.significant(cap_c.low, cap_c.high, cap_c.n):
+            a.capital = cap_c.mean
         cap = s[(s["scenario"].astype(str) == scen) & (s["metric"] == "capital_saved")]
         if len(cap) and pd.notna(cap["mean"].iloc[0]) and float(cap["mean"].iloc[0]) != 0:
             a.capital_saved = float(cap["mean"].iloc[0])
@@ -198,31 +219,16 @@ def assess(summary: pd.DataFrame, differences: pd.DataFrame, baseline: str, scen
         head = [c for c in worse if c.metric in ANSWER_KPIS or registry.get(c.metric).headline]
         pool = head or worse
         a.side_effect = max(pool, key=lambda c: c.relative) if pool else None
-        _per_unit(a, d, s, scen, baseline, population, post_warmup_days)
+        for key, e in ce[scen].effects.items():
+            if e.status == "value":
+                a.per_unit[key] = (e.cost_per_unit, e.per_year)
         out.append(a)
     return out
 
 
-def _per_unit(a: Assessment, d: pd.DataFrame, s: pd.DataFrame, scen: str, baseline: str, population: float,
-              post_warmup_days: float) -> None:
-    """Cost per unit of effect, where the cost rises significantly and the effect is significantly better."""
-    if a.cost is None or a.cost.verdict not in ("better", "worse") or a.cost.mean <= 0:
-        return
-    ret = a.changes.get("inpatient_retention")
-    adm = s[(s["scenario"].astype(str) == scen) & (s["metric"] == "admissions_per_person_year")]
-    if ret is not None and ret.verdict == "better" and len(adm) and population > 0:
-        kept = ret.mean * float(adm["mean"].iloc[0]) * population
-        if kept > 0:
-            a.per_unit["per_adm"] = (a.cost.mean / kept, kept)
-    up = _change(d, s, scen, baseline, "up_referrals")
-    if up is not None and numbers.significant(up.low, up.high, up.n) and up.mean < 0 and post_warmup_days > 0:
-        avoided = -up.mean * DAYS_PER_YEAR / post_warmup_days
-        a.per_unit["per_ref"] = (a.cost.mean / avoided, avoided)
-
-
 def rank(assessments: Sequence[Assessment]) -> list[Assessment]:
     """Alternatives ordered by first-screen indicators significantly better minus significantly
-    worse, then by the lower yearly running cost."""
+    worse, then by the lower yearly cost."""
     return sorted(assessments, key=lambda a: (-(a.count("better") - a.count("worse")), a.cost_diff))
 
 
@@ -252,7 +258,7 @@ def _diff_html(c: Change, scenario: str, language: str, with_levels: bool = True
 def _money(v: float, language: str) -> str:
     """Yuan without "/yr", whole yuan from 100."""
     digits = 0 if abs(v) >= 100 else 1
-    return registry.format_value(COST_KPI, v, language, digits=digits).replace("/yr", "").replace("/年", "")
+    return registry.format_value(cost_effect.CAPITAL, v, language, digits=digits)
 
 
 def _name(metric: str, language: str, first: bool = False) -> str:
@@ -267,19 +273,22 @@ def _cost_html(a: Assessment, language: str) -> list[str]:
     parts = []
     if a.cost is not None:
         c = a.cost
-        dd = numbers.difference(COST_KPI, c.mean, c.low, c.high, c.n, language)
+        dd = numbers.difference(a.cost_metric, c.mean, c.low, c.high, c.n, language)
         if c.verdict in ("better", "worse"):
             key = "cost_up" if c.mean > 0 else "cost_down"
             txt = _money(abs(c.mean), language)
-            span = _n("diff", a.scenario, COST_KPI, "mean_diff_abs", abs(c.mean), txt, c.verdict)
+            span = _n("diff", a.scenario, a.cost_metric, "mean_diff_abs", abs(c.mean), txt, c.verdict)
             parts.append(_e(_t(key, language)).replace("{v}", span))
         elif c.verdict == "unknown" and not dd.zero:
             txt = ("+" if c.mean > 0 else "−") + _money(abs(c.mean), language)
-            span = _n("diff", a.scenario, COST_KPI, "mean_diff", c.mean, txt.replace("+CNY ", "CNY +")
+            span = _n("diff", a.scenario, a.cost_metric, "mean_diff", c.mean, txt.replace("+CNY ", "CNY +")
                       .replace("−CNY ", "CNY −"))
             parts.append(_e(_t("cost_few", language)).replace("{v}", span))
         else:
             parts.append(_e(_t("cost_none", language)))
+    if not math.isnan(a.capital):
+        span = _n("diff", a.scenario, cost_effect.CAPITAL, "mean_diff", a.capital, _money(a.capital, language))
+        parts.append(_e(_t("capital_needed", language)).replace("{v}", span))
     if not math.isnan(a.capital_saved):
         span = _n("level", a.scenario, "capital_saved", "mean", a.capital_saved,
                   registry.format_value("capital_saved", a.capital_saved, language))
@@ -332,9 +341,9 @@ def _rank_table(ranked: Sequence[Assessment], labels: Mapping[str, str], languag
                           enumerate(x for x in a.changes.values() if x.verdict == "worse")) or _t("none", language)
         cost = "–"
         if a.cost is not None:
-            dd = numbers.difference(COST_KPI, a.cost.mean, a.cost.low, a.cost.high, a.cost.n, language)
+            dd = numbers.difference(a.cost_metric, a.cost.mean, a.cost.low, a.cost.high, a.cost.n, language)
             cls = a.cost.verdict if a.cost.verdict in ("better", "worse") else ""
-            cost = _n("diff", a.scenario, COST_KPI, "mean_diff", a.cost.mean, dd.value.replace("/yr", "")
+            cost = _n("diff", a.scenario, a.cost_metric, "mean_diff", a.cost.mean, dd.value.replace("/yr", "")
                       .replace("/年", ""), cls)
         pu = a.per_unit.get("per_adm")
         per = _n("derived", a.scenario, "per_adm", "cost_per_unit", pu[0], _money(pu[0], language)) if pu else "–"

@@ -1,6 +1,6 @@
 """A self-contained HTML policy brief of a study (or of one run) folder.
 
-    python -m sim.report.brief <folder> [--language en|zh] [--export png|svg]
+    python -m sim.report.brief <folder> [--language en|zh] [--export pdf,png,svg|auto]
 
 writes ``brief.html`` (English) and/or ``brief.zh.html`` (Chinese) into the folder: a
 plain-language summary generated from the numbers, the KPI table (county-level means with 95%
@@ -10,9 +10,12 @@ makes no network request, so it opens offline.  Without ``--language`` both lang
 written; :func:`sim.experiment.study.run_study` calls :func:`write_brief` (both languages) at the end of
 every study.
 
-``--export png|svg`` also writes every figure to ``figures/<name>[.zh].<ext>`` for slides; it
-needs the optional ``kaleido`` package and a Chromium/Chrome browser.  Where either is
-missing the HTML brief is still written and the export fails with a message naming the fix.
+``--export pdf,png,svg`` (any of them, or ``auto``: all this machine can make) also writes
+``brief.pdf`` / ``brief.zh.pdf`` for a meeting (headless Chromium's print, CJK fonts embedded)
+and every figure to ``figures/<name>[.zh].<ext>`` for papers and slides (kaleido, which needs
+a Chromium/Chrome browser too).  A study writes the exports named by ``$SIM_BRIEF_EXPORT``
+(default none); see :mod:`sim.report.export`.  Where a tool is missing the HTML brief is still
+written and the export fails with a message naming the fix.
 
 Reads only the folder's files (``study.yaml``, ``summary.csv``, ``differences.csv``,
 ``meta.json``, ``runs/<scenario>/*.parquet`` and ``config.yaml``) with pandas: no model needed.
@@ -36,7 +39,9 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from sim.analysis import registry
-from sim.report import answer, calibration_note, numbers, plots, workbook
+from sim.report import answer, calibration_note, cost_effect, numbers, plots, workbook
+from sim.report import export as exports
+from sim.report.export import BriefExportError
 from sim.report.plots import kpi_label
 
 if TYPE_CHECKING:
@@ -52,10 +57,6 @@ _RUN_TABLES = ("sites", "villages", "conditions", "patients", "visits", "admissi
 
 EXPORT_FIX = ("static export needs the optional kaleido package and a Chromium/Chrome browser: "
               "pip install kaleido, and install Chromium (apt-get install chromium) or run plotly_get_chrome")
-
-
-class BriefExportError(RuntimeError):
-    """Static export of the figures failed (kaleido or Chromium missing); the HTML was written."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -387,6 +388,18 @@ def infer_lever(data: FolderData) -> tuple[str, dict[str, float]] | None:
     return best[0], best[1]
 
 
+def lonlat(config: Mapping) -> dict[str, tuple[float, float]]:
+    """Longitude and latitude of every facility and village that has them in the run's network
+    config (an imported county), by id; empty for a synthetic network."""
+    net = config.get("network") or {}
+    out: dict[str, tuple[float, float]] = {}
+    for kind in ("facilities", "villages"):
+        for k, v in (net.get(kind) or {}).items():
+            if isinstance(v, Mapping) and v.get("lon") is not None and v.get("lat") is not None:
+                out[str(k)] = (float(v["lon"]), float(v["lat"]))
+    return out
+
+
 def brief_figures(data: FolderData, language: str = "en") -> list[tuple[str, str, str, go.Figure]]:
     """``(key, heading, caption, figure)`` for every figure of the brief."""
     L = language
@@ -415,38 +428,52 @@ def brief_figures(data: FolderData, language: str = "en") -> list[tuple[str, str
                     if diffs is not None else ("各指标均值及95%置信区间。" if zh else "Mean and 95% CI of each KPI."),
                     plots.scenario_comparison(named(data.summary), diffs, baseline=names.get(data.baseline, data.baseline),
                                               language=L)))
-    if diffs is not None and {"inpatient_retention", answer.COST_KPI} <= set(diffs["metric"]):
+    cost_kpi = cost_effect.cost_metric(data.differences)
+    if diffs is not None and {"inpatient_retention", cost_kpi} <= set(diffs["metric"]):
+        total = cost_kpi == cost_effect.TOTAL
+        what_zh = "每年总成本(运行成本加一次性投入年均摊)" if total else "每年运行成本"
+        what_en = "yearly total cost (running cost plus annualised capital)" if total else "yearly running cost"
         out.append(("cost-effect", "效果与成本" if zh else "Effect against cost",
-                    ("各方案相对基线的参保人县域内住院人次占比变化(纵轴)与每年运行成本变化(横轴);左上为效果更好且更省钱。"
+                    (f"各方案相对基线的参保人县域内住院人次占比变化(纵轴)与{what_zh}变化(横轴);左上为效果更好且更省钱。"
                      if zh else "Each alternative's change in residents' admissions in the county (up) against its "
-                     "change in yearly running cost (right); top left is better and cheaper."),
-                    plots.cost_effect(diffs, min_replications=numbers.MIN_REPLICATIONS, language=L)))
+                     f"change in {what_en} (right); top left is better and cheaper."),
+                    plots.cost_effect(diffs, cost=cost_kpi, min_replications=numbers.MIN_REPLICATIONS, language=L)))
     lever = infer_lever(data) if data.kind == "study" else None
     if lever is not None:
         key, intensity = lever
         for m in ("county_retention", "outward_transfer_rate"):
             if len(data.summary) and m in set(data.summary["metric"]):
                 out.append((f"dose-{m}", "剂量-反应关系" if zh else "Dose-response",
-                            (f"干预参数 {key} 不同取值下的指标均值及95%置信区间。" if zh else
-                             f"The KPI's mean and 95% CI against the value of {key}."),
+                            (f"干预参数 {key} 不同取值下的指标均值及95%置信区间(至少{numbers.MIN_REPLICATIONS}次模拟才画区间)。"
+                             if zh else f"The KPI's mean and 95% CI against the value of {key} (an interval only "
+                             f"from {numbers.MIN_REPLICATIONS} replications)."),
                             plots.dose_response(named(data.summary), {names.get(k, k): v for k, v in intensity.items()},
-                                                m, lever=key, language=L)))
+                                                m, lever=key, language=L,
+                                                min_replications=numbers.MIN_REPLICATIONS)))
     runs = {s: _after_warmup(t, warm) for s, t in data.runs.items()}
     base = runs.get(data.baseline) or next(iter(runs.values()), None)
     if base is None or base.get("sites") is None:
         return out
     if base.get("visits") is not None:
-        out.append(("map", "转诊网络" if zh else "Referral network",
-                    ("基线情景各机构位置:圆点大小为就诊量,颜色为层级,线宽为转诊人次(每次重复均值),×为关闭或合并机构。" if zh else
-                     "Baseline: sites at their positions, sized by visits and coloured by tier; line width is the "
-                     "number of referrals per replication; X marks a closed or merged site."),
-                    plots.network_map(base["sites"], base["visits"], base.get("villages"), language=L)))
+        ll = lonlat(data.config)
+        out.append(("map", "县域地图" if zh else "The county",
+                    ("基线方案:绿色圆圈为村庄(大小表示人口),方块为牵头医院、圆点为乡镇卫生院和社区卫生服务中心(大小表示就诊量),"
+                     "线宽为转诊人次(每次模拟的均值),橙色线转往县外医院;县外医院画在图边,标出与本县的直线距离;×为关闭或合并的机构。"
+                     if zh else
+                     "Baseline: green circles are villages (size: population), squares the lead hospitals and dots the "
+                     "township and community centres (size: visits); line width is the number of referrals per "
+                     "replication, orange lines go out of the county; the out-of-county hospital sits at the edge "
+                     "of the map with its straight-line distance; X marks a closed or merged site.")
+                    + ("" if ll else ("位置为模型中的公里坐标(虚拟县,无经纬度)。" if zh else
+                                      " Positions are the model's km (no longitude and latitude in the network).")),
+                    plots.county_map(base["sites"], base["visits"], base.get("villages"), lonlat=ll, language=L)))
         for s, t in runs.items():
             sites = t.get("sites")
             if s != data.baseline and sites is not None and "status" in sites.columns and t.get("visits") is not None \
                     and (sites["status"].fillna("open").astype(str).str.lower() != "open").any():
-                out.append((f"map-{s}", ("转诊网络:" if zh else "Referral network: ") + names.get(s, s), "",
-                            plots.network_map(sites, t["visits"], t.get("villages"), scenario=s, language=L)))
+                out.append((f"map-{s}", ("县域地图:" if zh else "The county: ") + names.get(s, s), "",
+                            plots.county_map(sites, t["visits"], t.get("villages"), lonlat=ll, scenario=s,
+                                             language=L)))
     if base.get("patients") is not None and base.get("visits") is not None:
         sankeys = [(names.get(s, s), plots.flow_sankey(t["patients"], t["visits"], t["sites"], scenario=s, language=L))
                    for s, t in runs.items() if t.get("patients") is not None and t.get("visits") is not None]
@@ -521,6 +548,10 @@ ul.answer{background:#eef5fb;border-left:5px solid #0072B2;padding:10px 18px 10p
 ul.answer li{margin:0.3em 0}ul.caveats{font-size:0.93em;color:#444}table.rank td,table.rank th{text-align:left!important}
 details.all{margin:1em 0}details.all summary{cursor:pointer;font-weight:600;color:#0072B2}
 .calib-table td.src{font-size:0.82em;color:#666;text-align:left!important;max-width:420px}
+@page{size:A4;margin:12mm 10mm}
+@media print{body{background:#fff}main{max-width:none;padding:0}.fig{break-inside:avoid}h2,h3{break-after:avoid}
+ table.kpi thead th{position:static}table.kpi tr{break-inside:avoid}ul.answer li{break-inside:avoid}}
+table.ce td,table.ce th{font-size:0.92em}
 html[lang=zh-CN] body{font-family:"Noto Sans CJK SC","Source Han Sans SC","PingFang SC","Microsoft YaHei",sans-serif}
 """
 
@@ -549,7 +580,8 @@ _T = {
                          "run, while the hospitals fill up (warm-up), are left out. 95% intervals are t-intervals "
                          "over replications, shown from {min} replications on and cut at the bounds of the "
                          "quantity.", "baseline": "baseline", "source": "Study folder",
-           "workbook": "Tables for Excel (summary and differences)"},
+           "workbook": "Tables for Excel (summary and differences)",
+           "ce": "Cost-effectiveness"},
     "zh": {"title": "政策简报", "answer": "结论", "answer_note":
            "与基线方案“{base}”相比,各方案在县卫生健康部门考核的主要指标上的变化;只有95%置信区间不含0的变化才列出数值。",
            "ranked": "方案排序", "caveats": "注意事项", "summary": "逐项指标说明",
@@ -567,7 +599,8 @@ _T = {
                          "因此差值是在同一批患者上比较,按每次模拟配对计算。每次模拟开头医院尚未住满的几天"
                          "(起始阶段)不计入指标。95%置信区间为各次模拟的t区间,至少{min}次模拟才给出,"
                          "并截断在指标可能的范围内。",
-           "baseline": "基线", "source": "研究目录", "workbook": "数据表(Excel,含汇总和差值)"},
+           "baseline": "基线", "source": "研究目录", "workbook": "数据表(Excel,含汇总和差值)",
+           "ce": "成本效果"},
 }
 
 _PLOTLY_CONFIG = {"displaylogo": False, "responsive": True,
@@ -707,6 +740,28 @@ def _population(data: FolderData) -> float:
     return float(v["population"].sum()) if v is not None and "population" in v.columns else math.nan
 
 
+def _post_warmup_days(data: FolderData) -> float:
+    cfg_run = data.config.get("run") or {}
+    return float(cfg_run.get("horizon_days") or math.nan) - float(cfg_run.get("warmup_days") or 0.0)
+
+
+def cost_effectiveness(data: FolderData) -> list[cost_effect.Row]:
+    """The cost-effectiveness rows of a study (none for a single run)."""
+    if data.kind != "study" or not len(data.differences) or len(data.scenarios) < 2:
+        return []
+    return cost_effect.rows(data.summary, data.differences, data.baseline, data.scenarios,
+                            population=_population(data), post_warmup_days=_post_warmup_days(data))
+
+
+def _cost_effect_section(data: FolderData, language: str) -> str:
+    rows = cost_effectiveness(data)
+    if not rows:
+        return ""
+    labels = {x: data.label(x, language) for x in data.scenarios}
+    return (f"<section class='ce'><h2>{_T[language]['ce']}</h2>"
+            f"{cost_effect.render(rows, labels, language)}</section>")
+
+
 def first_screen(data: FolderData, language: str = "en") -> str:
     """The answer (HTML): a line per alternative, the ranked comparison and the caveats
     (:mod:`sim.report.answer`); for a single run, the caveats only."""
@@ -720,9 +775,8 @@ def first_screen(data: FolderData, language: str = "en") -> str:
     if data.kind != "study" or not others or not len(data.differences):
         return (f"<h2>{T['caveats']}</h2><ul class='caveats'>" + "".join(f"<li>{_e(c)}</li>" for c in cav)
                 + "</ul>")
-    days = float(cfg_run.get("horizon_days") or math.nan) - float(cfg_run.get("warmup_days") or 0.0)
     ass = answer.assess(data.summary, data.differences, data.baseline, data.scenarios,
-                        population=_population(data), post_warmup_days=days)
+                        population=_population(data), post_warmup_days=_post_warmup_days(data))
     labels = {x: data.label(x, language) for x in data.scenarios}
     html_ = answer.render(ass, labels, cav, language)
     lines, rest = html_.split("</ul>", 1)
@@ -761,6 +815,7 @@ def render_brief(data: FolderData, language: str = "en",
     # first screen: is this county's baseline calibrated, and how well (a warning if not)
     body.append(calibration_note.first_screen(data.config, language))
     body.append(first_screen(data, language))
+    body.append(_cost_effect_section(data, language))
     body.append(f"<details class='all'><summary>{T['summary']}</summary><div class='summary'>"
                 f"<p>{_e(summary_paragraph(data, language))}</p></div></details>")
     table = _kpi_table(data, language)
@@ -788,32 +843,58 @@ def export_figures(figures: list[tuple[str, str, str, go.Figure]], folder: Path,
         import kaleido  # noqa: F401
     except ImportError:
         raise BriefExportError(f"cannot export {fmt}: the kaleido package is not installed; {EXPORT_FIX}") from None
+    chromium = exports.chromium_path()
+    if chromium and not os.environ.get("BROWSER_PATH"):
+        os.environ["BROWSER_PATH"] = chromium  # kaleido drives the system Chromium (offline), not a download
     out_dir = folder / "figures"
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths = []
     suffix = ".zh" if language == "zh" else ""
-    for key, _, _, fig in figures:
-        p = out_dir / f"{key}{suffix}.{fmt}"
+    paths = [out_dir / f"{key}{suffix}.{fmt}" for key, _, _, _ in figures]
+    if not paths:
+        return paths
+    import plotly.io as pio
+
+    figs = [fig for _, _, _, fig in figures]
+    heights = [int(fig.layout.height or 500) for fig in figs]
+    last: Exception | None = None
+    for _attempt in range(2):  # one browser for all the figures; a flaky start is retried once
+        for path in paths:
+            path.unlink(missing_ok=True)
         try:
-            fig.write_image(p, format=fmt, width=1100, height=fig.layout.height or 500, scale=2 if fmt == "png" else 1)
-        except Exception as exc:  # kaleido raises its own types when Chrome is missing
-            raise BriefExportError(f"cannot export {fmt} ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
-                                   f"{EXPORT_FIX}") from exc
-        paths.append(p)
-    return paths
+            pio.write_images(figs, paths, format=fmt, width=1100, height=heights, scale=2 if fmt == "png" else 1)
+        except Exception as exc:  # kaleido raises its own types when Chrome is missing or fails
+            last = exc
+            continue
+        missing = [path.name for path in paths if not path.exists() or path.stat().st_size == 0]
+        if not missing:
+            return paths
+        last = RuntimeError(f"kaleido wrote no {', '.join(missing)}")
+    assert last is not None
+    first = str(last).splitlines()[0][:200] if str(last) else ""
+    raise BriefExportError(f"cannot export {fmt} ({type(last).__name__}: {first}); {EXPORT_FIX}") from last
 
 
-def write_brief(folder: str | Path, language: str | Sequence[str] | None = None, export: str | None = None) -> Path:
+def write_brief(folder: str | Path, language: str | Sequence[str] | None = None,
+                export: str | Sequence[str] | None = None) -> Path:
     """Write the brief of a study or run folder; returns the path of the (first) HTML file.
 
     ``language``: ``"en"`` (``brief.html``), ``"zh"`` (``brief.zh.html``), or ``None`` for both.
-    ``export``: ``"png"`` or ``"svg"`` also writes every figure under ``figures/``; raises
-    :class:`BriefExportError` (after the HTML is written) where kaleido or Chromium is missing.
+    ``export``: ``"pdf"``, ``"png"``, ``"svg"``, a comma list or list of them, ``"auto"`` (all
+    this machine can make, skipping the rest with a warning) or ``"none"``; ``None`` reads
+    ``$SIM_BRIEF_EXPORT`` (unset: none).  Raises :class:`BriefExportError` (after the HTML is
+    written) where a requested export cannot run.
     """
     folder = Path(folder)
     langs = list(plots.LANGUAGES) if language is None else [language] if isinstance(language, str) else list(language)
     for lang in langs:
         plots._lang(lang)
+    try:
+        formats, auto = export_formats(export)
+    except ValueError as exc:
+        if export is not None:
+            raise
+        print(f"warning: {exc}; no export", file=sys.stderr)
+        formats, auto = [], False
     data = load_folder(folder)
     written: list[Path] = []
     figs_by_lang = {}
@@ -826,11 +907,24 @@ def write_brief(folder: str | Path, language: str | Sequence[str] | None = None,
         os.replace(tmp, path)
         written.append(path)
     if len(data.summary):
-        workbook.write_workbook(folder, data.summary, data.differences, data.labels)
-    if export:
-        for lang in langs:
-            export_figures(figs_by_lang[lang], folder, export, lang)
+        workbook.write_workbook(folder, data.summary, data.differences, data.labels, cost_effectiveness(data))
+    for fmt in formats:
+        try:
+            for lang in langs:
+                if fmt == "pdf":
+                    exports.write_pdf(folder / FILENAMES[lang], folder / exports.PDF_NAMES[lang])
+                else:
+                    export_figures(figs_by_lang[lang], folder, fmt, lang)
+        except BriefExportError as exc:
+            if not auto:
+                raise
+            print(f"warning: {exc}", file=sys.stderr)
     return written[0]
+
+
+def export_formats(value: str | Sequence[str] | None) -> tuple[list[str], bool]:
+    """:func:`sim.report.exports.parse_formats` (``None``: ``$SIM_BRIEF_EXPORT``)."""
+    return exports.parse_formats(value)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -839,19 +933,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("folder", help="a study folder (with study.yaml) or a run folder (with kpis.parquet)")
     ap.add_argument("--language", choices=plots.LANGUAGES, default=None,
                     help="en writes brief.html, zh writes brief.zh.html (default: both)")
-    ap.add_argument("--export", choices=("png", "svg"), default=None,
-                    help="also export every figure for slides (needs kaleido and Chromium)")
+    ap.add_argument("--export", default="none", metavar="pdf,png,svg|auto",
+                    help="also write brief.pdf (Chromium) and/or every figure as png/svg (kaleido + Chromium); "
+                         "auto: all this machine can make (default: none, whatever $SIM_BRIEF_EXPORT says)")
     args = ap.parse_args(argv)
     try:
+        formats, _ = export_formats(args.export)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
         langs = [args.language] if args.language else list(plots.LANGUAGES)
-        write_brief(args.folder, args.language, export=None)
+        write_brief(args.folder, args.language, export=args.export)
+        folder = Path(args.folder)
         for lang in langs:
-            print(f"brief: {Path(args.folder) / FILENAMES[lang]}")
-        if args.export:
-            data = load_folder(args.folder)
-            for lang in langs:
-                paths = export_figures(brief_figures(data, lang), Path(args.folder), args.export, lang)
-                print(f"figures ({lang}): {len(paths)} {args.export} files in {Path(args.folder) / 'figures'}")
+            print(f"brief: {folder / FILENAMES[lang]}")
+            if "pdf" in formats and (folder / exports.PDF_NAMES[lang]).exists():
+                print(f"pdf: {folder / exports.PDF_NAMES[lang]}")
+        for fmt in (f for f in formats if f != "pdf"):
+            n = len(list((folder / "figures").glob(f"*.{fmt}"))) if (folder / "figures").exists() else 0
+            print(f"figures: {n} {fmt} files in {folder / 'figures'}")
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -38,7 +38,7 @@ from sim.analysis.registry import REGISTRY
 
 __all__ = [
     "LANGUAGES", "TIER_COLORS", "KPI_EN", "HEADLINE_KPIS", "PERCENT_KPIS", "label", "kpi_label", "tier_label",
-    "scale", "decimals_for", "format_value", "network_map", "flow_sankey", "scenario_selector", "SATURATION",
+    "scale", "decimals_for", "format_value", "network_map", "county_map", "flow_sankey", "scenario_selector", "SATURATION",
     "cost_effect",
     "saturated_sites", "scenario_comparison", "dose_response",
     "waiting_times", "occupancy_timeline", "emergency_times", "referral_flows",
@@ -76,6 +76,8 @@ _TEXT = {
         "down_flow": "Down-referral flow", "closed": "Closed / merged site", "status_closed": "closed",
         "status_merged": "merged", "visits": "visits", "per_rep": "per replication", "population": "population",
         "referrals": "referrals", "down_referrals": "down-referrals",
+        "county_map_title": "The county and its referral flows", "lon": "Longitude (°E)", "lat": "Latitude (°N)",
+        "km_away": "{km:,.0f} km away (off the map)", "to_out": "Referral out of the county",
         "sankey_title": "Patient flow", "first_contact": "First contact", "referred_to": "Highest referral",
         "outcome": "Outcome", "not_referred": "Not referred", "episodes": "episodes",
         "replications": "replications", "replication": "replication",
@@ -88,6 +90,7 @@ _TEXT = {
         "scenario": "Scenario", "mean": "mean", "ci": "95% CI", "diff": "difference",
         "dose_title": "Dose-response", "intensity": "Lever intensity", "ci_band": "95% CI",
         "ce_title": "Effect against cost", "ce_cost": "Running cost difference (CNY million a year)",
+        "ce_total_cost": "Total cost difference, running + annualised capital (CNY million a year)",
         "ce_effect": "Difference in {name}", "ce_note": "filled: effect significant; bars: 95% CI",
         "wait_title": "Waiting time by tier", "wait_min": "Waiting time (minutes)",
         "cum_share": "Share of visits waiting at most this long (%)", "box_note": "box: quartiles; whiskers: 5th–95th percentile",
@@ -105,9 +108,11 @@ _TEXT = {
         "map_title": "转诊网络", "x_km": "东西向位置(公里)", "y_km": "南北向位置(公里)",
         "villages": "村庄(大小:人口)", "referral_flow": "上转流量(线宽:患者数)", "down_flow": "下转流量",
         "closed": "已关闭/合并机构", "status_closed": "已关闭", "status_merged": "已合并", "visits": "就诊人次",
-        "per_rep": "每次重复", "population": "人口", "referrals": "转诊人次", "down_referrals": "下转人次",
+        "per_rep": "每次模拟", "population": "人口", "referrals": "转诊人次", "down_referrals": "下转人次",
+        "county_map_title": "县域地图与转诊流向", "lon": "经度(东经,度)", "lat": "纬度(北纬,度)",
+        "km_away": "距本县约{km:,.0f}公里(不在图内)", "to_out": "转往县外",
         "sankey_title": "患者流向", "first_contact": "首诊机构", "referred_to": "最高转诊层级", "outcome": "结局",
-        "not_referred": "未转诊", "episodes": "病例", "replications": "次重复", "replication": "重复",
+        "not_referred": "未转诊", "episodes": "病例", "replications": "次模拟", "replication": "模拟",
         "completed": "县域内完成诊疗", "transferred_out": "外转", "left_untreated": "未就诊离开",
         "in_system": "模拟结束时仍在诊疗",
         "comparison_title": "情景比较(均值及95%置信区间)", "difference": "配对差值,对照",
@@ -116,7 +121,8 @@ _TEXT = {
         "significant": "95%置信区间不含0", "not_significant": "95%置信区间包含0",
         "scenario": "情景", "mean": "均值", "ci": "95%置信区间", "diff": "差值",
         "dose_title": "剂量-反应关系", "intensity": "干预强度", "ci_band": "95%置信区间",
-        "ce_title": "效果与成本", "ce_cost": "每年运行成本变化(万元)", "ce_effect": "{name}变化",
+        "ce_title": "效果与成本", "ce_cost": "每年运行成本变化(万元)", "ce_total_cost": "每年总成本变化(运行成本+一次性投入年均摊,万元)",
+        "ce_effect": "{name}变化",
         "ce_note": "实心:效果显著;误差线:95%置信区间",
         "wait_title": "各层级候诊时间", "wait_min": "候诊时间(分钟)", "cum_share": "候诊时间不超过该值的就诊比例(%)",
         "box_note": "箱体:四分位数;须线:第5–95百分位数", "tier": "层级", "n_visits": "就诊人次",
@@ -406,6 +412,167 @@ def network_map(sites: pd.DataFrame, visits: pd.DataFrame | None = None, village
     return fig
 
 
+def _edge_point(cx: float, cy: float, tx: float, ty: float, box: tuple[float, float, float, float]) -> tuple[float, float]:
+    """Where the ray from the centre (cx, cy) towards (tx, ty) leaves ``box`` (x0, x1, y0, y1).
+
+    >>> _edge_point(0.0, 0.0, 100.0, 0.0, (-10.0, 10.0, -5.0, 5.0))
+    (10.0, 0.0)
+    """
+    x0, x1, y0, y1 = box
+    dx, dy = tx - cx, ty - cy
+    ts = [t for t in ((x1 - cx) / dx if dx > 0 else (x0 - cx) / dx if dx < 0 else math.inf,
+                      (y1 - cy) / dy if dy > 0 else (y0 - cy) / dy if dy < 0 else math.inf) if t > 0]
+    t = min(ts) if ts else 0.0
+    return cx + t * dx, cy + t * dy
+
+
+def county_map(sites: pd.DataFrame, visits: pd.DataFrame | None = None, villages: pd.DataFrame | None = None,
+               lonlat: Mapping[str, tuple[float, float]] | None = None, scenario: str | None = None,
+               language: str = "en") -> go.Figure:
+    """The county itself: villages sized by population, centres and hospitals labelled and sized
+    by visits, referral flows drawn as lines whose width is the number of patients (mean per
+    replication), and each out-of-county hospital as a marker at the edge of the map, in its
+    direction, labelled with its straight-line distance from the county's centre (drawn at its
+    true position it would squash the county into a corner).
+
+    ``lonlat`` maps site and village ids to (longitude, latitude) for a real county (imported
+    networks keep them); when every in-county facility and village has them, the map is drawn
+    in degrees (with the north-south scale of the county's latitude), else in the model's km.
+    Closed or merged sites are an X.
+    """
+    _lang(language)
+    visits, scenario = _one_scenario(visits, scenario)
+    names = _site_names(sites, language)
+    tiers = _tier_map(sites)
+    ids = sites["site"].astype(str).tolist()
+    km = {s: (float(x), float(y)) for s, x, y in zip(ids, sites["x_km"], sites["y_km"], strict=False)}
+    vids = villages["village"].astype(str).tolist() if villages is not None and len(villages) else []
+    vkm = ({v: (float(x), float(y)) for v, x, y in zip(vids, villages["x_km"], villages["y_km"], strict=False)}
+           if vids and villages is not None else {})
+    inside = [s for s in ids if tiers[s] in (1, 2)]
+    real = bool(lonlat) and all(s in lonlat for s in inside) and all(v in lonlat for v in vids) if lonlat else False
+
+    def clinic_village(s: str) -> str:
+        return s.split(":", 1)[1] if s.startswith("clinic:") else s
+
+    if real:
+        assert lonlat is not None
+        pos = {s: tuple(map(float, lonlat[clinic_village(s)])) for s in ids if clinic_village(s) in lonlat}
+        vpos = {v: tuple(map(float, lonlat[v])) for v in vids}
+    else:
+        pos, vpos = dict(km), dict(vkm)
+    pts = [pos[s] for s in inside if s in pos] + list(vpos.values())
+    if not pts:
+        return _empty(_figure(go.Figure(), label("county_map_title", language)), language)
+    xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+    span = max(max(xs) - min(xs), max(ys) - min(ys)) or 1.0
+    pad = 0.08 * span
+    box = (min(xs) - pad, max(xs) + pad, min(ys) - pad, max(ys) + pad)
+    cx, cy = (box[0] + box[1]) / 2, (box[2] + box[3]) / 2
+    ckm = (float(np.mean([km[s][0] for s in inside])), float(np.mean([km[s][1] for s in inside]))) if inside else (0.0, 0.0)
+    # out-of-county hospitals: at the edge of the map, towards where they are
+    off: dict[str, float] = {}
+    for s in ids:
+        if tiers[s] == 3:
+            tx, ty = km[s]
+            off[s] = math.hypot(tx - ckm[0], ty - ckm[1])
+            if real and s in pos:
+                tx, ty = pos[s]
+            elif real:  # no lon/lat: its direction in km from the county centre
+                tx, ty = cx + (km[s][0] - ckm[0]), cy + (km[s][1] - ckm[1])
+            pos[s] = _edge_point(cx, cy, tx, ty, box)
+    volume: dict[str, float] = {}
+    if visits is not None and len(visits):
+        vc = _str(visits["facility"]).value_counts() / _n_reps(visits)
+        volume = {str(k): float(c) for k, c in vc.items()}
+    vmax = max((v for k, v in volume.items() if tiers.get(k, 0) > 0), default=0.0) or 1.0
+    fig = go.Figure()
+
+    flows = referral_flows(visits, ("referral", "ambulance")) if visits is not None else pd.DataFrame(columns=["flow"])
+    flows = flows[flows["source"].isin(pos) & flows["target"].isin(pos)] if len(flows) else flows
+    fmax = float(flows["flow"].max()) if len(flows) else 1.0
+    mx, my, ang, hover = [], [], [], []
+    shown: set[str] = set()
+    for r in flows.sort_values("flow").itertuples(index=False):
+        (x0, y0), (x1, y1) = pos[r.source], pos[r.target]
+        kind = "to_out" if tiers.get(str(r.target)) == 3 else "referral_flow"
+        village = tiers.get(str(r.source)) == 0  # from a village clinic: thin, no arrow (there are many)
+        fig.add_trace(go.Scatter(
+            x=[x0, x1], y=[y0, y1], mode="lines",
+            line=dict(width=(0.5 + 3 * r.flow / fmax) if village else (1 + 11 * r.flow / fmax),
+                      color="#D55E00" if kind == "to_out" else "#555555"),
+            opacity=0.3 if village else 0.55, name=label(kind, language), legendgroup=kind,
+            showlegend=kind not in shown, hoverinfo="skip"))
+        shown.add(kind)
+        if village:
+            continue
+        mx.append((x0 + x1) / 2)
+        my.append((y0 + y1) / 2)
+        ang.append(math.degrees(math.atan2(x1 - x0, y1 - y0)))
+        hover.append(f"{names.get(r.source, r.source)} → {names.get(r.target, r.target)}<br>"
+                     f"{r.flow:,.4g} {label('referrals', language)} ({label('per_rep', language)})")
+    if mx:
+        fig.add_trace(go.Scatter(x=mx, y=my, mode="markers", marker=dict(symbol="triangle-up", angle=ang, size=10,
+                                                                         color="#333333"),
+                                 legendgroup="referral_flow", showlegend=False, text=hover,
+                                 hovertemplate="%{text}<extra></extra>"))
+    if vids and villages is not None:
+        pop = villages["population"].astype(float).to_numpy()
+        pmax = float(pop.max()) or 1.0
+        fig.add_trace(go.Scatter(
+            x=[vpos[v][0] for v in vids], y=[vpos[v][1] for v in vids], mode="markers", name=label("villages", language),
+            marker=dict(size=4 + 22 * np.sqrt(pop / pmax), color="rgba(0,158,115,0.25)",
+                        line=dict(width=1, color="#009E73")),
+            text=[f"{v}<br>{label('population', language)}: {p:,.0f}" for v, p in zip(vids, pop, strict=False)],
+            hovertemplate="%{text}<extra></extra>"))
+    status = {}
+    if "status" in sites.columns:
+        status = {s: str(st).strip().lower() for s, st in zip(ids, sites["status"], strict=False)
+                  if isinstance(st, str) and st.strip().lower() not in ("", "open")}
+    for t in (1, 2):
+        tid = [s for s in ids if tiers[s] == t and s not in status and s in pos]
+        if not tid:
+            continue
+        vol = np.array([volume.get(s, 0.0) for s in tid])
+        fig.add_trace(go.Scatter(
+            x=[pos[s][0] for s in tid], y=[pos[s][1] for s in tid], mode="markers+text", name=tier_label(t, language),
+            text=[names[s] for s in tid], textposition="top center",
+            textfont=dict(size=11 if t == 2 else 9, color="#222222"),
+            marker=dict(size=(10 if t == 2 else 7) + 30 * np.sqrt(vol / vmax), color=TIER_COLORS[t],
+                        symbol="square" if t == 2 else "circle", line=dict(width=1, color="white")),
+            customdata=[f"{names[s]} ({s})<br>{tier_label(t, language)}<br>{volume.get(s, 0.0):,.4g} "
+                        f"{label('visits', language)} ({label('per_rep', language)})" for s in tid],
+            hovertemplate="%{customdata}<extra></extra>"))
+    if off:
+        oid = list(off)
+        fig.add_trace(go.Scatter(
+            x=[pos[s][0] for s in oid], y=[pos[s][1] for s in oid], mode="markers+text", name=tier_label(3, language),
+            text=[f"{names[s]}<br>{label('km_away', language).format(km=off[s])}" for s in oid],
+            textposition=["top left" if pos[s][0] >= cx else "top right" for s in oid],
+            textfont=dict(size=10, color=TIER_COLORS[3]),
+            marker=dict(symbol="star", size=18, color=TIER_COLORS[3], line=dict(width=1, color="white")),
+            customdata=[f"{names[s]} ({s})<br>{label('km_away', language).format(km=off[s])}" for s in oid],
+            hovertemplate="%{customdata}<extra></extra>"))
+    closed = [s for s in ids if s in status and s in pos]
+    if closed:
+        fig.add_trace(go.Scatter(
+            x=[pos[s][0] for s in closed], y=[pos[s][1] for s in closed], mode="markers+text",
+            name=label("closed", language), text=[names[s] for s in closed], textposition="bottom center",
+            textfont=dict(size=9, color="#555555"),
+            marker=dict(symbol="x", size=14, color=[TIER_COLORS.get(tiers[s], "#777777") for s in closed],
+                        line=dict(width=1.5, color="#222222")),
+            customdata=[f"{names[s]} ({s}): {label('status_merged' if status[s] == 'merged' else 'status_closed', language)}"
+                        for s in closed], hovertemplate="%{customdata}<extra></extra>"))
+    title = label("county_map_title", language) + (f" — {scenario}" if scenario else "")
+    _figure(fig, title, height=680, legend=dict(itemsizing="constant", orientation="h", y=-0.08))
+    ratio = 1.0 / max(math.cos(math.radians(cy)), 0.1) if real else 1.0
+    fig.update_xaxes(title_text=label("lon" if real else "x_km", language), zeroline=False,
+                     range=[box[0] - 0.02 * span, box[1] + 0.02 * span])
+    fig.update_yaxes(title_text=label("lat" if real else "y_km", language), zeroline=False, scaleanchor="x",
+                     scaleratio=ratio, range=[box[2] - 0.02 * span, box[3] + 0.02 * span])
+    return fig
+
+
 # --------------------------------------------------------------------------------------------
 # 2. Sankey
 
@@ -535,9 +702,20 @@ def _direction_text(metric: str, language: str) -> str:
     return ""
 
 
+def _bounded_ci(sm: pd.DataFrame, metric: str, min_replications: int) -> pd.DataFrame:
+    """Levels' intervals cut at the quantity's bounds, and none from fewer than ``min_replications``."""
+    sm = sm.copy()
+    lo_b, hi_b = registry.bounds(metric)
+    sm["ci_low"] = sm["ci_low"].clip(lower=lo_b)
+    sm["ci_high"] = sm["ci_high"].clip(upper=hi_b)
+    if "n" in sm.columns:
+        sm.loc[sm["n"].fillna(0) < min_replications, ["ci_low", "ci_high"]] = np.nan
+    return sm
+
+
 def scenario_comparison(summary: pd.DataFrame, differences: pd.DataFrame | None = None,
                         metrics: Sequence[str] | None = None, group: str = "county", baseline: str | None = None,
-                        language: str = "en") -> go.Figure:
+                        language: str = "en", min_replications: int = 3) -> go.Figure:
     """Each KPI's mean and 95% CI per scenario (left) and, where ``differences`` is given, the
     paired difference from the baseline with its CI (right, a forest plot).
 
@@ -573,6 +751,7 @@ def scenario_comparison(summary: pd.DataFrame, differences: pd.DataFrame | None 
     for i, m in enumerate(metrics, start=1):
         k = scale(m)
         sm = s[s["metric"] == m].set_index(s[s["metric"] == m]["scenario"].astype(str)).reindex(scen).dropna(subset=["mean"])
+        sm = _bounded_ci(sm, m, min_replications)
         mean, lo, hi = sm["mean"] * k, sm["ci_low"] * k, sm["ci_high"] * k
         hover = [f"{sc}<br>{label('mean', language)}: {format_value(m, r['mean'], language=language)}<br>"
                  f"{label('ci', language)}: {format_value(m, r['ci_low'], language=language)} – "
@@ -589,6 +768,8 @@ def scenario_comparison(summary: pd.DataFrame, differences: pd.DataFrame | None 
         if ncol == 2 and d is not None:  # ncol is 2 only with differences
             dm = d[d["metric"] == m]
             dm = dm.set_index(dm["scenario"].astype(str)).reindex([sc for sc in scen if sc != baseline]).dropna(subset=["mean_diff"])
+            if "n" in dm.columns:  # no interval, and no significance, from fewer replications
+                dm.loc[dm["n"].fillna(0) < min_replications, ["ci_low", "ci_high"]] = np.nan
             b = registry.better(m)
             sig = (dm["ci_low"] > 0) | (dm["ci_high"] < 0)
             sign = np.sign(dm["mean_diff"]) * b
@@ -642,6 +823,7 @@ def cost_effect(differences: pd.DataFrame, metric: str = "inpatient_retention",
     if d is None or not len(d):
         return _empty(_figure(fig, title), language)
     x_div = 1e4 if language == "zh" else 1e6
+    x_title = label("ce_cost" if cost == "running_cost_per_year" else "ce_total_cost", language)
     sc = registry.scale(metric)
     eff = d[d["metric"] == metric].set_index(d.loc[d["metric"] == metric, "scenario"].astype(str))
     cst = d[d["metric"] == cost].set_index(d.loc[d["metric"] == cost, "scenario"].astype(str))
@@ -672,7 +854,7 @@ def cost_effect(differences: pd.DataFrame, metric: str = "inpatient_retention",
     xs = [float(v) for tr in fig.data for v in tr.x] + [0.0]
     span = (max(xs) - min(xs)) or 1.0
     _figure(fig, f"{title}<br><sup>{label('ce_note', language)}</sup>", height=480, showlegend=False,
-            margin=dict(l=90, t=100, r=30), xaxis_title=label("ce_cost", language),
+            margin=dict(l=90, t=100, r=30), xaxis_title=x_title,
             xaxis_range=[min(xs) - 0.3 * span, max(xs) + 0.3 * span])
     fig.update_yaxes(title_text=ytitle if len(ytitle) <= 40 else ytitle.replace(" in ", " in<br>", 1)
                      if language == "en" else ytitle, automargin=True)
@@ -684,11 +866,14 @@ def cost_effect(differences: pd.DataFrame, metric: str = "inpatient_retention",
 
 
 def dose_response(summary: pd.DataFrame, intensity: Mapping[str, float], metric: str, group: str = "county",
-                  lever: str | None = None, language: str = "en") -> go.Figure:
+                  lever: str | None = None, language: str = "en", min_replications: int = 3) -> go.Figure:
     """``metric`` (mean and 95% CI band) against the lever's intensity of each scenario.
 
     ``intensity`` maps scenario -> intensity (e.g. expert visits per month); scenarios not in
-    it are left out.  ``lever`` is the x-axis title (default "Lever intensity").
+    it are left out.  ``lever`` is the x-axis title (default "Lever intensity").  The band is
+    drawn only through the points with at least ``min_replications`` replications (the
+    summary's ``n``; an interval from fewer is not shown anywhere in the brief) and cut at the
+    bounds of the quantity.
     """
     _lang(language)
     s = summary[(summary["metric"] == metric) & (summary["group"].astype(str) == group)].copy()
@@ -702,9 +887,17 @@ def dose_response(summary: pd.DataFrame, intensity: Mapping[str, float], metric:
     if not len(s):
         return _empty(_figure(fig, title), language)
     x = s["x"].tolist()
-    lo, hi = (s["ci_low"].fillna(s["mean"]) * k).tolist(), (s["ci_high"].fillna(s["mean"]) * k).tolist()
-    fig.add_trace(go.Scatter(x=x + x[::-1], y=hi + lo[::-1], fill="toself", fillcolor=_rgba("#0072B2", 0.18),
-                             line=dict(color="rgba(0,0,0,0)"), hoverinfo="skip", name=label("ci_band", language)))
+    enough = (s["n"].fillna(0).to_numpy() >= min_replications) if "n" in s.columns else np.ones(len(s), dtype=bool)
+    lo_b, hi_b = registry.bounds(metric)
+    s["ci_low"] = s["ci_low"].clip(lower=lo_b)
+    s["ci_high"] = s["ci_high"].clip(upper=hi_b)
+    s.loc[~enough, ["ci_low", "ci_high"]] = np.nan
+    band = s[enough & s["ci_low"].notna().to_numpy()]
+    if len(band):
+        bx = band["x"].tolist()
+        lo, hi = (band["ci_low"] * k).tolist(), (band["ci_high"] * k).tolist()
+        fig.add_trace(go.Scatter(x=bx + bx[::-1], y=hi + lo[::-1], fill="toself", fillcolor=_rgba("#0072B2", 0.18),
+                                 line=dict(color="rgba(0,0,0,0)"), hoverinfo="skip", name=label("ci_band", language)))
     xl = lever or label("intensity", language)
     hover = [f"{sc}<br>{xl}: {xv:.6g}<br>{label('mean', language)}: {format_value(metric, m, language=language)}<br>"
              f"{label('ci', language)}: {format_value(metric, a, language=language)} – {format_value(metric, b, language=language)}"

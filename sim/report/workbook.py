@@ -7,6 +7,9 @@ Sheets (each with a Chinese header row, then an English one, then the data):
 - ``差值 Differences``: per alternative and indicator the paired difference from the baseline,
   its 95% interval and the verdict (better / worse / no detectable difference / too few
   replications);
+- ``成本效果 Cost-effectiveness``: per alternative its running, capital and total cost
+  differences and the cost per admission kept in the county, per up-referral avoided and per
+  minute of travel saved, where the effect is significant (:mod:`sim.report.cost_effect`);
 - ``说明 Notes``: what the columns mean.
 
 Values are in the display unit of :mod:`sim.analysis.registry` (shares in %, differences of
@@ -25,14 +28,14 @@ from pathlib import Path
 import pandas as pd
 
 from sim.analysis import registry
-from sim.report import numbers
+from sim.report import cost_effect, numbers
 
 __all__ = ["FILENAME", "SHEETS", "write_workbook"]
 
 #: the workbook's file name in the study folder.
 FILENAME = "brief.xlsx"
 #: sheet names.
-SHEETS = ("指标 Summary", "差值 Differences", "说明 Notes")
+SHEETS = ("指标 Summary", "差值 Differences", "成本效果 Cost-effectiveness", "说明 Notes")
 
 _SUMMARY_HEAD = (
     ("方案编号", "Scenario id"), ("方案", "Scenario"), ("", "Scenario (English)"), ("指标编号", "Indicator id"),
@@ -59,6 +62,11 @@ _NOTES = (
     ("差值为方案减基线,按同一批患者配对计算;只有95%置信区间不含0时才判为显著。",
      "A difference is the alternative minus the baseline on the same patients; it is significant only when its "
      "95% interval excludes zero."),
+    ("一次性投入按各项的使用年限和贴现率折算为每年均摊;每年总成本=运行成本+一次性投入年均摊。单位效果成本=每年总成本变化÷每年效果,"
+     "仅在效果显著且成本显著增加时给出。",
+     "Capital is annualised over each item's lifetime at the discount rate; the total a year is running cost plus "
+     "annualised capital. A cost per unit is the total a year over the effect a year, given only where the effect "
+     "is significant and the cost rises significantly."),
     ("未取整的原始数据见研究目录中的 summary.csv 和 differences.csv。",
      "The unrounded tables are summary.csv and differences.csv in the study folder."),
 )
@@ -129,15 +137,20 @@ def difference_rows(differences: pd.DataFrame, labels: Mapping[str, Mapping[str,
 
 
 def write_workbook(folder: str | Path, summary: pd.DataFrame, differences: pd.DataFrame,
-                   labels: Mapping[str, Mapping[str, str]] | None = None) -> Path:
-    """Write ``folder/brief.xlsx`` (see the module docstring); returns its path."""
+                   labels: Mapping[str, Mapping[str, str]] | None = None,
+                   cost_effectiveness: list[cost_effect.Row] | None = None) -> Path:
+    """Write ``folder/brief.xlsx`` (see the module docstring); returns its path.
+
+    ``cost_effectiveness``: the rows of :func:`sim.report.cost_effect.rows` (none: an empty sheet
+    with its headers)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
     labels = labels or {}
     wb = Workbook()
     sheets = [(SHEETS[0], _SUMMARY_HEAD, summary_rows(summary, labels)),
-              (SHEETS[1], _DIFF_HEAD, difference_rows(differences, labels) if len(differences) else [])]
+              (SHEETS[1], _DIFF_HEAD, difference_rows(differences, labels) if len(differences) else []),
+              (SHEETS[2], cost_effect.SHEET_HEAD, cost_effect.sheet_rows(cost_effectiveness or [], labels))]
     first = True
     for name, head, rows in sheets:
         ws = wb.active if first else wb.create_sheet()
@@ -152,7 +165,7 @@ def write_workbook(folder: str | Path, summary: pd.DataFrame, differences: pd.Da
         ws.freeze_panes = "A3"
         for col, (zh, en) in zip(ws.columns, head, strict=False):
             ws.column_dimensions[col[0].column_letter].width = max(10, min(40, max(2 * len(zh) + 2, len(en) + 4)))
-    ws = wb.create_sheet(SHEETS[2])
+    ws = wb.create_sheet(SHEETS[3])
     ws.append(["说明", "Notes"])
     ws["A1"].font = ws["B1"].font = Font(bold=True)
     for zh, en in _NOTES:
