@@ -366,7 +366,7 @@ def paired_differences(kpis: pd.DataFrame, baseline: str, level: float = 0.95) -
 
 
 def write_brief(folder: str | Path, language: str | Sequence[str] | None = None,
-                export: str | None = None) -> Path:
+                export: str | Sequence[str] | None = None) -> Path:
     """Write the HTML policy brief of a run or study folder.
 
     Parameters
@@ -375,8 +375,12 @@ def write_brief(folder: str | Path, language: str | Sequence[str] | None = None,
         A run folder (:func:`write_run`) or a study folder (:func:`run_study`).
     language : {"en", "zh"} or list, optional
         ``brief.html`` (English), ``brief.zh.html`` (Chinese); default both.
-    export : {"png", "svg"}, optional
-        Also write each figure under ``figures/`` (needs kaleido and Chromium).
+    export : str or list, optional
+        Also write ``"pdf"`` (``brief.pdf``, ``brief.zh.pdf``: Chromium's print, CJK fonts
+        embedded) and/or ``"png"``, ``"svg"`` (each figure under ``figures/``, kaleido on the
+        system Chromium): one name, a comma list or a list; ``"auto"`` every one this machine can
+        write; ``"none"`` nothing; default: the environment variable ``SIM_BRIEF_EXPORT``, else
+        nothing.
 
     Returns
     -------

@@ -140,3 +140,11 @@ def test_a_run_reports_capital_and_total_cost(runs):
         k = r.kpis[(r.kpis["metric"] == "capital_cost") & (r.kpis["replication"] == 0)]
         assert float(k[k["group"] == "county"]["value"].iloc[0]) == pytest.approx(k[k["group"] != "county"]["value"].sum())
     assert not math.isnan(_v(remote, "total_cost_per_year"))
+
+
+def test_a_misspelt_specialty_in_the_expert_equipment_prices_is_refused():
+    from sim.config import ConfigError
+    from sim.config.loading import compose
+
+    with pytest.raises(ConfigError, match=r"^levers\.expert\.capital\.equipment_per_site\.entt: unknown doctor kind"):
+        compose(["network=toy", "care=default", "+levers.expert.capital.equipment_per_site.entt=60000"])

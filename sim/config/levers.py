@@ -61,6 +61,9 @@ def validate_expert(cfg: Config) -> None:
     facs = cfg.network.facilities
     conds = cfg.care.conditions
     ex = cfg.levers.expert
+    for kind in ex.capital.equipment_per_site:
+        _check(kind in SPECIALTIES, f"levers.expert.capital.equipment_per_site.{kind}",
+               f"unknown doctor kind {kind!r}; known: {', '.join(SPECIALTIES)}")
     if ex.enabled:
         _check(len(ex.teams) > 0, "levers.expert.teams", "expert visits are enabled but no team is configured")
         _finite_nonneg(ex.tolerance_days, "levers.expert.tolerance_days")

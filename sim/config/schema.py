@@ -346,7 +346,8 @@ class RunningCosts:
     expert_doctor_hour: float = 0.0
     #: ... and travel (car, driver, fares) per visit.
     expert_travel_per_visit: float = 0.0
-    #: tele-ECG (远程心电): a 12-lead transmitting device per sending site a year ...
+    #: tele-ECG (远程心电): service and upkeep of the transmitting 12-lead device per sending site a
+    #: year (its purchase is capital: ``levers.remote.capital.tele_ecg_device``) ...
     tele_ecg_device_per_year: float = 0.0
     #: ... and a fee per transmitted ECG.
     tele_ecg_per_transmission: float = 0.0
@@ -646,8 +647,8 @@ class RemoteCapital:
     sending_site_setup: float = 30000.0
     #: [SOURCE] computer equipment 6 years (LIFETIME_COMPUTER_YEARS).
     lifetime_years: float = LIFETIME_COMPUTER_YEARS
-    #: tele-ECG: one transmitting 12-lead ECG per sending site.  [ASSUMED] ~30,000, the price
-    #: behind ``care.prices.costs.tele_ecg_device_per_year`` (30,000 over 5 years) ...
+    #: tele-ECG: one transmitting 12-lead ECG per sending site.  [ASSUMED] ~30,000 (its yearly
+    #: upkeep is ``care.prices.costs.tele_ecg_device_per_year``) ...
     tele_ecg_device: float = 30000.0
     #: ... over [SOURCE] instruments 5 years (LIFETIME_INSTRUMENT_YEARS).
     tele_ecg_lifetime_years: float = LIFETIME_INSTRUMENT_YEARS
