@@ -101,9 +101,11 @@ class SearchConfig:
     base_overrides: list[str] = field(default_factory=list)
     space: dict[str, Dimension] = field(default_factory=dict)
     objectives: list[Objective] = field(default_factory=lambda: [Objective()])
-    #: the KPIs summed into the ``cost`` objective (yearly running cost; a listed KPI the
-    #: KPI table does not hold, such as an annualised capital cost not yet computed, adds 0).
-    cost: list[str] = field(default_factory=lambda: ["running_cost_per_year"])
+    #: the KPIs summed into the ``cost`` objective: by default the yearly running cost and the
+    #: levers' and restructuring's capital annualised over their lifetimes (together
+    #: ``total_cost_per_year``); a listed KPI the KPI table does not hold (a study folder of an
+    #: older version) adds 0, with a warning.
+    cost: list[str] = field(default_factory=lambda: ["running_cost_per_year", "capital_cost_per_year"])
     constraints: list[Constraint] = field(default_factory=list)
     #: finished trials to reach (a resumed search runs only the missing ones).
     trials: int = 30
