@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from heapq import heappop, heappush
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import simpy
 from simpy.core import SimTime
@@ -37,12 +37,13 @@ from sim.county.calendar import DAY
 if TYPE_CHECKING:  # pragma: no cover
     from simpy.events import EventCallbacks
 
-__all__ = ["Environment", "Wake", "Journey", "run_until", "Pool", "ReservedPool", "reserved_units"]
+__all__ = ["Environment", "Wake", "Journey", "Later", "run_until", "Pool", "ReservedPool", "reserved_units"]
 
 
 class Wake:
     """A timeout for patient journeys: what ``simpy.Timeout`` does for a :class:`Journey`,
-    as a slotted object (no instance dict), since a county run creates ~2 per patient."""
+    as a slotted object (no instance dict).  A journey can also simply yield its delay in
+    minutes (a ``float``), which schedules no object at all: :func:`run_until` resumes it."""
 
     __slots__ = ("callbacks", "_value", "_ok")
 
@@ -54,27 +55,56 @@ class Wake:
 
 
 class Journey:
-    """A light process: drives a patient generator on SimPy events.
+    """A light process: drives a patient generator on SimPy events and plain delays.
 
     Unlike ``simpy.Process`` it starts at a chosen time without an ``Initialize`` event and
     schedules no event when it ends (nobody waits on a patient's journey), which saves two
-    of the five or so events per patient.  Model errors propagate and stop the run.
+    of the five or so events per patient.  The generator yields either a SimPy event (a
+    pool's request; resumed with the event's value) or a delay in minutes, a number >= 0
+    (resumed with None after that delay): the journey itself then sits in the event queue,
+    keyed exactly as ``env.timeout(delay)`` would be (time, NORMAL, next insertion id), so the
+    order of events is SimPy's, with no event, callback list or bound method made per wait
+    (see :func:`run_until`).  Model errors propagate and stop the run.
     """
 
-    __slots__ = ("gen",)
+    __slots__ = ("gen", "env")
 
     def __init__(self, env, gen, delay: float):
         self.gen = gen
-        t = Wake(env, delay)
-        t.callbacks.append(self._resume)
+        self.env = env
+        env.schedule(self, NORMAL, delay)
 
     def _resume(self, event) -> None:
-        gen = self.gen
+        """Event callback: send the event's value, then wait on what the generator yields."""
         try:
-            event = gen.send(event._value)
+            nxt = self.gen.send(event._value)
         except StopIteration:
             return
-        event.callbacks.append(self._resume)
+        self._wait(nxt)
+
+    def _wait(self, nxt) -> None:
+        """Wait on ``nxt``: an event (resumed by its callback), or a delay (a number >= 0)."""
+        callbacks = getattr(nxt, "callbacks", None)
+        if callbacks is not None:
+            callbacks.append(self._resume)
+            return
+        if not nxt >= 0:  # simpy.Timeout's check (a NaN delay passes there too)
+            if nxt < 0:
+                raise ValueError(f"Negative delay {nxt}")
+        env = self.env
+        heappush(env._queue, (env.now + nxt, NORMAL, next(env._eid), self))
+
+
+class Later:
+    """A call ``fn(arg)`` scheduled at a time, that nobody waits on (a patience timer, a
+    delayed release): keyed like ``env.timeout(delay)``, without the event and callback list."""
+
+    __slots__ = ("fn", "arg")
+
+    def __init__(self, env, delay: float, fn, arg) -> None:
+        self.fn = fn
+        self.arg = arg
+        env.schedule(self, NORMAL, delay)
 
 
 class Environment(simpy.Environment):
@@ -85,7 +115,8 @@ class Environment(simpy.Environment):
     the clock: :meth:`schedule` (SimPy's hot reader of ``_now``) is redefined on it, and
     ``_now`` becomes a view of ``now``, so SimPy's own ``step`` and ``run`` keep it right, so the rest of the model reads
     ``env.now`` and never touches a private name.  Event order is SimPy's: (time, priority,
-    insertion id).
+    insertion id).  :meth:`step` also runs what the kernel puts in the queue besides SimPy
+    events (a waiting :class:`Journey`, a :class:`Later` call), so SimPy's ``run`` works too.
     """
 
     now = 0.0  # shadows SimPy's read-only property; set per instance
@@ -106,18 +137,54 @@ class Environment(simpy.Environment):
         """Schedule ``event`` with ``priority`` after ``delay`` (SimPy's ``schedule``)."""
         heappush(self._queue, (self.now + delay, priority, next(self._eid), event))
 
+    def step(self) -> None:
+        """Process the next event (SimPy's ``step``), or resume a journey / make a call."""
+        queue: list[Any] = self._queue  # type: ignore[assignment]  # holds journeys and calls too
+        head = queue[0][3] if queue else None
+        cls = head.__class__
+        if cls is Journey or cls is Later:
+            self.now, _, _, item = heappop(queue)
+            if cls is Later:
+                item.fn(item.arg)
+                return
+            try:
+                nxt = item.gen.send(None)
+            except StopIteration:
+                return
+            item._wait(nxt)
+            return
+        super().step()
+
 
 def run_until(env: Environment, horizon: float) -> None:
     """``env.run(until=horizon)`` as one tight loop over the event queue.
 
     Same semantics as :meth:`Environment.step` repeated (every event scheduled before the
     horizon is processed, in SimPy's order; a failed event that nobody handled raises), without
-    a method call and an exception frame per event; ~10% of a county run.
+    a method call and an exception frame per event.  A :class:`Journey` waiting out a delay is
+    resumed here, inline (most of a county run's events); a :class:`Later` call is made.
     """
-    queue = env._queue
+    queue: list[Any] = env._queue  # type: ignore[assignment]  # holds journeys and calls too
     pop = heappop
+    push = heappush
+    eid = env._eid
     while queue and queue[0][0] < horizon:
-        env.now, _, _, event = pop(queue)
+        now, _, _, event = pop(queue)
+        env.now = now
+        cls = event.__class__
+        if cls is Journey:
+            try:
+                nxt = event.gen.send(None)
+            except StopIteration:
+                continue
+            if nxt.__class__ is float and nxt >= 0.0:
+                push(queue, (now + nxt, NORMAL, next(eid), event))
+            else:
+                event._wait(nxt)
+            continue
+        if cls is Later:
+            event.fn(event.arg)
+            continue
         # SimPy marks a processed event by callbacks = None, which its own annotation (a list) omits
         callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]
         for callback in callbacks:
@@ -292,7 +359,11 @@ class Pool:
 
     def _renege_after(self, ev: simpy.Event, patience: float) -> None:
         """The queued request ``ev`` reneges after ``patience`` minutes unless granted first."""
-        timer = self.env.timeout(patience)
+        env = self.env
+        if isinstance(env, Environment):  # the kernel's: a light timer, keyed as env.timeout's
+            Later(env, patience, self.renege, ev)
+            return
+        timer = env.timeout(patience)
 
         # a def, not a lambda, so the callback returns None as SimPy's type says; left
         # unannotated since annotations would be built anew each time a patient queues
