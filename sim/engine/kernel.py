@@ -307,12 +307,22 @@ class Pool:
 
     def try_acquire(self) -> bool:
         """Take a unit now if one is free and nobody is queueing (no event needed)."""
-        if self.waiting == 0 and self.in_use < self.capacity:
-            self._touch()
-            self.in_use += 1
+        in_use = self.in_use
+        if self.waiting == 0 and in_use < self.capacity:
+            # _touch, inline (the model's hottest pool call)
+            now = self.env.now
+            if now > self._day_end:
+                self._roll(now)
+            dt = now - self._last
+            if dt:
+                self._db += in_use * dt
+                self._dq += self.waiting * dt
+                self._dc += self.capacity * dt
+                self._last = now
+            self.in_use = in_use + 1
             self.served += 1
             self.requests += 1
-            self.t_in += self.env.now
+            self.t_in += now
             return True
         return False
 
@@ -373,9 +383,19 @@ class Pool:
         timer.callbacks.append(on_timeout)
 
     def release(self) -> None:
-        self._touch()
-        self.in_use -= 1
-        self.t_out += self.env.now
+        # _touch, inline
+        now = self.env.now
+        if now > self._day_end:
+            self._roll(now)
+        in_use = self.in_use
+        dt = now - self._last
+        if dt:
+            self._db += in_use * dt
+            self._dq += self.waiting * dt
+            self._dc += self.capacity * dt
+            self._last = now
+        self.in_use = in_use - 1
+        self.t_out += now
         if self.waiting:
             self._grant()
 
