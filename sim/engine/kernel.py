@@ -2,7 +2,8 @@
 
 - :class:`Wake` and :class:`Journey`: a light timeout and a light process for patient
   journeys (two of the five or so events per patient saved);
-- :class:`Environment`: SimPy's environment with the clock as a plain attribute ``now``;
+- :class:`Environment`: SimPy's environment with the clock as a plain attribute ``now`` and
+  the event queue in two heaps (the next ``FAR_AHEAD`` minutes, and the rest), in SimPy's order;
 - :func:`run_until`: ``env.run(until=...)`` as one tight loop over SimPy's event queue;
 - :class:`Pool`: a priority resource built directly on SimPy events.  Compared with
   ``simpy.PriorityResource`` it adds what the model needs and nothing else: a capacity that
@@ -19,7 +20,9 @@
 
 They rely on SimPy's event protocol (``callbacks``, ``_ok``, ``_value``, ``env.schedule``) and
 its environment's ``_queue``, ``_eid`` and ``_now``; ``pyproject.toml`` pins SimPy to the minor versions
-this was tested with.
+this was tested with.  A journey or a :class:`Later` call sits in the queue itself, keyed exactly as
+the SimPy timeout it replaces would be, so the order of events is SimPy's (tests/unit/test_kernel.py
+compares traces with plain SimPy; ``scripts/record_output_hashes.py --check`` every output table).
 """
 
 from __future__ import annotations
@@ -38,6 +41,11 @@ if TYPE_CHECKING:  # pragma: no cover
     from simpy.events import EventCallbacks
 
 __all__ = ["Environment", "Wake", "Journey", "Later", "run_until", "Pool", "ReservedPool", "reserved_units"]
+
+
+#: minutes ahead beyond which an event waits in the environment's far heap (see
+#: :class:`Environment`); any value gives the same order of events, this one only speed.
+FAR_AHEAD = 120.0
 
 
 class Wake:
@@ -91,8 +99,7 @@ class Journey:
         if not nxt >= 0:  # simpy.Timeout's check (a NaN delay passes there too)
             if nxt < 0:
                 raise ValueError(f"Negative delay {nxt}")
-        env = self.env
-        heappush(env._queue, (env.now + nxt, NORMAL, next(env._eid), self))
+        self.env.schedule(self, NORMAL, nxt)  # type: ignore[arg-type]  # a journey in the queue
 
 
 class Later:
@@ -124,6 +131,14 @@ class Environment(simpy.Environment):
     def __init__(self, initial_time: float = 0.0) -> None:
         super().__init__(initial_time)
         self.now = float(initial_time)
+        #: the queue in two heaps: ``_queue`` (SimPy's) holds the events before ``_bound``, ``_far``
+        #: those at or after it (hospital stays, patience timers); ``_far`` moves into ``_queue``
+        #: when ``_queue`` runs dry.  Every ``_queue`` key is below every ``_far`` key, so the
+        #: head of ``_queue`` is the next event, in SimPy's order; the heap the model pops
+        #: every event from stays a few hundred entries (a county-year holds thousands of
+        #: inpatients' discharges at once).
+        self._far: list[Any] = []
+        self._bound = self.now + FAR_AHEAD
 
     @property  # type: ignore[override]
     def _now(self) -> float:  # SimPy's name for the clock, kept right for any code reading it
@@ -135,11 +150,27 @@ class Environment(simpy.Environment):
 
     def schedule(self, event: simpy.Event, priority: EventPriority = NORMAL, delay: SimTime = 0) -> None:
         """Schedule ``event`` with ``priority`` after ``delay`` (SimPy's ``schedule``)."""
-        heappush(self._queue, (self.now + delay, priority, next(self._eid), event))
+        t = self.now + delay
+        heappush(self._queue if t < self._bound else self._far, (t, priority, next(self._eid), event))
+
+    def _refill(self) -> None:
+        """``_queue`` is empty: move the next ``FAR_AHEAD`` minutes of ``_far`` into it."""
+        far, queue = self._far, self._queue
+        self._bound = bound = far[0][0] + FAR_AHEAD
+        while far and far[0][0] < bound:
+            heappush(queue, heappop(far))
+
+    def peek(self) -> SimTime:
+        """The time of the next event (SimPy's ``peek``), ``inf`` when there is none."""
+        if self._queue:
+            return self._queue[0][0]
+        return self._far[0][0] if self._far else math.inf
 
     def step(self) -> None:
         """Process the next event (SimPy's ``step``), or resume a journey / make a call."""
         queue: list[Any] = self._queue  # type: ignore[assignment]  # holds journeys and calls too
+        if not queue and self._far:
+            self._refill()
         head = queue[0][3] if queue else None
         cls = head.__class__
         if cls is Journey or cls is Later:
@@ -165,10 +196,17 @@ def run_until(env: Environment, horizon: float) -> None:
     resumed here, inline (most of a county run's events); a :class:`Later` call is made.
     """
     queue: list[Any] = env._queue  # type: ignore[assignment]  # holds journeys and calls too
+    far = env._far
     pop = heappop
     push = heappush
     eid = env._eid
-    while queue and queue[0][0] < horizon:
+    while True:
+        if not queue:
+            if not far:
+                break
+            env._refill()
+        if queue[0][0] >= horizon:
+            break
         now, _, _, event = pop(queue)
         env.now = now
         cls = event.__class__
@@ -178,7 +216,8 @@ def run_until(env: Environment, horizon: float) -> None:
             except StopIteration:
                 continue
             if nxt.__class__ is float and nxt >= 0.0:
-                push(queue, (now + nxt, NORMAL, next(eid), event))
+                t = now + nxt
+                push(queue if t < env._bound else far, (t, NORMAL, next(eid), event))
             else:
                 event._wait(nxt)
             continue
