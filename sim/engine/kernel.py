@@ -2,7 +2,8 @@
 
 - :class:`Wake` and :class:`Journey`: a light timeout and a light process for patient
   journeys (two of the five or so events per patient saved);
-- :class:`Environment`: SimPy's environment with the clock as a plain attribute ``now``;
+- :class:`Environment`: SimPy's environment with the clock as a plain attribute ``now`` and
+  the event queue in two heaps (the next ``FAR_AHEAD`` minutes, and the rest), in SimPy's order;
 - :func:`run_until`: ``env.run(until=...)`` as one tight loop over SimPy's event queue;
 - :class:`Pool`: a priority resource built directly on SimPy events.  Compared with
   ``simpy.PriorityResource`` it adds what the model needs and nothing else: a capacity that
@@ -19,14 +20,16 @@
 
 They rely on SimPy's event protocol (``callbacks``, ``_ok``, ``_value``, ``env.schedule``) and
 its environment's ``_queue``, ``_eid`` and ``_now``; ``pyproject.toml`` pins SimPy to the minor versions
-this was tested with.
+this was tested with.  A journey or a :class:`Later` call sits in the queue itself, keyed exactly as
+the SimPy timeout it replaces would be, so the order of events is SimPy's (tests/unit/test_kernel.py
+compares traces with plain SimPy; ``scripts/record_output_hashes.py --check`` every output table).
 """
 
 from __future__ import annotations
 
 import math
 from heapq import heappop, heappush
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import simpy
 from simpy.core import SimTime
@@ -37,12 +40,18 @@ from sim.county.calendar import DAY
 if TYPE_CHECKING:  # pragma: no cover
     from simpy.events import EventCallbacks
 
-__all__ = ["Environment", "Wake", "Journey", "run_until", "Pool", "ReservedPool", "reserved_units"]
+__all__ = ["Environment", "Wake", "Journey", "Later", "run_until", "Pool", "ReservedPool", "reserved_units"]
+
+
+#: minutes ahead beyond which an event waits in the environment's far heap (see
+#: :class:`Environment`); any value gives the same order of events, this one only speed.
+FAR_AHEAD = 120.0
 
 
 class Wake:
     """A timeout for patient journeys: what ``simpy.Timeout`` does for a :class:`Journey`,
-    as a slotted object (no instance dict), since a county run creates ~2 per patient."""
+    as a slotted object (no instance dict).  A journey can also simply yield its delay in
+    minutes (a ``float``), which schedules no object at all: :func:`run_until` resumes it."""
 
     __slots__ = ("callbacks", "_value", "_ok")
 
@@ -54,27 +63,55 @@ class Wake:
 
 
 class Journey:
-    """A light process: drives a patient generator on SimPy events.
+    """A light process: drives a patient generator on SimPy events and plain delays.
 
     Unlike ``simpy.Process`` it starts at a chosen time without an ``Initialize`` event and
     schedules no event when it ends (nobody waits on a patient's journey), which saves two
-    of the five or so events per patient.  Model errors propagate and stop the run.
+    of the five or so events per patient.  The generator yields either a SimPy event (a
+    pool's request; resumed with the event's value) or a delay in minutes, a number >= 0
+    (resumed with None after that delay): the journey itself then sits in the event queue,
+    keyed exactly as ``env.timeout(delay)`` would be (time, NORMAL, next insertion id), so the
+    order of events is SimPy's, with no event, callback list or bound method made per wait
+    (see :func:`run_until`).  Model errors propagate and stop the run.
     """
 
-    __slots__ = ("gen",)
+    __slots__ = ("gen", "env")
 
     def __init__(self, env, gen, delay: float):
         self.gen = gen
-        t = Wake(env, delay)
-        t.callbacks.append(self._resume)
+        self.env = env
+        env.schedule(self, NORMAL, delay)
 
     def _resume(self, event) -> None:
-        gen = self.gen
+        """Event callback: send the event's value, then wait on what the generator yields."""
         try:
-            event = gen.send(event._value)
+            nxt = self.gen.send(event._value)
         except StopIteration:
             return
-        event.callbacks.append(self._resume)
+        self._wait(nxt)
+
+    def _wait(self, nxt) -> None:
+        """Wait on ``nxt``: an event (resumed by its callback), or a delay (a number >= 0)."""
+        callbacks = getattr(nxt, "callbacks", None)
+        if callbacks is not None:
+            callbacks.append(self._resume)
+            return
+        if not nxt >= 0:  # simpy.Timeout's check (a NaN delay passes there too)
+            if nxt < 0:
+                raise ValueError(f"Negative delay {nxt}")
+        self.env.schedule(self, NORMAL, nxt)  # type: ignore[arg-type]  # a journey in the queue
+
+
+class Later:
+    """A call ``fn(arg)`` scheduled at a time, that nobody waits on (a patience timer, a
+    delayed release): keyed like ``env.timeout(delay)``, without the event and callback list."""
+
+    __slots__ = ("fn", "arg")
+
+    def __init__(self, env, delay: float, fn, arg) -> None:
+        self.fn = fn
+        self.arg = arg
+        env.schedule(self, NORMAL, delay)
 
 
 class Environment(simpy.Environment):
@@ -85,7 +122,8 @@ class Environment(simpy.Environment):
     the clock: :meth:`schedule` (SimPy's hot reader of ``_now``) is redefined on it, and
     ``_now`` becomes a view of ``now``, so SimPy's own ``step`` and ``run`` keep it right, so the rest of the model reads
     ``env.now`` and never touches a private name.  Event order is SimPy's: (time, priority,
-    insertion id).
+    insertion id).  :meth:`step` also runs what the kernel puts in the queue besides SimPy
+    events (a waiting :class:`Journey`, a :class:`Later` call), so SimPy's ``run`` works too.
     """
 
     now = 0.0  # shadows SimPy's read-only property; set per instance
@@ -93,6 +131,14 @@ class Environment(simpy.Environment):
     def __init__(self, initial_time: float = 0.0) -> None:
         super().__init__(initial_time)
         self.now = float(initial_time)
+        #: the queue in two heaps: ``_queue`` (SimPy's) holds the events before ``_bound``, ``_far``
+        #: those at or after it (hospital stays, patience timers); ``_far`` moves into ``_queue``
+        #: when ``_queue`` runs dry.  Every ``_queue`` key is below every ``_far`` key, so the
+        #: head of ``_queue`` is the next event, in SimPy's order; the heap the model pops
+        #: every event from stays a few hundred entries (a county-year holds thousands of
+        #: inpatients' discharges at once).
+        self._far: list[Any] = []
+        self._bound = self.now + FAR_AHEAD
 
     @property  # type: ignore[override]
     def _now(self) -> float:  # SimPy's name for the clock, kept right for any code reading it
@@ -104,7 +150,41 @@ class Environment(simpy.Environment):
 
     def schedule(self, event: simpy.Event, priority: EventPriority = NORMAL, delay: SimTime = 0) -> None:
         """Schedule ``event`` with ``priority`` after ``delay`` (SimPy's ``schedule``)."""
-        heappush(self._queue, (self.now + delay, priority, next(self._eid), event))
+        t = self.now + delay
+        heappush(self._queue if t < self._bound else self._far, (t, priority, next(self._eid), event))
+
+    def _refill(self) -> None:
+        """``_queue`` is empty: move the next ``FAR_AHEAD`` minutes of ``_far`` into it."""
+        far, queue = self._far, self._queue
+        self._bound = bound = far[0][0] + FAR_AHEAD
+        while far and far[0][0] < bound:
+            heappush(queue, heappop(far))
+
+    def peek(self) -> SimTime:
+        """The time of the next event (SimPy's ``peek``), ``inf`` when there is none."""
+        if self._queue:
+            return self._queue[0][0]
+        return self._far[0][0] if self._far else math.inf
+
+    def step(self) -> None:
+        """Process the next event (SimPy's ``step``), or resume a journey / make a call."""
+        queue: list[Any] = self._queue  # type: ignore[assignment]  # holds journeys and calls too
+        if not queue and self._far:
+            self._refill()
+        head = queue[0][3] if queue else None
+        cls = head.__class__
+        if cls is Journey or cls is Later:
+            self.now, _, _, item = heappop(queue)
+            if cls is Later:
+                item.fn(item.arg)
+                return
+            try:
+                nxt = item.gen.send(None)
+            except StopIteration:
+                return
+            item._wait(nxt)
+            return
+        super().step()
 
 
 def run_until(env: Environment, horizon: float) -> None:
@@ -112,12 +192,38 @@ def run_until(env: Environment, horizon: float) -> None:
 
     Same semantics as :meth:`Environment.step` repeated (every event scheduled before the
     horizon is processed, in SimPy's order; a failed event that nobody handled raises), without
-    a method call and an exception frame per event; ~10% of a county run.
+    a method call and an exception frame per event.  A :class:`Journey` waiting out a delay is
+    resumed here, inline (most of a county run's events); a :class:`Later` call is made.
     """
-    queue = env._queue
+    queue: list[Any] = env._queue  # type: ignore[assignment]  # holds journeys and calls too
+    far = env._far
     pop = heappop
-    while queue and queue[0][0] < horizon:
-        env.now, _, _, event = pop(queue)
+    push = heappush
+    eid = env._eid
+    while True:
+        if not queue:
+            if not far:
+                break
+            env._refill()
+        if queue[0][0] >= horizon:
+            break
+        now, _, _, event = pop(queue)
+        env.now = now
+        cls = event.__class__
+        if cls is Journey:
+            try:
+                nxt = event.gen.send(None)
+            except StopIteration:
+                continue
+            if nxt.__class__ is float and nxt >= 0.0:
+                t = now + nxt
+                push(queue if t < env._bound else far, (t, NORMAL, next(eid), event))
+            else:
+                event._wait(nxt)
+            continue
+        if cls is Later:
+            event.fn(event.arg)
+            continue
         # SimPy marks a processed event by callbacks = None, which its own annotation (a list) omits
         callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]
         for callback in callbacks:
@@ -240,12 +346,22 @@ class Pool:
 
     def try_acquire(self) -> bool:
         """Take a unit now if one is free and nobody is queueing (no event needed)."""
-        if self.waiting == 0 and self.in_use < self.capacity:
-            self._touch()
-            self.in_use += 1
+        in_use = self.in_use
+        if self.waiting == 0 and in_use < self.capacity:
+            # _touch, inline (the model's hottest pool call)
+            now = self.env.now
+            if now > self._day_end:
+                self._roll(now)
+            dt = now - self._last
+            if dt:
+                self._db += in_use * dt
+                self._dq += self.waiting * dt
+                self._dc += self.capacity * dt
+                self._last = now
+            self.in_use = in_use + 1
             self.served += 1
             self.requests += 1
-            self.t_in += self.env.now
+            self.t_in += now
             return True
         return False
 
@@ -292,7 +408,11 @@ class Pool:
 
     def _renege_after(self, ev: simpy.Event, patience: float) -> None:
         """The queued request ``ev`` reneges after ``patience`` minutes unless granted first."""
-        timer = self.env.timeout(patience)
+        env = self.env
+        if isinstance(env, Environment):  # the kernel's: a light timer, keyed as env.timeout's
+            Later(env, patience, self.renege, ev)
+            return
+        timer = env.timeout(patience)
 
         # a def, not a lambda, so the callback returns None as SimPy's type says; left
         # unannotated since annotations would be built anew each time a patient queues
@@ -302,9 +422,19 @@ class Pool:
         timer.callbacks.append(on_timeout)
 
     def release(self) -> None:
-        self._touch()
-        self.in_use -= 1
-        self.t_out += self.env.now
+        # _touch, inline
+        now = self.env.now
+        if now > self._day_end:
+            self._roll(now)
+        in_use = self.in_use
+        dt = now - self._last
+        if dt:
+            self._db += in_use * dt
+            self._dq += self.waiting * dt
+            self._dc += self.capacity * dt
+            self._last = now
+        self.in_use = in_use - 1
+        self.t_out += now
         if self.waiting:
             self._grant()
 

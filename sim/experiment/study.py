@@ -79,7 +79,7 @@ from sim.records import schema as record_schema
 from sim.records.result import TABLES, RunResult
 
 __all__ = ["StudyResult", "load_study", "compose_study", "run_study", "load_study_result", "gather_multirun",
-           "move_stale_outputs", "STUDY_OUTPUTS"]
+           "move_stale_outputs", "same_county", "STUDY_OUTPUTS"]
 
 
 @dataclass
@@ -379,8 +379,11 @@ def _paired_kpis(study: StudyConfig, runs: dict[str, RunResult], folder: Path) -
     county), read from the per-replication files one pair at a time; the baseline's own rows
     are 0 by definition.  Empty when the per-patient tables were not kept."""
     base = study.baseline
+    same = same_county(runs, base)
     rows = []
     for name, res in runs.items():
+        if name not in same:
+            continue
         warm = res.config.run.warmup_days
         for r in sorted(res.kpis["replication"].unique()):
             b = _rep_dir(folder, base, int(r)) / "patients.parquet"
@@ -394,6 +397,18 @@ def _paired_kpis(study: StudyConfig, runs: dict[str, RunResult], folder: Path) -
                                          pd.read_parquet(f, columns=PAIRED_COLUMNS), warm)
             rows += [(name, int(r), k, "county", v) for k, v in counts.items()]
     return pd.DataFrame(rows, columns=["scenario", "replication", "metric", "group", "value"])
+
+
+def same_county(runs: dict[str, RunResult], baseline: str) -> list[str]:
+    """The scenarios on the baseline's county network (``network.name``; restructured or not):
+    only they are compared with the baseline.  A scenario on another county's network (a
+    prefecture study, ``scenarios/study/prefecture.yaml``) sees other villages and other
+    patients, so its "paired difference" would be one county minus another, not the effect
+    of a policy: none is computed (no rows in ``differences.csv``, no paired KPIs)."""
+    if baseline not in runs:
+        return []
+    net = runs[baseline].config.network.name
+    return [name for name, res in runs.items() if res.config.network.name == net]
 
 
 def _assemble(study: StudyConfig, runs: dict[str, RunResult], failures: list[dict], folder: Path | None,
@@ -412,7 +427,8 @@ def _assemble(study: StudyConfig, runs: dict[str, RunResult], failures: list[dic
     else:
         write = False
     summary = summarise(kpis) if len(kpis) else pd.DataFrame()
-    diffs = paired_differences(kpis, study.baseline) if study.baseline in runs else pd.DataFrame()
+    diffs = (paired_differences(kpis[kpis["scenario"].astype(str).isin(same_county(runs, study.baseline))],
+                                study.baseline) if study.baseline in runs else pd.DataFrame())
     if folder is not None and write:
         if len(kpis):
             write_table(kpis, folder / "kpis.parquet", "kpis", None)

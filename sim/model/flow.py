@@ -23,7 +23,7 @@ from sim.county.patients import (
     A_PERC,
     A_RENEGE,
 )
-from sim.engine.kernel import Journey, Wake
+from sim.engine.kernel import Journey, Later
 from sim.levers.site_rules import DEFER, EV
 from sim.records.codes import Admission, Exit, Mode, Outcome, Reperfusion
 from sim.records.log import TEST_BIT
@@ -111,9 +111,9 @@ def go(w, pid, dest, minutes, emergency):
         site = w.sites[dest]
         arrive = env.now + minutes
         if not site.is_open(arrive):
-            yield env.timeout(site.next_opening(arrive) - arrive)
+            yield site.next_opening(arrive) - arrive
     if minutes > 0:
-        yield env.timeout(minutes)
+        yield minutes
     w.log.p_travel[pid] += minutes
 
 
@@ -200,14 +200,14 @@ def care(w, pid, v, c, a, s, mode):
             continue
         # ---- consult, then the tests the site does itself
         log.v_start[row] = env.now
-        yield Wake(env, w.consult[c][site.tier] * a[A_CONSULT])
+        yield w.consult[c][site.tier] * a[A_CONSULT]
         pool.release()
         mask = 0
         for m in tests:
             eq = site.equipment[m]
             if not eq.try_acquire():
                 yield eq.request(prio)
-            yield Wake(env, w.test_minutes[m])
+            yield w.test_minutes[m]
             eq.release()
             mask |= TEST_BIT[m]
         if mask:
@@ -263,7 +263,6 @@ def out_of_county(w, pid, c, a, mode, now, inpatient=None):
 def closed_on_arrival(w, pid, v, c, a, s, row, now):
     """Step: the site is closed.  Wait for it to open (``closed_policy: wait``), or go to the
     best open alternative; returns that site, or None once the patient may be seen here."""
-    env = w.env
     site = w.sites[s]
     if not w.closed_wait:
         alt = w.choice.choose_among(v, c, a[A_CHOICE], a[A_PERC] < w.perception_noise,
@@ -273,10 +272,10 @@ def closed_on_arrival(w, pid, v, c, a, s, row, now):
             log.v_end[row] = now
             log.v_outcome[row] = CLOSED
             minutes = w.site_travel(s, alt, v)
-            yield env.timeout(minutes)
+            yield minutes
             log.p_travel[pid] += minutes
             return alt
-    yield env.timeout(site.next_opening(now) - now)
+    yield site.next_opening(now) - now
     return None
 
 
@@ -309,7 +308,7 @@ def first_contact_emergency(w, pid, c, s, site, rule, row, erow, mask):
         eq = site.equipment["ecg"]
         if not eq.try_acquire():
             yield eq.request(0)
-        yield env.timeout(w.test_minutes["ecg"])
+        yield w.test_minutes["ecg"]
         eq.release()
         log.v_tests[row] |= ECG_BIT
     if log.v_tests[row] & ECG_BIT and log.e_ecg[erow] != log.e_ecg[erow]:
@@ -318,10 +317,10 @@ def first_contact_emergency(w, pid, c, s, site, rule, row, erow, mask):
             and ("ecg" in site.read or (rule is not None and rule.tele_ecg)) \
             and w.expected_time_to_pci(s, c, rule is not None and rule.tele_ecg) > w.lysis_threshold:
         # pharmaco-invasive: thrombolysis here, then transfer for later angiography
-        yield env.timeout(w.door_to_needle)
+        yield w.door_to_needle
         log.e_reperfusion[erow] = env.now
         log.e_kind[erow] = LYSIS
-    yield env.timeout(w.stabilise)
+    yield w.stabilise
     log.v_end[row] = env.now
     log.v_outcome[row] = REFERRED
     log.p_up[pid] += 1
@@ -401,7 +400,7 @@ def admit(w, pid, c, a, s, v=-1):
     stay = w.los[tier][c] * a[A_LOS]
     if tier == 1 and w.deterioration > 0 and a[A_RENEGE] < w.deterioration:
         # a seen inpatient never reneged, so the renege uniform is free to decide deterioration
-        yield env.timeout(stay / 2)
+        yield stay / 2
         lead = w.county.lead_of[s]
         lrow = yield from wait_bed_holding(w, pid, s, lead, 1, w.max_up_wait)
         site.beds.release()
@@ -418,12 +417,12 @@ def admit(w, pid, c, a, s, v=-1):
         vrow = log.visit(pid, lead, env.now, AMBULANCE)
         log.v_start[vrow] = log.v_end[vrow] = env.now
         log.v_outcome[vrow] = ADMITTED
-        yield env.timeout(stay)
+        yield stay
         w.sites[lead].beds.release()
         log.a_discharge[lrow] = env.now
         log.a_outcome[lrow] = DISCHARGED
         return True
-    yield env.timeout(stay)
+    yield stay
     if tier >= 2 and v >= 0 and a[A_DOWN] < w.down_p[c] * w.down_bed_share:
         home = w.home[v] if w.hooks.down_target is None else w.hooks.down_target(w, pid, v)
         hsite = w.sites[home]
@@ -442,7 +441,7 @@ def admit(w, pid, c, a, s, v=-1):
             vrow = log.visit(pid, home, env.now, DOWN_REFERRAL)
             log.v_start[vrow] = log.v_end[vrow] = env.now
             log.v_outcome[vrow] = ADMITTED
-            yield env.timeout(w.down_los)
+            yield w.down_los
             hsite.beds.release()
             log.a_discharge[drow] = env.now
             log.a_outcome[drow] = DISCHARGED
@@ -493,19 +492,23 @@ def after_discharge(w, pid, v, c, a, s):
     row = log.visit(pid, home, env.now, DOWN_REFERRAL)
     site = w.sites[home]
     if not site.is_open(env.now):
-        yield env.timeout(site.next_opening(env.now) - env.now)
+        yield site.next_opening(env.now) - env.now
     pool = site.doctors[w.down_kind[home]]
     yield pool.request(2)
     log.v_start[row] = env.now
-    yield env.timeout(w.consult[c][1] * a[A_CONSULT])
+    yield w.consult[c][1] * a[A_CONSULT]
     pool.release()
     log.v_end[row] = env.now
     log.v_outcome[row] = DOWN
 
 
+def _release(pool):
+    pool.release()
+
+
 def release_later(env, pool, delay):
-    t = env.timeout(delay)
-    t.callbacks.append(lambda _e: pool.release())
+    """``pool`` releases a unit after ``delay`` minutes (nobody waits on it)."""
+    Later(env, delay, _release, pool)
 
 
 def ambulance_call(w, pid, v, c, a):
@@ -523,14 +526,14 @@ def ambulance_call(w, pid, v, c, a):
     pool = w.sites[st].ambulances
     erow = log.emergency(pid, env.now, st)
     yield pool.request(0)
-    yield env.timeout(w.dispatch + w.travel[v][st])
+    yield w.dispatch + w.travel[v][st]
     log.e_fmc[erow] = env.now
     if w.ambulance_ecg:
         log.e_ecg[erow] = env.now + w.test_minutes["ecg"]
-    yield env.timeout(w.on_scene)
+    yield w.on_scene
     dest = w.em_dest_from_village[v][c]
     log.p_first[pid] = dest
-    yield env.timeout(w.travel[v][dest])
+    yield w.travel[v][dest]
     release_later(env, pool, w.handover + w.ftravel[dest][st])
     log.e_door[erow] = env.now
     log.e_dest[erow] = dest
@@ -549,12 +552,12 @@ def ambulance_transfer(w, src, dest):
     st = w.stations_of_site[src]
     to_src, leg = w.transfer_legs(src, st, dest)
     if st < 0:  # no ambulance anywhere: self transport
-        yield env.timeout(leg)
+        yield leg
         return
     pool = w.sites[st].ambulances
     yield pool.request(0)
-    yield env.timeout(w.dispatch + to_src + w.handover)
-    yield env.timeout(leg)
+    yield w.dispatch + to_src + w.handover
+    yield leg
     release_later(env, pool, w.handover + w.ftravel[dest][st])
 
 
@@ -577,28 +580,28 @@ def definitive_emergency(w, pid, v, c, a, s, mode, erow):
         log.e_ecg[erow] = env.now + w.test_minutes["ecg"]  # the ECG of the ED work-up
     yield pool.request(0)
     log.v_start[row] = env.now
-    yield env.timeout(w.ed_minutes)
+    yield w.ed_minutes
     pool.release()
     lysed = log.e_kind[erow] == LYSIS
     if cond.pathway == "stemi" and "cathlab" in site.equipment and not lysed:
         lab = site.equipment["cathlab"]
         yield lab.request(0)
-        yield env.timeout(w.cathlab_activation + w.device)
+        yield w.cathlab_activation + w.device
         log.e_reperfusion[erow] = env.now  # the wire crosses the lesion: door-to-balloon ends
         log.e_kind[erow] = PCI
-        yield env.timeout(w.procedure - w.device)
+        yield w.procedure - w.device
         lab.release()
         mask |= TEST_BIT["cathlab"]
     elif cond.pathway == "stroke" and "ct" in site.equipment:
         ct = site.equipment["ct"]
         yield ct.request(0)
-        yield env.timeout(w.test_minutes["ct"])
+        yield w.test_minutes["ct"]
         ct.release()
         log.e_reperfusion[erow] = env.now
         log.e_kind[erow] = STROKE_NEEDLE
         mask |= TEST_BIT["ct"]
     elif cond.pathway == "trauma":
-        yield env.timeout(w.procedure)
+        yield w.procedure
     log.v_tests[row] = mask
     log.v_end[row] = env.now
     yield from _after_definitive(w, pid, v, c, a, s, cond, row, site)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import simpy
 
-from sim.engine.kernel import Environment, Pool, run_until
+from sim.engine.kernel import FAR_AHEAD, Environment, Journey, Pool, run_until
 
 
 def _trace(env) -> list[tuple[str, float]]:
@@ -44,3 +44,41 @@ def test_run_until_matches_run_and_keeps_simpys_name_for_the_clock():
     run_until(kernel, 4)
     assert b == a and kernel.now == 4
     assert kernel._now == kernel.now  # SimPy's own name reads the same clock
+
+
+def _journeys(env, plain: bool) -> list[tuple[str, float]]:
+    """Patients as kernel Journeys (yielding plain delays) or as SimPy processes (timeouts), with
+    waits from minutes to days (both sides of the kernel's FAR_AHEAD) and ties at equal times."""
+    out: list[tuple[str, float]] = []
+    pool = Pool(env, 2)
+
+    def patient(name: str, service: float, stay: float):
+        yield (env.timeout(0.0) if plain else 0.0)
+        yield pool.request(2)
+        out.append((f"{name} seen", env.now))
+        yield (env.timeout(service) if plain else service)
+        pool.release()
+        yield (env.timeout(stay) if plain else stay)
+        out.append((f"{name} home", env.now))
+
+    cases = [(f"p{i}", 10.0 + 37.0 * (i % 5), (i % 4) * 1440.0 + 300.0 * (i % 3)) for i in range(24)]
+    for k, (name, service, stay) in enumerate(cases):
+        start = 60.0 * (k // 3)  # three patients at each start time: ties broken by insertion order
+        if plain:
+            def delayed(start=start, name=name, service=service, stay=stay):
+                yield env.timeout(start)
+                yield from patient(name, service, stay)
+            env.process(delayed())
+        else:
+            Journey(env, patient(name, service, stay), start)
+    return out
+
+
+def test_journeys_and_far_events_keep_simpys_order():
+    plain, kernel, stepped = simpy.Environment(), Environment(), Environment()
+    a, b, c = _journeys(plain, True), _journeys(kernel, False), _journeys(stepped, False)
+    plain.run(until=10 * 1440.0)
+    run_until(kernel, 10 * 1440.0)
+    stepped.run(until=10 * 1440.0)  # SimPy's own run, through the kernel's step
+    assert b == a and c == a and len(a) == 48
+    assert max(t for _, t in a) > 3 * 1440.0 > FAR_AHEAD  # the far heap was used
