@@ -256,3 +256,24 @@ def test_pareto_front_and_no_feasible_candidate_reuse_the_stored_replications(tm
     assert res.recommendation["status"] == "none_feasible" and res.recommendation["closest"]
     assert res.meta["replications_run"] == 0  # nothing meets or nearly meets the limit: nothing to confirm
     assert "没有任何方案" in (folder / "search_brief.zh.html").read_text(encoding="utf-8")
+
+
+def test_every_bundled_search_and_sensitivity_config_loads_and_validates():
+    """Each bundled search and sensitivity config is read and validated (its KPIs in the
+    registry, its dimensions and ranges well formed), and every option of a search composes
+    with the search's base overrides: a typo in a bundled file fails here, not in a 3-hour run."""
+    from sim.config.loading import compose
+    from sim.search.config import load_search, options
+    from sim.sensitivity.config import load_sensitivity
+
+    root = Path(__file__).resolve().parent.parent / "scenarios"
+    searches = sorted(p.stem for p in (root / "search").glob("*.yaml"))
+    assert {"taobei_cheapest", "taobei_pareto", "toy_closures"} <= set(searches)
+    for name in searches:
+        s = load_search(name)
+        for dim_name, dim in s.space.items():
+            for opt in options(dim_name, dim) or []:
+                if opt.overrides:
+                    compose([*s.base_overrides, *opt.overrides, "run=test"])
+    for name in sorted(p.stem for p in (root / "sensitivity").glob("*.yaml")):
+        load_sensitivity(name)

@@ -14,10 +14,12 @@ from tests.conftest import NETWORKS, ROOT, RUN_OPTIONS, compose, run_cli
 
 # ---------------------------------------------------------------------------- every option composes
 
-#: every option of every config group except ``network`` (composed and built below) and the
+#: every option of every config group except ``network`` (composed and built below), the
 #: ``study`` / ``restructure`` groups, which have their own tests (tests/test_study.py,
-#: tests/test_restructure.py) that compose and apply every bundled option.
-OWN_TESTS = {"network", "study", "restructure"}
+#: tests/test_restructure.py) that compose and apply every bundled option, and the ``search`` /
+#: ``sensitivity`` configs, which are not scenarios (``python -m sim.search``,
+#: ``python -m sim.sensitivity``; tests/test_search.py, tests/test_sensitivity.py).
+OWN_TESTS = {"network", "study", "restructure", "search", "sensitivity"}
 GROUP_OPTIONS = sorted((d.name, f.stem) for d in (ROOT / "scenarios").iterdir()
                        if d.is_dir() and d.name not in OWN_TESTS for f in d.glob("*.yaml"))
 
