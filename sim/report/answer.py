@@ -167,14 +167,13 @@ def _county(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _change(d: pd.DataFrame, s: pd.DataFrame, scenario: str, baseline: str, metric: str) -> Change | None:
-    r = d[(d["scenario"].astype(str) == scenario) & (d["metric"] == metric)]
-    if not len(r) or pd.isna(r["mean_diff"].iloc[0]):
+    r = numbers.row(d, scenario, metric)
+    if r is None or pd.isna(r["mean_diff"]):
         return None
-    r = r.iloc[0]
 
     def level(scen: str) -> float:
-        x = s[(s["scenario"].astype(str) == scen) & (s["metric"] == metric)]
-        return float(x["mean"].iloc[0]) if len(x) else math.nan
+        x = numbers.row(s, scen, metric)
+        return float(x["mean"]) if x is not None else math.nan
 
     n = float(r["n"]) if "n" in r and pd.notna(r["n"]) else math.nan
     v = numbers.verdict(metric, r["mean_diff"], r["ci_low"], r["ci_high"], n)

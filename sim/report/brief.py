@@ -621,19 +621,17 @@ def _scenario_columns(data: FolderData, s: pd.DataFrame) -> list[str]:
 
 def _kpi_cell(m: str, x: str, s: pd.DataFrame, d: pd.DataFrame, baseline: str, language: str) -> str:
     """One cell: the level with its bounded 95% CI, then the paired difference from the baseline."""
-    r = s[(s["metric"] == m) & (s["scenario"].astype(str) == x)]
-    if not len(r):
+    r = numbers.row(s, x, m)
+    if r is None:
         return "<td>–</td>"
-    r = r.iloc[0]
     n = r["n"] if "n" in r else numbers.MIN_REPLICATIONS
     lvl = numbers.level(m, r["mean"], language)
     cell = _e(lvl)
     if pd.notna(r["mean"]):
         cell += f"<span class='d'>({_e(numbers.level_interval(m, r['ci_low'], r['ci_high'], n, language))})</span>"
     if len(d) and x != baseline:
-        dr = d[(d["metric"] == m) & (d["scenario"].astype(str) == x)]
-        if len(dr) and pd.notna(dr["mean_diff"].iloc[0]):
-            dr = dr.iloc[0]
+        dr = numbers.row(d, x, m)
+        if dr is not None and pd.notna(dr["mean_diff"]):
             dd = numbers.difference(m, dr["mean_diff"], dr["ci_low"], dr["ci_high"],
                                     dr["n"] if "n" in dr else numbers.MIN_REPLICATIONS, language)
             cls = dd.verdict if dd.verdict in ("better", "worse") else ""

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from sim.analysis import registry
 
-__all__ = ["MIN_REPLICATIONS", "CLIPPED_MARK", "MAX_DIFF_DECIMALS", "TEXT", "text", "enough", "significant",
+__all__ = ["row", "MIN_REPLICATIONS", "CLIPPED_MARK", "MAX_DIFF_DECIMALS", "TEXT", "text", "enough", "significant",
            "verdict", "clip_interval", "level", "level_interval", "diff_digits", "is_no_difference", "Diff",
            "difference"]
 
@@ -46,6 +46,28 @@ TEXT = {
            "to": "to"},
     "zh": {"no_cases": "无病例", "not_applicable": "不适用", "few": "模拟次数太少,不给出区间", "no_difference": "无差异", "to": "至"},
 }
+
+
+#: per-table indexes of :func:`row`: id(table) -> (table, {(scenario, metric): position}); the
+#: table is kept so that its id is not reused while the entry lives.
+_ROWS: dict[int, tuple[object, dict[tuple[str, str], int]]] = {}
+
+
+def row(table, scenario: str, metric: str):
+    """The first row of a summary or differences table (one group) for ``scenario`` and
+    ``metric``, or None: one dictionary lookup, where a boolean mask per cell made a brief's
+    KPI table and first screen cost seconds (tens of thousands of masks)."""
+    hit = _ROWS.get(id(table))
+    if hit is None or hit[0] is not table:
+        if len(_ROWS) > 16:
+            _ROWS.clear()
+        index: dict[tuple[str, str], int] = {}
+        if len(table):
+            for i, key in enumerate(zip(table["scenario"].astype(str), table["metric"].astype(str))):
+                index.setdefault(key, i)
+        hit = _ROWS[id(table)] = (table, index)
+    i = hit[1].get((str(scenario), str(metric)))
+    return None if i is None else table.iloc[i]
 
 
 def text(key: str, language: str) -> str:
