@@ -63,6 +63,21 @@ def labels(s: pd.Series) -> np.ndarray:
     return s.astype(str).to_numpy()
 
 
+def _by_code(s: pd.Series, values: pd.Series) -> np.ndarray:
+    """``values`` (indexed by label) of each row of ``s``, as ``values.reindex(labels(s)).to_numpy()``
+    gives them (NaN where a label has none), as an object array: looked up once per category of a
+    categorical column, so the rows point at a few shared values.
+
+    >>> s = pd.Series(pd.Categorical(["stroke", "cold", "stroke"]))
+    >>> _by_code(s, pd.Series({"stroke": "stroke", "cold": "outpatient"})).tolist()
+    ['stroke', 'outpatient', 'stroke']
+    """
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        table = values.reindex(s.cat.categories.astype(str)).to_numpy(dtype=object, na_value=np.nan)
+        return np.append(table, np.nan)[s.cat.codes.to_numpy()]
+    return values.reindex(labels(s)).to_numpy(dtype=object, na_value=np.nan)
+
+
 def _tiers(s: pd.Series, tier: pd.Series) -> np.ndarray:
     """The tier of each row's site (``s``: a facility column), as ``s.map(tier)`` gives it, in one
     byte per row: looked up by category code for a categorical column."""
@@ -585,15 +600,13 @@ def _lever_kpis(rows: list, tables: dict, occupancy: pd.DataFrame, pk: pd.DataFr
       condition the site otherwise refers, skill transfer, remote report, remote consult).
     """
     pids = pk["patient"].to_numpy()
-    out = labels(v["outcome"])
-    treat = np.isin(out, ("treated", "admitted"))
+    treat = np.isin(labels(v["outcome"]), ("treated", "admitted"))
     last_tier = pd.Series(vt[treat], index=v["patient"].to_numpy()[treat])
     last_tier = last_tier[~last_tier.index.duplicated(keep="last")]
     exit_ = labels(pk["exit"])
     ended = exit_ != "in_system"
-    cond = labels(pk["condition"])
-    spec = conditions["specialty"].reindex(cond).to_numpy()
-    outp = (conditions["pathway"].reindex(cond) == "outpatient").to_numpy()
+    spec = _by_code(pk["condition"], conditions["specialty"])
+    outp = _by_code(pk["condition"], conditions["pathway"]) == "outpatient"
     tier_of_pat = last_tier.reindex(pids).to_numpy(dtype=float)
     local = (exit_ == "completed") & (np.nan_to_num(tier_of_pat, nan=9.0) <= 1)
     for sp in sorted(set(conditions.loc[conditions["pathway"] == "outpatient", "specialty"])):
@@ -675,7 +688,7 @@ def _green_channel_kpis(rows: list, tables: dict, pk: pd.DataFrame, v: pd.DataFr
     pids = pk["patient"].to_numpy()
     vpat = v["patient"].to_numpy()
     # each visit's patient's condition is an outpatient one (every visit's patient is in pk)
-    outp_pat = (conditions["pathway"].reindex(labels(pk["condition"])) == "outpatient").to_numpy()
+    outp_pat = _by_code(pk["condition"], conditions["pathway"]) == "outpatient"
     if len(pids) and bool((pids[1:] >= pids[:-1]).all()):
         outp = outp_pat[np.searchsorted(pids, vpat)] if len(vpat) else np.zeros(0, dtype=bool)
     else:
