@@ -255,6 +255,7 @@ def kpis(tables: dict[str, pd.DataFrame], occupancy: pd.DataFrame, sites: pd.Dat
     _row(rows, "refused_admissions", no_bed.sum())
     for t in (1, 2):
         _row(rows, "refused_admissions", (no_bed & (a_tier == t)).sum(), f"tier{t}")
+    del exit_, mode, wait, w  # one value per episode or visit each: not held through the rest (memory)
 
     # 出院者平均住院日 in its steady-state (Little's law) form: bed-days occupied in the
     # post-warm-up window by every in-county stay / stays that began in it.  A mean over the
@@ -600,19 +601,7 @@ def _lever_kpis(rows: list, tables: dict, occupancy: pd.DataFrame, pk: pd.DataFr
       condition the site otherwise refers, skill transfer, remote report, remote consult).
     """
     pids = pk["patient"].to_numpy()
-    treat = np.isin(labels(v["outcome"]), ("treated", "admitted"))
-    last_tier = pd.Series(vt[treat], index=v["patient"].to_numpy()[treat])
-    last_tier = last_tier[~last_tier.index.duplicated(keep="last")]
-    exit_ = labels(pk["exit"])
-    ended = exit_ != "in_system"
-    spec = _by_code(pk["condition"], conditions["specialty"])
-    outp = _by_code(pk["condition"], conditions["pathway"]) == "outpatient"
-    tier_of_pat = last_tier.reindex(pids).to_numpy(dtype=float)
-    local = (exit_ == "completed") & (np.nan_to_num(tier_of_pat, nan=9.0) <= 1)
-    for sp in sorted(set(conditions.loc[conditions["pathway"] == "outpatient", "specialty"])):
-        sel = ended & outp & (spec == sp)
-        n = int(sel.sum())
-        _row(rows, "local_treatment_share", local[sel].sum() / n if n else math.nan, str(sp))
+    _local_treatment(rows, pk, v, vt, conditions)
 
     xv = tables.get("expert_visits")
     if xv is not None and len(xv):
@@ -678,6 +667,24 @@ def _lever_kpis(rows: list, tables: dict, occupancy: pd.DataFrame, pk: pd.DataFr
         _row(rows, "reader_utilisation", math.nan)
         _row(rows, "remote_backlog_mean", math.nan)
     _green_channel_kpis(rows, tables, pk, v, vt, conditions, ev, kind, val)
+
+
+def _local_treatment(rows: list, pk: pd.DataFrame, v: pd.DataFrame, vt: np.ndarray, conditions: pd.DataFrame) -> None:
+    """``local_treatment_share`` by specialty (see :func:`_lever_kpis`); its per-episode arrays
+    are freed on return (memory)."""
+    treat = np.isin(labels(v["outcome"]), ("treated", "admitted"))
+    last_tier = pd.Series(vt[treat], index=v["patient"].to_numpy()[treat])
+    last_tier = last_tier[~last_tier.index.duplicated(keep="last")]
+    exit_ = labels(pk["exit"])
+    ended = exit_ != "in_system"
+    spec = _by_code(pk["condition"], conditions["specialty"])
+    outp = _by_code(pk["condition"], conditions["pathway"]) == "outpatient"
+    tier_of_pat = last_tier.reindex(pk["patient"].to_numpy()).to_numpy(dtype=float)
+    local = (exit_ == "completed") & (np.nan_to_num(tier_of_pat, nan=9.0) <= 1)
+    for sp in sorted(set(conditions.loc[conditions["pathway"] == "outpatient", "specialty"])):
+        sel = ended & outp & (spec == sp)
+        n = int(sel.sum())
+        _row(rows, "local_treatment_share", local[sel].sum() / n if n else math.nan, str(sp))
 
 
 def _green_channel_kpis(rows: list, tables: dict, pk: pd.DataFrame, v: pd.DataFrame, vt: np.ndarray,
