@@ -50,6 +50,64 @@ def _tier_of(sites: pd.DataFrame) -> pd.Series:
     return sites.set_index("site")["tier"]
 
 
+def labels(s: pd.Series) -> np.ndarray:
+    """The values of a column as an object array of ``str`` (missing values as NaN), as
+    ``s.astype(str).to_numpy()`` gives them, without one Python string per row for a
+    categorical column: its rows point at the category names.
+
+    >>> labels(pd.Series(pd.Categorical(["b", None, "a", "b"])))
+    array(['b', nan, 'a', 'b'], dtype=object)
+    """
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        names = np.asarray(s.cat.categories.astype(str), dtype=object)
+        return np.append(names, np.nan)[s.cat.codes.to_numpy()]  # code -1 (missing) -> the NaN after them
+    return s.astype(str).to_numpy()
+
+
+def _by_code(s: pd.Series, values: pd.Series) -> np.ndarray:
+    """``values`` (indexed by label) of each row of ``s``, as ``values.reindex(labels(s)).to_numpy()``
+    gives them (NaN where a label has none), as an object array: looked up once per category of a
+    categorical column, so the rows point at a few shared values.
+
+    >>> s = pd.Series(pd.Categorical(["stroke", "cold", "stroke"]))
+    >>> _by_code(s, pd.Series({"stroke": "stroke", "cold": "outpatient"})).tolist()
+    ['stroke', 'outpatient', 'stroke']
+    """
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        table = values.reindex(s.cat.categories.astype(str)).to_numpy(dtype=object, na_value=np.nan)
+        return np.append(table, np.nan)[s.cat.codes.to_numpy()]
+    return values.reindex(labels(s)).to_numpy(dtype=object, na_value=np.nan)
+
+
+def _tiers(s: pd.Series, tier: pd.Series) -> np.ndarray:
+    """The tier of each row's site (``s``: a facility column), as ``s.map(tier)`` gives it, in one
+    byte per row: looked up by category code for a categorical column."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        by_code = tier.reindex(s.cat.categories.astype(str)).to_numpy()
+        if len(by_code) and np.isnan(by_code.astype(float)).any():
+            raise ValueError(f"sites without a tier: {list(s.cat.categories[np.isnan(by_code.astype(float))])[:5]}")
+        return by_code.astype(np.int8)[s.cat.codes.to_numpy()]
+    return s.map(tier).astype(np.int64).to_numpy().astype(np.int8)
+
+
+class _Kept:
+    """The patients kept after the warm-up cut, and which rows of another table are theirs."""
+
+    def __init__(self, patients: pd.DataFrame, keep: np.ndarray) -> None:
+        ids = patients["patient"].to_numpy()
+        self.keep = keep
+        self.pids = ids[keep]
+        # the record tables number patients by row: then a row's patient is looked up in ``keep``
+        self.by_row = bool(np.array_equal(ids, np.arange(len(ids), dtype=ids.dtype)))
+
+    def rows(self, df: pd.DataFrame) -> np.ndarray:
+        """Boolean mask of the rows of ``df`` whose patient is kept (``np.isin`` on the ids)."""
+        pat = df["patient"].to_numpy()
+        if self.by_row and (not len(pat) or int(pat.max()) < len(self.keep)):
+            return self.keep[pat]
+        return np.isin(pat, self.pids)
+
+
 def price(tables: dict[str, pd.DataFrame], sites: pd.DataFrame, conditions: pd.DataFrame | None,
           prices: Prices, horizon_min: float) -> dict[str, pd.DataFrame]:
     """Cost of every visit and admission, in CNY, from the records (re-pricing needs no re-run).
@@ -78,7 +136,7 @@ def price(tables: dict[str, pd.DataFrame], sites: pd.DataFrame, conditions: pd.D
     mask = v["tests"].to_numpy().astype(np.int64)
     for m in MODALITIES:
         tests += ((mask & TEST_BIT[m]) > 0) * prices.tests.get(m, 0.0)
-    mode = v["mode"].astype(str).to_numpy()
+    mode = labels(v["mode"])  # no string per row (memory, issue #18)
     amb = (mode == "ambulance") * prices.ambulance_trip
     medical = tariff.visit_cost(prices, vt, seen) + tests + amb
     oop, insurer = tariff.split(prices, medical, vt, False)
@@ -116,6 +174,10 @@ def _stay_referred(a: pd.DataFrame, at: np.ndarray, v: pd.DataFrame, vt: np.ndar
     return ref
 
 
+#: columns of the patients and visits tables no KPI reads (not copied by the warm-up cut).
+_UNREAD = ("scenario", "replication", "onset", "exit_time", "end")
+
+
 def _row(rows: list, metric: str, value: float, group: str = "county") -> None:
     rows.append((metric, group, float(value)))
 
@@ -137,22 +199,23 @@ def kpis(tables: dict[str, pd.DataFrame], occupancy: pd.DataFrame, sites: pd.Dat
     years = (horizon_days - warmup_days) / 365.0
     pop = float(villages["population"].sum())
     p = tables["patients"]
-    keep = p["onset"].to_numpy() >= warm
-    pk = p[keep]
-    pids = pk["patient"].to_numpy()
+    kept = _Kept(p, p["onset"].to_numpy() >= warm)
+    # the kept rows of the columns the KPIs read (a copy of those only: not the key columns)
+    pk = p.loc[kept.keep, [c for c in p.columns if c not in _UNREAD]]
+    pids = kept.pids
     v = tables["visits"]
-    v = v[np.isin(v["patient"].to_numpy(), pids)]
+    v = v.loc[kept.rows(v), [c for c in v.columns if c not in _UNREAD]]
     a = tables["admissions"]
-    a = a[np.isin(a["patient"].to_numpy(), pids)]
+    a = a[kept.rows(a)]
     tier = _tier_of(sites)
-    vt = v["facility"].map(tier).astype(np.int64).to_numpy()
-    exit_ = pk["exit"].astype(str).to_numpy()
+    vt = _tiers(v["facility"], tier)
+    exit_ = labels(pk["exit"])
     ended = exit_ != "in_system"
     n_ended = max(int(ended.sum()), 1)
     n_ep = len(pk)
     _row(rows, "episodes", n_ep)
     _row(rows, "visits_per_person_year", len(v) / pop / years if pop > 0 else math.nan)
-    at = a["facility"].map(tier).astype(np.int64).to_numpy()
+    at = _tiers(a["facility"], tier)
     admitted = ~np.isnan(a["admit"].to_numpy(dtype=float))
     n_adm = int(admitted.sum())          # every admission row granted a bed, out of county (tier 3) included
     cond_of = pd.Series(pk["condition"].to_numpy(), index=pids)
@@ -161,7 +224,7 @@ def kpis(tables: dict[str, pd.DataFrame], occupancy: pd.DataFrame, sites: pd.Dat
     out_county = int((exit_ == "transferred_out").sum())
     _row(rows, "county_retention", completed / (completed + out_county) if completed + out_county else math.nan)
     _row(rows, "grassroots_share", (vt <= 1).sum() / max(len(v), 1))
-    mode = v["mode"].astype(str).to_numpy()
+    mode = labels(v["mode"])
     out_self = (vt == 3) & (mode == "self")
     _row(rows, "outward_transfer_rate", _outward_transfers(vt, mode) / n_adm if n_adm else math.nan)
     _row(rows, "self_referral_out_of_county_rate", out_self.sum() / n_ended)
@@ -185,14 +248,15 @@ def kpis(tables: dict[str, pd.DataFrame], occupancy: pd.DataFrame, sites: pd.Dat
     # unmet need: untreated episodes by condition, bed requests refused at tiers 1-2
     left = exit_ == "left_untreated"
     _row(rows, "left_untreated", left.sum())
-    left_by = pd.Series(pk["condition"].astype(str).to_numpy()[left]).value_counts()
+    left_by = pd.Series(labels(pk["condition"])[left]).value_counts()
     for cid in conditions.index.astype(str):
         _row(rows, "left_untreated", left_by.get(cid, 0), f"condition:{cid}")
     a_tier = a["facility"].map(tier).astype(np.int64).to_numpy()
-    no_bed = (a["outcome"].astype(str).to_numpy() == "no_bed") & (a_tier >= 1) & (a_tier <= 2)
+    no_bed = (labels(a["outcome"]) == "no_bed") & (a_tier >= 1) & (a_tier <= 2)
     _row(rows, "refused_admissions", no_bed.sum())
     for t in (1, 2):
         _row(rows, "refused_admissions", (no_bed & (a_tier == t)).sum(), f"tier{t}")
+    del exit_, mode, wait, w  # one value per episode or visit each: not held through the rest (memory)
 
     # 出院者平均住院日 in its steady-state (Little's law) form: bed-days occupied in the
     # post-warm-up window by every in-county stay / stays that began in it.  A mean over the
@@ -238,7 +302,7 @@ def kpis(tables: dict[str, pd.DataFrame], occupancy: pd.DataFrame, sites: pd.Dat
 
     # STEMI: first medical contact to reperfusion
     e = tables["emergency"]
-    e = e[np.isin(e["patient"].to_numpy(), pids)]
+    e = e[kept.rows(e)]
     stemi_ids = conditions.index[conditions["pathway"] == "stemi"]
     e_cond = cond_of.reindex(e["patient"].to_numpy()).to_numpy()
     es = e[np.isin(e_cond, stemi_ids)]
@@ -253,7 +317,7 @@ def kpis(tables: dict[str, pd.DataFrame], occupancy: pd.DataFrame, sites: pd.Dat
         _row(rows, "stemi_within_120_share", math.nan)
 
     _emergency_standards(rows, e, e_cond, conditions)
-    _referral_pressure(rows, a[at <= 2], tables.get("lever_events"), pids, years)
+    _referral_pressure(rows, a[at <= 2], tables.get("lever_events"), kept, years)
     _access_kpis(rows, pk, e, villages, visits=v, vt=vt, years=years)
     rc = restructure if restructure is not None else RestructureConfig()
     if restructure is not None:
@@ -284,7 +348,7 @@ def kpis(tables: dict[str, pd.DataFrame], occupancy: pd.DataFrame, sites: pd.Dat
     return pd.DataFrame(rows, columns=["metric", "group", "value"])
 
 
-def _referral_pressure(rows: list, a: pd.DataFrame, events: pd.DataFrame | None, pids: np.ndarray,
+def _referral_pressure(rows: list, a: pd.DataFrame, events: pd.DataFrame | None, kept: _Kept,
                        years: float) -> None:
     """Two-way referral under pressure: delayed-discharge bed-days (a hospital bed kept while
     waiting for a tier-1 bed), circular waits, deteriorations moved up or out."""
@@ -292,7 +356,7 @@ def _referral_pressure(rows: list, a: pd.DataFrame, events: pd.DataFrame | None,
     _row(rows, "delayed_discharge_bed_days_per_year", blocked.sum() / DAY / years if years > 0 else math.nan)
     counts = {"circular_wait": 0, "down_bed_timeout": 0, "deterioration_up": 0, "deterioration_out": 0}
     if events is not None and len(events):
-        ev = events[np.isin(events["patient"].to_numpy(), pids)]["event"].astype(str).value_counts()
+        ev = pd.Series(labels(events["event"])[kept.rows(events)]).value_counts()
         for k in counts:
             counts[k] = int(ev.get(k, 0))
     _row(rows, "circular_waits", counts["circular_wait"])
@@ -306,7 +370,7 @@ def _emergency_standards(rows: list, e: pd.DataFrame, e_cond: np.ndarray, condit
     ECG (strictly < 10 min), the share of STEMI reperfused by thrombolysis, stroke onset-to-needle."""
     if "reperfusion_kind" not in e:
         return
-    kind = e["reperfusion_kind"].astype(str).to_numpy()
+    kind = labels(e["reperfusion_kind"])
     stemi = np.isin(e_cond, conditions.index[conditions["pathway"] == "stemi"])
     stroke = np.isin(e_cond, conditions.index[conditions["pathway"] == "stroke"])
     pci = stemi & (kind == "pci")
@@ -328,14 +392,14 @@ def _access_kpis(rows: list, pk: pd.DataFrame, e: pd.DataFrame, villages: pd.Dat
     """Travel to the first contact (per village and county-wide), 120 response times, and the
     volume each site sees (the measures of downsizing)."""
     called = e.loc[e["station"].notna(), "patient"].to_numpy() if "station" in e else np.zeros(0)
-    self_ = pk[pk["first_facility"].notna() & ~np.isin(pk["patient"].to_numpy(), called)]
-    ft = self_["first_travel_min"].to_numpy(dtype=float)
+    self_ = pk["first_facility"].notna().to_numpy() & ~np.isin(pk["patient"].to_numpy(), called)
+    ft = pk["first_travel_min"].to_numpy(dtype=float)[self_]
     if len(ft):
         _row(rows, "first_contact_travel_mean_min", ft.mean())
         _row(rows, "first_contact_travel_p90_min", np.percentile(ft, 90))
         _row(rows, "share_beyond_30_min", (ft > 30).mean())
         _row(rows, "share_beyond_60_min", (ft > 60).mean())
-        g = self_.assign(ft=ft).groupby("village", observed=True)["ft"]
+        g = pd.Series(ft, name="ft").groupby(pk["village"].array[self_], observed=True)
         for vid, m in g.mean().items():
             _row(rows, "first_contact_travel_mean_min", m, str(vid))
         for vid, m in g.quantile(0.9).items():
@@ -511,7 +575,7 @@ def _running_costs(rows: list, tables: dict, sites: pd.DataFrame, rc: Restructur
                          np.nan_to_num(xv["leave"].to_numpy() - xv["arrive"].to_numpy())) * docs / 60.0
         items["expert"] = (hours.sum() * c.expert_doctor_hour + len(xv) * c.expert_travel_per_visit) * per_year
     ambulances = float(sites.loc[sites["tier"] < 3, "ambulances"].sum()) if "ambulances" in sites else 0.0
-    runs = int((v["mode"].astype(str).to_numpy() == "ambulance").sum())
+    runs = int((labels(v["mode"]) == "ambulance").sum())  # no string per row (memory)
     items["ambulance"] = ambulances * c.ambulance_per_year + runs * c.ambulance_per_run * per_year
     items["posted"] = posted_doctors(rc, sites) * c.posting_allowance_per_year
     _row(rows, "running_cost_per_year", sum(items.values()))
@@ -641,21 +705,7 @@ def _lever_kpis(rows: list, tables: dict, occupancy: pd.DataFrame, pk: pd.DataFr
       condition the site otherwise refers, skill transfer, remote report, remote consult).
     """
     pids = pk["patient"].to_numpy()
-    out = v["outcome"].astype(str).to_numpy()
-    treat = np.isin(out, ("treated", "admitted"))
-    last_tier = pd.Series(vt[treat], index=v["patient"].to_numpy()[treat])
-    last_tier = last_tier[~last_tier.index.duplicated(keep="last")]
-    exit_ = pk["exit"].astype(str).to_numpy()
-    ended = exit_ != "in_system"
-    cond = pk["condition"].astype(str).to_numpy()
-    spec = conditions["specialty"].reindex(cond).to_numpy()
-    outp = (conditions["pathway"].reindex(cond) == "outpatient").to_numpy()
-    tier_of_pat = last_tier.reindex(pids).to_numpy(dtype=float)
-    local = (exit_ == "completed") & (np.nan_to_num(tier_of_pat, nan=9.0) <= 1)
-    for sp in sorted(set(conditions.loc[conditions["pathway"] == "outpatient", "specialty"])):
-        sel = ended & outp & (spec == sp)
-        n = int(sel.sum())
-        _row(rows, "local_treatment_share", local[sel].sum() / n if n else math.nan, str(sp))
+    _local_treatment(rows, pk, v, vt, conditions)
 
     xv = tables.get("expert_visits")
     if xv is not None and len(xv):
@@ -672,7 +722,7 @@ def _lever_kpis(rows: list, tables: dict, occupancy: pd.DataFrame, pk: pd.DataFr
         _row(rows, "expert_visits", len(xv))
         _row(rows, "expert_hours_on_site", on_site.sum())
         _row(rows, "expert_hours_lost_lead", away.sum())
-        by = pd.DataFrame({"sp": xv["specialty"].astype(str).to_numpy(), "h": on_site, "a": away}).groupby("sp")
+        by = pd.DataFrame({"sp": labels(xv["specialty"]), "h": on_site, "a": away}).groupby("sp")
         for sp, g in by:
             _row(rows, "expert_hours_on_site", g["h"].sum(), str(sp))
             _row(rows, "expert_hours_lost_lead", g["a"].sum(), str(sp))
@@ -680,7 +730,7 @@ def _lever_kpis(rows: list, tables: dict, occupancy: pd.DataFrame, pk: pd.DataFr
     ev = tables.get("lever_events")
     if ev is not None and len(ev):
         ev = ev[np.isin(ev["patient"].to_numpy(), pids)]
-        kind = ev["event"].astype(str).to_numpy()
+        kind = labels(ev["event"])
         val = ev["value"].to_numpy()
     else:
         kind = np.array([], dtype=object)
@@ -705,10 +755,10 @@ def _lever_kpis(rows: list, tables: dict, occupancy: pd.DataFrame, pk: pd.DataFr
     else:
         ta = rs["report"].to_numpy() - rs["sent"].to_numpy()
         _row(rows, "remote_studies", len(rs))
-        _row(rows, "remote_failures", (rs["status"].astype(str).to_numpy() == "failed").sum())
+        _row(rows, "remote_failures", (labels(rs["status"]) == "failed").sum())
         _row(rows, "remote_turnaround_mean_min", ta.mean())
         _row(rows, "remote_turnaround_p90_min", np.percentile(ta, 90))
-        for m, g in pd.DataFrame({"m": rs["modality"].astype(str).to_numpy(), "ta": ta}).groupby("m"):
+        for m, g in pd.DataFrame({"m": labels(rs["modality"]), "ta": ta}).groupby("m"):
             _row(rows, "remote_studies", len(g), str(m))
             _row(rows, "remote_turnaround_mean_min", g["ta"].mean(), str(m))
             _row(rows, "remote_turnaround_p90_min", np.percentile(g["ta"], 90), str(m))
@@ -723,16 +773,38 @@ def _lever_kpis(rows: list, tables: dict, occupancy: pd.DataFrame, pk: pd.DataFr
     _green_channel_kpis(rows, tables, pk, v, vt, conditions, ev, kind, val)
 
 
+def _local_treatment(rows: list, pk: pd.DataFrame, v: pd.DataFrame, vt: np.ndarray, conditions: pd.DataFrame) -> None:
+    """``local_treatment_share`` by specialty (see :func:`_lever_kpis`); its per-episode arrays
+    are freed on return (memory)."""
+    treat = np.isin(labels(v["outcome"]), ("treated", "admitted"))
+    last_tier = pd.Series(vt[treat], index=v["patient"].to_numpy()[treat])
+    last_tier = last_tier[~last_tier.index.duplicated(keep="last")]
+    exit_ = labels(pk["exit"])
+    ended = exit_ != "in_system"
+    spec = _by_code(pk["condition"], conditions["specialty"])
+    outp = _by_code(pk["condition"], conditions["pathway"]) == "outpatient"
+    tier_of_pat = last_tier.reindex(pk["patient"].to_numpy()).to_numpy(dtype=float)
+    local = (exit_ == "completed") & (np.nan_to_num(tier_of_pat, nan=9.0) <= 1)
+    for sp in sorted(set(conditions.loc[conditions["pathway"] == "outpatient", "specialty"])):
+        sel = ended & outp & (spec == sp)
+        n = int(sel.sum())
+        _row(rows, "local_treatment_share", local[sel].sum() / n if n else math.nan, str(sp))
+
+
 def _green_channel_kpis(rows: list, tables: dict, pk: pd.DataFrame, v: pd.DataFrame, vt: np.ndarray,
                         conditions: pd.DataFrame, ev: pd.DataFrame | None, kind: np.ndarray, val: np.ndarray) -> None:
     """KPIs of the green channel (绿色通道, :mod:`sim.levers.green_channel`), for every run: waits
     at the lead hospitals of referred and of self-presenting outpatients, bed waits there of
     referred and other admissions, green-channel patients and those referred back."""
     pids = pk["patient"].to_numpy()
-    cond_of = pd.Series(pk["condition"].astype(str).to_numpy(), index=pids)
     vpat = v["patient"].to_numpy()
-    outp = (conditions["pathway"].reindex(cond_of.reindex(vpat).to_numpy()) == "outpatient").to_numpy()
-    mode = v["mode"].astype(str).to_numpy()
+    # each visit's patient's condition is an outpatient one (every visit's patient is in pk)
+    outp_pat = _by_code(pk["condition"], conditions["pathway"]) == "outpatient"
+    if len(pids) and bool((pids[1:] >= pids[:-1]).all()):
+        outp = outp_pat[np.searchsorted(pids, vpat)] if len(vpat) else np.zeros(0, dtype=bool)
+    else:
+        outp = outp_pat[pd.Index(pids).get_indexer(vpat)]
+    mode = labels(v["mode"])
     wait = v["start"].to_numpy() - v["arrive"].to_numpy()
     at_lead = (vt == 2) & outp & ~np.isnan(wait)
     for metric, m in (("lead_wait_referred_mean_min", "referral"), ("lead_wait_self_mean_min", "self")):
@@ -740,10 +812,10 @@ def _green_channel_kpis(rows: list, tables: dict, pk: pd.DataFrame, v: pd.DataFr
         _row(rows, metric, w.mean() if len(w) else math.nan)
     a = tables["admissions"]
     a = a[np.isin(a["patient"].to_numpy(), pids)]
-    fac = v["facility"].astype(str).to_numpy()
+    fac = labels(v["facility"])
     lead_sites = set(fac[vt == 2])
     referred = set(zip(vpat[(vt == 2) & (mode == "referral")].tolist(), fac[(vt == 2) & (mode == "referral")].tolist()))
-    afac = a["facility"].astype(str).to_numpy()
+    afac = labels(a["facility"])
     bed_wait = a["admit"].to_numpy() - a["request"].to_numpy()
     granted = np.isin(afac, list(lead_sites)) & ~np.isnan(bed_wait)
     is_ref = np.array([(p, f) in referred for p, f in zip(a["patient"].to_numpy().tolist(), afac.tolist())], dtype=bool)

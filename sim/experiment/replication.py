@@ -9,10 +9,12 @@ config hash and the package versions that every output folder carries are built 
 from __future__ import annotations
 
 import dataclasses
+import gc
 import hashlib
 import json
 import os
 import platform
+from collections.abc import Callable
 from importlib import metadata
 from typing import Any
 
@@ -100,10 +102,22 @@ def versions() -> dict[str, str]:
     return out
 
 
-def replicate(cfg: Config, replication: int) -> dict:
-    """One replication: run the model, compute its KPIs; keep its tables if configured."""
-    county = build_county(effective_network(cfg))
+def replicate(cfg: Config, replication: int, county: County | None = None,
+              step: Callable[[str], None] | None = None) -> dict:
+    """One replication: run the model, compute its KPIs; keep its tables if configured.
+
+    Memory: the record tables are views of the model's log (:meth:`sim.records.log.Log.tables`),
+    the simulation's own state is freed before the KPIs are computed, and the KPIs read those
+    tables without copying them whole.  ``step``, when given, is called with the name of each
+    step as it ends (the memory benchmark, ``benchmarks/bench_replication_memory.py``).
+    """
+    county = county if county is not None else build_county(effective_network(cfg))
     res = run_replication(cfg, replication, county)
+    # the World (SimPy environment, processes, queues) holds reference cycles: free it now,
+    # before the KPIs need memory, not at some later collection of the oldest generation
+    gc.collect()
+    if step:
+        step("simulate + record tables")
     sites = sites_table(county)
     villages = villages_table(county)
     conds = conditions_table(cfg)
@@ -112,5 +126,7 @@ def replicate(cfg: Config, replication: int) -> dict:
                      payment=cfg.payment)
     k.insert(0, "replication", np.int32(replication))
     k.insert(0, "scenario", cfg.scenario)
+    if step:
+        step("KPIs")
     return {"replication": replication, "kpis": k, "occupancy": res.occupancy,
             "tables": res.tables if cfg.run.keep_patients else None, "info": res.info}

@@ -15,6 +15,7 @@ from sim.config import Config
 from sim.county.network import County, build_county
 from sim.county.restructure import effective_network
 from sim.experiment.executor import iter_results
+from sim.experiment.progress import Progress
 from sim.experiment.replication import (
     conditions_table,
     config_hash,
@@ -42,11 +43,7 @@ def run(cfg: Config, replications: list[int] | None = None, jobs: int | None = N
     jobs = jobs if jobs is not None else (cfg.run.jobs or default_jobs())
     county = build_county(effective_network(cfg))  # validates the graph before any work starts
     check_fits(cfg, jobs=jobs, replications=len(reps))  # refuses, naming the key, what cannot fit in memory
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=len(reps), desc=f"{cfg.scenario}", unit="rep")
+    bar = Progress(len(reps), cfg.scenario) if progress else None
     outs: list[dict] = []
     errors = []
     for _, out in iter_results([(r, cfg, r) for r in reps], jobs, cfg.executor):
@@ -55,7 +52,7 @@ def run(cfg: Config, replications: list[int] | None = None, jobs: int | None = N
         else:
             outs.append(out)
         if bar:
-            bar.update(1)
+            bar.done(out.get("info"))
     if bar:
         bar.close()
     if errors:
@@ -78,6 +75,10 @@ def collect(cfg: Config, outs: list[dict], county: County | None = None, wall: f
 
     def cat(frames: list[pd.DataFrame], table: str) -> pd.DataFrame:
         frames = [record_schema.coerce(f, table, cats) for f in frames]
+        if len(frames) == 1:  # one replication: its frame as it is (a concatenation would copy it)
+            f = frames[0]
+            return f if isinstance(f.index, pd.RangeIndex) and f.index.start == 0 and f.index.step == 1 \
+                else f.reset_index(drop=True)
         return record_schema.coerce(pd.concat(frames, ignore_index=True), table, cats)
 
     k = cat([o["kpis"] for o in outs], "kpis")

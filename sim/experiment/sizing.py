@@ -5,9 +5,13 @@ The estimate is the expected number of patient episodes (population x total inci
 horizon, plus the warm-started queues) times the measured bytes per episode:
 
 - :data:`PEAK_BYTES_PER_EPISODE`: the peak of one replication while it runs and turns its
-  records into tables and KPIs.  Measured on the Taobei county (28 days, 223,328 episodes, one
-  replication): peak RSS 510 MB against 198 MB for the interpreter with the package imported,
-  about 1.4 KB per episode, with or without ``run.keep_patients``.
+  records into tables and KPIs and writes them.  Measured by
+  ``benchmarks/bench_replication_memory.py`` (``python -m sim network=taobei run=full
+  run.replications=1``, the process's peak RSS above the interpreter with the package imported):
+  386 B per episode over the county-year (3,285,652 episodes, 1,211 MiB; the KPI step is the
+  peak, the simulation's own is 180 B), with or without ``run.keep_patients``.  (It was about
+  1 KB before the record tables became views of the log and the KPIs stopped copying them,
+  issue #18.)
 - :data:`KEPT_BYTES_PER_EPISODE`: the per-patient tables a finished replication hands back and
   :func:`sim.run` keeps in memory (``run.keep_patients=true``): 116 B per episode, measured
   on Xianghe (14 days) with ``DataFrame.memory_usage(deep=True)``.
@@ -25,7 +29,7 @@ from sim.config import Config, ConfigError
 __all__ = ["RunSize", "estimate", "machine_memory_bytes", "check_fits", "PEAK_BYTES_PER_EPISODE",
            "KEPT_BYTES_PER_EPISODE", "BASE_BYTES"]
 
-PEAK_BYTES_PER_EPISODE = 1_500
+PEAK_BYTES_PER_EPISODE = 500
 KEPT_BYTES_PER_EPISODE = 150
 #: the interpreter with numpy, pandas, SimPy, Hydra and the package imported (measured ~200 MB).
 BASE_BYTES = 250 * 2**20
@@ -132,7 +136,7 @@ def check_fits(cfg: Config, jobs: int = 1, replications: int | None = None, keep
     >>> check_fits(cfg, memory=24 * 2**30)
     Traceback (most recent call last):
     ...
-    sim.config.ConfigError: network.villages.v.population: this run would simulate about 6.8e+07 patient episodes per replication and need about 114 GB of memory (about 1.5 KB per episode), more than this machine's 24 GB; shorten run.horizon_days, lower run.replications or run.jobs, or set run.keep_patients=false
+    sim.config.ConfigError: network.villages.v.population: this run would simulate about 6.8e+07 patient episodes per replication and need about 51.2 GB of memory (about 0.5 KB per episode), more than this machine's 24 GB; shorten run.horizon_days, lower run.replications or run.jobs, or set run.keep_patients=false
     """
     size = estimate(cfg, jobs, replications, keep_in_memory, scenarios)
     memory = machine_memory_bytes() if memory is None else memory

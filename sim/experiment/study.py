@@ -65,6 +65,7 @@ from sim.config import Config, ConfigError, StudyConfig
 from sim.config.semantics import check_study_labels
 from sim.county.network import County, build_county
 from sim.county.restructure import effective_network
+from sim.experiment.progress import Progress
 from sim.experiment.replication import (
     conditions_table,
     config_hash,
@@ -318,11 +319,7 @@ def run_study(study: StudyConfig | str, overrides: Sequence[str] = (), folder: s
                 done[name][r] = info
             else:
                 todo.append(((name, r), cfg, r))
-    bar = None
-    if progress and todo:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=len(todo), desc=study.name or "study", unit="rep")
+    bar = Progress(len(todo), study.name or "study") if progress and todo else None
     failures = []
     for (name, r), out in iter_results(todo, jobs, first.executor):
         if "error" in out:
@@ -333,10 +330,10 @@ def run_study(study: StudyConfig | str, overrides: Sequence[str] = (), folder: s
         else:
             _save_replication(folder, name, out, hashes[name], cfgs[name].run.seed, cats[name])
             done[name][r] = out["info"]
+        if bar:
+            bar.done(out.get("info"))
         del out  # this replication's per-patient tables: on disk now, not in memory
         gc.collect()  # and its simulation's reference cycles (run in this process when jobs=1)
-        if bar:
-            bar.update(1)
     if bar:
         bar.close()
     order = list(cfgs)

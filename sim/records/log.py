@@ -2,8 +2,8 @@
 
 The model only appends compact rows here; every KPI is computed afterwards from the tables
 (:mod:`sim.analysis.kpis`).  Columns are ``array.array`` buffers (a few bytes per value) turned
-into pandas DataFrames without copying Python objects, column by column as the record
-schema (:mod:`sim.records.schema`) declares them.
+into pandas DataFrames column by column as the record schema (:mod:`sim.records.schema`)
+declares them, the numeric columns as views of the buffers (no copy).
 
 Tables
 ------
@@ -303,13 +303,13 @@ class Log:
                 if column in ("scenario", "replication"):
                     continue
                 buf = BUFFERS[table][column]
-                values = np.arange(n) if buf is None else _column(getattr(self, buf))
+                values = np.arange(n, dtype=np.uint32) if buf is None else _column(getattr(self, buf))
                 if isinstance(kind, schema.Categorical):
-                    data[column] = pd.Categorical.from_codes(values.astype(np.int32),
-                                                             dtype=pd.CategoricalDtype(kind.categories(cats)))
+                    # the codes (uint8/uint16/int16 buffers) become pandas' smallest code type
+                    data[column] = pd.Categorical.from_codes(values, dtype=pd.CategoricalDtype(kind.categories(cats)))
                 else:
                     data[column] = values.astype(kind, copy=False)
-            out[table] = pd.DataFrame(data)
+            out[table] = pd.DataFrame(data, copy=False)  # the columns stay views of the buffers
         return out
 
 
@@ -337,6 +337,8 @@ BUFFERS: dict[str, dict[str, str | None]] = {
 
 
 def _column(a: array) -> np.ndarray:
-    """A buffer as a numpy array of its own type (a copy: the log may grow no further)."""
+    """A buffer as a numpy array of its own type, without a copy: the tables share the log's
+    memory (one copy of the records, not two), and the log can grow no further (an append
+    raises ``BufferError`` while a table holds the buffer)."""
     dtype = _DTYPES[a.typecode]
-    return np.frombuffer(a, dtype=dtype).copy() if len(a) else np.zeros(0, dtype=dtype)
+    return np.frombuffer(a, dtype=dtype) if len(a) else np.zeros(0, dtype=dtype)
