@@ -63,8 +63,8 @@ def row(table, scenario: str, metric: str):
             _ROWS.clear()
         index: dict[tuple[str, str], int] = {}
         if len(table):
-            for i, key in enumerate(zip(table["scenario"].astype(str), table["metric"].astype(str))):
-                index.setdefault(key, i)
+            for pos, key in enumerate(zip(table["scenario"].astype(str), table["metric"].astype(str))):
+                index.setdefault(key, pos)
         hit = _ROWS[id(table)] = (table, index)
     i = hit[1].get((str(scenario), str(metric)))
     return None if i is None else table.iloc[i]
