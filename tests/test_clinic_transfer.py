@@ -75,7 +75,7 @@ def test_emergency_at_a_clinic_goes_to_the_nearest_capable_site_from_the_village
     assert e["door"] - v.loc[0, "end"] == pytest.approx(w.dispatch + V_TO_LEAD + w.handover + V_TO_LEAD)
     assert w.em_dest_from_site[w.F][w.cat.ids.index("stemi")] == w.county.facility_ids.index("lead")
     assert w.expected_time_to_pci(w.F, w.cat.ids.index("stemi")) == pytest.approx(
-        w.dispatch + V_TO_LEAD + V_TO_LEAD + w.ed_minutes + w.cathlab_activation)
+        w.dispatch + V_TO_LEAD + V_TO_LEAD + w.ed_minutes + w.cathlab_activation + w.device)
 
 
 def test_toy_run_with_urgent_clinic_conditions_completes():
