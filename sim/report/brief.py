@@ -129,10 +129,11 @@ def _read_csv(path: Path) -> pd.DataFrame:
 #: number of replications (a county-year replication holds millions of rows); every number in
 #: the text and the KPI tables comes from all replications.
 FIGURE_REPLICATIONS = 2
-#: the columns each per-patient table is read with (only what the figures use).
+#: the columns each per-patient table is read with (only what the figures use; not the scenario
+#: of every patient and visit, a string per row: a run folder holds one scenario).
 _FIGURE_COLUMNS = {
-    "patients": ("scenario", "replication", "patient", "onset", "exit", "first_facility", "condition"),
-    "visits": ("scenario", "replication", "patient", "facility", "arrive", "start", "mode"),
+    "patients": ("replication", "patient", "onset", "exit", "first_facility", "condition"),
+    "visits": ("replication", "patient", "facility", "arrive", "start", "mode"),
     "emergency": ("scenario", "replication", "patient", "fmc", "reperfusion"),
     "occupancy": ("scenario", "replication", "facility", "resource", "day", "in_use", "capacity"),
 }

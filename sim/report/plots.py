@@ -255,7 +255,7 @@ def _mapped(s: pd.Series, mapping: Mapping[str, object]) -> pd.Series:
         cats = pd.Series(s.cat.categories.astype(str)).map(mapping).to_numpy()
         codes = s.cat.codes.to_numpy()
         vals = pd.Series(cats).take(np.where(codes < 0, 0, codes)).to_numpy() if len(cats) else np.full(len(s), np.nan)
-        out = pd.Series(vals, index=s.index)
+        out = pd.Series(vals, index=s.index, name=s.name)
         return out.where(codes >= 0)
     return _str(s).map(mapping)
 
