@@ -15,7 +15,7 @@ were held until the end and concatenated: ``work`` grew about linearly.
 
 Usage: ``python benchmarks/bench_study_memory.py [--network taobei] [--days 10] [--warmup 2]
 [--reps 1,3] [--brief]`` (``--brief`` also writes the HTML brief, which reads the per-patient
-tables of every scenario itself).
+tables one scenario at a time; ``benchmarks/bench_brief_memory.py`` measures the brief alone).
 """
 
 from __future__ import annotations

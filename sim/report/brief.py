@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from sim.analysis import registry
@@ -53,7 +54,8 @@ __all__ = ["write_brief", "load_folder", "findings", "summary_sentences", "summa
 #: output file per language.
 FILENAMES = {"en": "brief.html", "zh": "brief.zh.html"}
 DAY = 1440.0
-_RUN_TABLES = ("sites", "villages", "conditions", "patients", "visits", "admissions", "emergency", "occupancy")
+#: the small tables of a run folder, read whole when the folder is loaded.
+_RUN_TABLES = ("sites", "villages", "conditions")
 
 EXPORT_FIX = ("static export needs the optional kaleido package and a Chromium/Chrome browser: "
               "pip install kaleido, and install Chromium (apt-get install chromium) or run plotly_get_chrome")
@@ -79,12 +81,20 @@ class FolderData:
     differences: pd.DataFrame
     meta: dict
     config: dict
+    #: per scenario, its small tables (:data:`_RUN_TABLES`); the per-patient tables are read from
+    #: ``run_dirs`` one scenario at a time, only the columns the figures need (a FolderData made
+    #: by hand may hold them here as DataFrames instead).
     runs: dict[str, dict[str, pd.DataFrame | None]] = field(default_factory=dict)
+    run_dirs: dict[str, Path] = field(default_factory=dict)
     #: scenario display names per language (``study.label_en`` / ``study.label_zh``).
     labels: dict[str, dict[str, str]] = field(default_factory=dict)
     #: the study's title and description per language (``study.title_*``, ``study.description_zh``).
     titles: dict[str, str] = field(default_factory=dict)
     descriptions: dict[str, str] = field(default_factory=dict)
+
+    #: the figures' data reduced from the per-patient tables (:func:`_figure_data`), kept for
+    #: the second language.
+    figure_data: dict | None = field(default=None, repr=False)
 
     def label(self, scenario: str, language: str) -> str:
         """A scenario's name in ``language`` (its id where the study declares none)."""
@@ -119,21 +129,65 @@ def _read_csv(path: Path) -> pd.DataFrame:
 #: number of replications (a county-year replication holds millions of rows); every number in
 #: the text and the KPI tables comes from all replications.
 FIGURE_REPLICATIONS = 2
-_PATIENT_TABLES = ("patients", "visits", "admissions", "emergency", "occupancy")
+#: the columns each per-patient table is read with (only what the figures use; not the scenario
+#: of every patient and visit, a string per row: a run folder holds one scenario).
+_FIGURE_COLUMNS = {
+    "patients": ("replication", "patient", "onset", "exit", "first_facility", "condition"),
+    "visits": ("replication", "patient", "facility", "arrive", "start", "mode"),
+    "emergency": ("scenario", "replication", "patient", "fmc", "reperfusion"),
+    "occupancy": ("scenario", "replication", "facility", "resource", "day", "in_use", "capacity"),
+}
 
 
 def _run_tables(folder: Path) -> dict[str, pd.DataFrame | None]:
-    out: dict[str, pd.DataFrame | None] = {}
-    for t in _RUN_TABLES:
-        path = folder / f"{t}.parquet"
-        if not path.exists():
-            out[t] = None
-        elif t in _PATIENT_TABLES:
-            # row groups are written one replication at a time: the filter reads only those needed
-            out[t] = pd.read_parquet(path, filters=[("replication", "<", FIGURE_REPLICATIONS)])
-        else:
-            out[t] = pd.read_parquet(path)
-    return out
+    return {t: pd.read_parquet(folder / f"{t}.parquet") if (folder / f"{t}.parquet").exists() else None
+            for t in _RUN_TABLES}
+
+
+def _table(data: FolderData, scenario: str, name: str, columns: Sequence[str]) -> pd.DataFrame | None:
+    """The ``columns`` (those present) of a scenario's per-patient table ``name``, its first
+    :data:`FIGURE_REPLICATIONS` replications; None where it was not kept."""
+    held = (data.runs.get(scenario) or {}).get(name)
+    if isinstance(held, pd.DataFrame):
+        return held[[c for c in columns if c in held.columns]]
+    d = data.run_dirs.get(scenario)
+    path = d / f"{name}.parquet" if d is not None else None
+    if path is None or not path.exists():
+        return None
+    import pyarrow.parquet as pq
+
+    have = set(pq.read_schema(path).names)
+    # row groups are written one replication at a time: the filter reads only those needed
+    return pd.read_parquet(path, columns=[c for c in columns if c in have],
+                           filters=[("replication", "<", FIGURE_REPLICATIONS)] if "replication" in have else None)
+
+
+def _has_table(data: FolderData, scenario: str, name: str) -> bool:
+    if isinstance((data.runs.get(scenario) or {}).get(name), pd.DataFrame):
+        return True
+    d = data.run_dirs.get(scenario)
+    return d is not None and (d / f"{name}.parquet").exists()
+
+
+def _first_value(data: FolderData, scenario: str, name: str, column: str) -> str | None:
+    """The first row's ``column`` of a per-patient table (the figures' titles name the
+    scenario as the tables do), without reading the column."""
+    held = (data.runs.get(scenario) or {}).get(name)
+    if isinstance(held, pd.DataFrame):
+        return str(held[column].iloc[0]) if column in held.columns and len(held) else None
+    d = data.run_dirs.get(scenario)
+    if d is None or not (d / f"{name}.parquet").exists():
+        return None
+    import pyarrow.parquet as pq
+
+    f = pq.ParquetFile(d / f"{name}.parquet")
+    if column not in f.schema_arrow.names or not f.metadata.num_rows:
+        return None
+    for rg in range(f.metadata.num_row_groups):
+        if f.metadata.row_group(rg).num_rows:
+            batch = next(f.iter_batches(batch_size=1, row_groups=[rg], columns=[column]))
+            return str(batch.column(0)[0].as_py())
+    return None
 
 
 def load_folder(folder: str | Path) -> FolderData:
@@ -143,11 +197,12 @@ def load_folder(folder: str | Path) -> FolderData:
         spec = _read_yaml(folder / "study.yaml").get("study", {})
         scen_spec = spec.get("scenarios") or {}
         baseline = str(spec.get("baseline") or next(iter(scen_spec), "baseline"))
-        runs = {}
+        runs, run_dirs = {}, {}
         for s in scen_spec:
             d = folder / "runs" / str(s)
             if (d / "kpis.parquet").exists() or (d / "summary.csv").exists():
                 runs[str(s)] = _run_tables(d)
+                run_dirs[str(s)] = d
         summary = _read_csv(folder / "summary.csv")
         scenarios = [str(s) for s in scen_spec if str(s) in runs or
                      (len(summary) and str(s) in set(summary["scenario"].astype(str)))]
@@ -160,7 +215,7 @@ def load_folder(folder: str | Path) -> FolderData:
             base_overrides=[str(o) for o in spec.get("base_overrides") or []]
             + [str(o) for o in _read_yaml(folder / "study.yaml").get("overrides") or []], summary=summary,
             differences=_read_csv(folder / "differences.csv"), meta=_read_json(folder / "meta.json"),
-            config=_read_yaml(cfg_dir / "config.yaml"), runs=runs,
+            config=_read_yaml(cfg_dir / "config.yaml"), runs=runs, run_dirs=run_dirs,
             labels={lang: {str(k): str(v) for k, v in (spec.get(f"label_{lang}") or {}).items()}
                     for lang in plots.LANGUAGES},
             titles={lang: str(spec.get(f"title_{lang}") or "") for lang in plots.LANGUAGES},
@@ -178,7 +233,8 @@ def load_folder(folder: str | Path) -> FolderData:
         return FolderData(
             folder=folder, kind="run", name=scen, description=str((config.get("network") or {}).get("description", "")),
             baseline=scen, scenarios=[scen], overrides={scen: []}, base_overrides=[], summary=summary,
-            differences=pd.DataFrame(), meta=meta, config=config, runs={scen: _run_tables(folder)})
+            differences=pd.DataFrame(), meta=meta, config=config, runs={scen: _run_tables(folder)},
+            run_dirs={scen: folder})
     raise FileNotFoundError(f"{folder} is neither a study folder (study.yaml) nor a run folder (kpis.parquet)")
 
 
@@ -354,19 +410,63 @@ def _num(x) -> str:
 
 
 def _after_warmup(t: dict[str, pd.DataFrame | None], warmup_min: float) -> dict[str, pd.DataFrame | None]:
-    """Episodes with onset after the warm-up, and their visits, admissions and emergency rows."""
+    """Episodes with onset after the warm-up, and their visits, admissions and emergency rows.
+
+    A row's episode is looked up on the integer codes of the key columns (replication,
+    patient), not by merging."""
     p = t.get("patients")
     if p is None or not warmup_min:
         return t
     keys = [c for c in ("scenario", "replication") if c in p.columns] + ["patient"]
-    pk = p[p["onset"].to_numpy() >= warmup_min]
-    keep = pk[keys].assign(_keep=True)
-    out = dict(t, patients=pk)
+    after = p["onset"].to_numpy() >= warmup_min
+    out = dict(t, patients=p[after])
+    index = pd.MultiIndex.from_frame(p[keys]) if len(keys) > 1 else pd.Index(p["patient"])
     for name in ("visits", "emergency", "admissions"):
         df = t.get(name)
         if df is not None and all(k in df.columns for k in keys):
-            m = df[keys].merge(keep, on=keys, how="left")["_keep"].notna().to_numpy()
-            out[name] = df[m]
+            rows = index.get_indexer(pd.MultiIndex.from_frame(df[keys]) if len(keys) > 1 else pd.Index(df["patient"]))
+            out[name] = df[np.append(after, False)[np.where(rows < 0, len(after), rows)]]
+    return out
+
+
+def _figure_data(data: FolderData) -> dict:
+    """The per-patient figures' data, reduced one scenario at a time (language-independent).
+
+    Each scenario's tables are read (only the columns needed, :data:`FIGURE_REPLICATIONS`
+    replications), cut at the warm-up and reduced to what is drawn (visit counts and referral
+    flows for a map, Sankey counts, waiting-time quantiles by tier, STEMI times) before the next
+    scenario is read, so the brief's memory is bounded by one scenario, not by their number.
+    """
+    if data.figure_data is not None:
+        return data.figure_data
+    warm = float((data.config.get("run") or {}).get("warmup_days") or 0.0) * DAY
+    base_id = data.baseline if data.baseline in data.runs else next(iter(data.runs), None)
+    base_small = data.runs.get(base_id) or {} if base_id is not None else {}
+    base_sites = base_small.get("sites")
+    out: dict = {"baseline": base_id, "scenarios": {}}
+    for s, small in data.runs.items():
+        sites = small.get("sites")
+        red: dict = {"sites": sites, "villages": small.get("villages")}
+        closed = sites is not None and "status" in sites.columns and \
+            bool((sites["status"].fillna("open").astype(str).str.lower() != "open").any())
+        t = {name: _table(data, s, name, _FIGURE_COLUMNS[name]) for name in ("patients", "visits", "emergency")}
+        t = _after_warmup(t, warm)
+        p, v, e = t["patients"], t["visits"], t["emergency"]
+        red["has_visits"], red["has_patients"] = v is not None, p is not None
+        if v is not None and sites is not None and (s == base_id or closed):
+            red["map"] = plots.map_volumes(v)
+            red["map_scenario"] = _first_value(data, s, "visits", "scenario")
+        if p is not None and v is not None and sites is not None:
+            red["sankey"] = plots.sankey_counts(p, v, sites)
+        if v is not None and base_sites is not None:
+            red["waits"] = plots.wait_stats(v, base_sites)
+        if e is not None and p is not None and base_small.get("conditions") is not None:
+            red["stemi"] = plots.stemi_times(e, p, base_small["conditions"])
+        del t, p, v, e
+        if s == base_id:
+            red["occupancy"] = _table(data, s, "occupancy", _FIGURE_COLUMNS["occupancy"])
+        out["scenarios"][s] = red
+    data.figure_data = out
     return out
 
 
@@ -405,7 +505,6 @@ def brief_figures(data: FolderData, language: str = "en") -> list[tuple[str, str
     L = language
     zh = L == "zh"
     out: list[tuple[str, str, str, go.Figure]] = []
-    warm = float((data.config.get("run") or {}).get("warmup_days") or 0.0) * DAY
     names = {x: data.label(x, L) for x in data.scenarios}
 
     def named(df: pd.DataFrame) -> pd.DataFrame:
@@ -450,11 +549,14 @@ def brief_figures(data: FolderData, language: str = "en") -> list[tuple[str, str
                             plots.dose_response(named(data.summary), {names.get(k, k): v for k, v in intensity.items()},
                                                 m, lever=key, language=L,
                                                 min_replications=numbers.MIN_REPLICATIONS)))
-    runs = {s: _after_warmup(t, warm) for s, t in data.runs.items()}
+    if not data.runs:
+        return out
+    fd = _figure_data(data)
+    runs = fd["scenarios"]
     base = runs.get(data.baseline) or next(iter(runs.values()), None)
     if base is None or base.get("sites") is None:
         return out
-    if base.get("visits") is not None:
+    if base.get("has_visits"):
         ll = lonlat(data.config)
         out.append(("map", "县域地图" if zh else "The county",
                     ("基线方案:绿色圆圈为村庄(大小表示人口),方块为牵头医院、圆点为乡镇卫生院和社区卫生服务中心(大小表示就诊量),"
@@ -466,17 +568,17 @@ def brief_figures(data: FolderData, language: str = "en") -> list[tuple[str, str
                      "of the map with its straight-line distance; X marks a closed or merged site.")
                     + ("" if ll else ("位置为模型中的公里坐标(虚拟县,无经纬度)。" if zh else
                                       " Positions are the model's km (no longitude and latitude in the network).")),
-                    plots.county_map(base["sites"], base["visits"], base.get("villages"), lonlat=ll, language=L)))
+                    plots.county_map(base["sites"], None, base.get("villages"), lonlat=ll,
+                                     scenario=base.get("map_scenario"), language=L, volumes=base.get("map"))))
         for s, t in runs.items():
-            sites = t.get("sites")
-            if s != data.baseline and sites is not None and "status" in sites.columns and t.get("visits") is not None \
-                    and (sites["status"].fillna("open").astype(str).str.lower() != "open").any():
+            if s != data.baseline and "map" in t:
                 out.append((f"map-{s}", ("县域地图:" if zh else "The county: ") + names.get(s, s), "",
-                            plots.county_map(sites, t["visits"], t.get("villages"), lonlat=ll, scenario=s,
-                                             language=L)))
-    if base.get("patients") is not None and base.get("visits") is not None:
-        sankeys = [(names.get(s, s), plots.flow_sankey(t["patients"], t["visits"], t["sites"], scenario=s, language=L))
-                   for s, t in runs.items() if t.get("patients") is not None and t.get("visits") is not None]
+                            plots.county_map(t["sites"], None, t.get("villages"), lonlat=ll, scenario=s,
+                                             language=L, volumes=t["map"])))
+    if base.get("has_patients") and base.get("has_visits"):
+        sankeys = [(names.get(s, s), plots.flow_sankey(None, None, t["sites"], scenario=s, language=L,
+                                                       counts=t["sankey"]))
+                   for s, t in runs.items() if "sankey" in t]
         for _, fig in sankeys:  # titled with the display name before they are combined
             title = str(fig.layout.title.text or "")
             for sid, name in names.items():
@@ -488,11 +590,12 @@ def brief_figures(data: FolderData, language: str = "en") -> list[tuple[str, str
                          "First-contact tier → highest tier referred to → outcome, counting episodes "
                          "(the first two replications); choose the alternative at the top right."),
                         plots.scenario_selector(sankeys, language=L)))
-        allv = named(pd.concat([t["visits"] for t in runs.values() if t.get("visits") is not None], ignore_index=True))
+        waits = {names.get(s, s): t["waits"] for s, t in runs.items() if "waits" in t}
         out.append(("waits", "候诊时间" if zh else "Waiting times",
                     "各层级候诊时间分布(开始接诊减到达时间)。" if zh else
                     "Waiting time (consult start minus arrival) by tier.",
-                    plots.waiting_times(allv, base["sites"], kind="box" if len(runs) > 1 else "ecdf", language=L)))
+                    plots.waiting_times(None, base["sites"], kind="box" if len(runs) > 1 else "ecdf", language=L,
+                                        stats=waits)))
     if base.get("occupancy") is not None:
         site_names = plots._site_names(base["sites"], L)
         full = plots.saturated_sites(base["occupancy"], "beds")
@@ -506,15 +609,12 @@ def brief_figures(data: FolderData, language: str = "en") -> list[tuple[str, str
                      "Baseline: daily beds and doctors in use as % of each site's capacity (mean over replications) "
                      "at the lead hospital and the busiest township centres. ") + note,
                     plots.occupancy_timeline(base["occupancy"], base["sites"], language=L, percent=True)))
-    ems = [(t["emergency"], t["patients"]) for t in runs.values()
-           if t.get("emergency") is not None and t.get("patients") is not None]
-    if ems and base.get("conditions") is not None:
+    ems = [t["stemi"] for t in runs.values() if "stemi" in t]
+    if ems:
         out.append(("emergency", "急诊时效" if zh else "Emergency times",
                     "STEMI患者首次医疗接触至再灌注时间分布,虚线为90分钟和120分钟标准。" if zh else
                     "STEMI: first medical contact to reperfusion, with the 90- and 120-minute standards.",
-                    plots.emergency_times(pd.concat([e for e, _ in ems], ignore_index=True),
-                                          pd.concat([p for _, p in ems], ignore_index=True),
-                                          base["conditions"], language=L)))
+                    plots.emergency_times(None, None, None, language=L, times=pd.concat(ems, ignore_index=True))))
     for _, _, _, fig in out:  # a figure titled with a scenario id gets its display name
         title = str(fig.layout.title.text or "")
         for sid, name in names.items():
@@ -797,7 +897,7 @@ def render_brief(data: FolderData, language: str = "en",
         div = fig.to_html(full_html=False, include_plotlyjs=False, div_id=f"fig-{key}", config=_PLOTLY_CONFIG,
                           default_width="100%")
         parts.append(f"<section class='fig'><h3>{_e(heading)}</h3><p class='cap'>{_e(caption)}</p>{div}</section>")
-    no_tables = all(t.get("patients") is None for t in data.runs.values()) if data.runs else True
+    no_tables = not any(_has_table(data, s, "patients") for s in data.runs)
     name = data.titles.get(language) or data.name
     net = str((data.config.get("network") or {}).get("name") or "")
     study_net = next((o.split("=", 1)[1] for o in data.base_overrides if o.startswith("network=")), "")

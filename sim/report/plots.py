@@ -249,6 +249,27 @@ def _str(s: pd.Series) -> pd.Series:
     return s.astype(object).where(s.notna(), None)
 
 
+def _mapped(s: pd.Series, mapping: Mapping[str, object]) -> pd.Series:
+    """``_str(s).map(mapping)``, through the categories of a categorical column (no string per row)."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        cats = pd.Series(s.cat.categories.astype(str)).map(mapping).to_numpy()
+        codes = s.cat.codes.to_numpy()
+        vals = pd.Series(cats).take(np.where(codes < 0, 0, codes)).to_numpy() if len(cats) else np.full(len(s), np.nan)
+        out = pd.Series(vals, index=s.index, name=s.name)
+        return out.where(codes >= 0)
+    return _str(s).map(mapping)
+
+
+def _isin(s: pd.Series, values: Iterable[str]) -> np.ndarray:
+    """``s.astype(str).isin(values)`` as a boolean array, through the categories of a categorical."""
+    vals = set(values)
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        hit = np.asarray(s.cat.categories.astype(str).isin(vals), dtype=bool)
+        codes = s.cat.codes.to_numpy()
+        return np.append(hit, False)[np.where(codes < 0, len(hit), codes)]
+    return s.astype(str).isin(vals).to_numpy()
+
+
 def _site_names(sites: pd.DataFrame, language: str) -> dict[str, str]:
     col = "name_zh" if language == "zh" and "name_zh" in sites.columns else "name"
     out = {}
@@ -265,7 +286,7 @@ def _scenario_order(*frames: pd.DataFrame | None, baseline: str | None = None) -
     seen: list[str] = []
     for df in frames:
         if df is not None and "scenario" in df.columns:
-            for s in df["scenario"].astype(str):
+            for s in pd.Series(df["scenario"].unique()).astype(str):  # in order of appearance
                 if s not in seen:
                     seen.append(s)
     if baseline is not None and baseline in seen:
@@ -426,9 +447,18 @@ def _edge_point(cx: float, cy: float, tx: float, ty: float, box: tuple[float, fl
     return cx + t * dx, cy + t * dy
 
 
+def map_volumes(visits: pd.DataFrame | None) -> tuple[dict[str, float], pd.DataFrame]:
+    """What :func:`county_map` draws from ``visits`` (one scenario): visits per facility and
+    :func:`referral_flows`, both per replication (mean)."""
+    if visits is None or not len(visits):
+        return {}, pd.DataFrame(columns=["source", "target", "flow"])
+    vc = _str(visits["facility"]).value_counts() / _n_reps(visits)
+    return {str(k): float(c) for k, c in vc.items()}, referral_flows(visits, ("referral", "ambulance"))
+
+
 def county_map(sites: pd.DataFrame, visits: pd.DataFrame | None = None, villages: pd.DataFrame | None = None,
                lonlat: Mapping[str, tuple[float, float]] | None = None, scenario: str | None = None,
-               language: str = "en") -> go.Figure:
+               language: str = "en", volumes: tuple[dict[str, float], pd.DataFrame] | None = None) -> go.Figure:
     """The county itself: villages sized by population, centres and hospitals labelled and sized
     by visits, referral flows drawn as lines whose width is the number of patients (mean per
     replication), and each out-of-county hospital as a marker at the edge of the map, in its
@@ -438,10 +468,13 @@ def county_map(sites: pd.DataFrame, visits: pd.DataFrame | None = None, villages
     ``lonlat`` maps site and village ids to (longitude, latitude) for a real county (imported
     networks keep them); when every in-county facility and village has them, the map is drawn
     in degrees (with the north-south scale of the county's latitude), else in the model's km.
-    Closed or merged sites are an X.
+    Closed or merged sites are an X.  ``volumes``: :func:`map_volumes` of the visits, computed
+    beforehand (then ``visits`` is not read).
     """
     _lang(language)
     visits, scenario = _one_scenario(visits, scenario)
+    if volumes is None and visits is not None:
+        volumes = map_volumes(visits)
     names = _site_names(sites, language)
     tiers = _tier_map(sites)
     ids = sites["site"].astype(str).tolist()
@@ -481,14 +514,11 @@ def county_map(sites: pd.DataFrame, visits: pd.DataFrame | None = None, villages
             elif real:  # no lon/lat: its direction in km from the county centre
                 tx, ty = cx + (km[s][0] - ckm[0]), cy + (km[s][1] - ckm[1])
             pos[s] = _edge_point(cx, cy, tx, ty, box)
-    volume: dict[str, float] = {}
-    if visits is not None and len(visits):
-        vc = _str(visits["facility"]).value_counts() / _n_reps(visits)
-        volume = {str(k): float(c) for k, c in vc.items()}
+    volume: dict[str, float] = volumes[0] if volumes is not None else {}
     vmax = max((v for k, v in volume.items() if tiers.get(k, 0) > 0), default=0.0) or 1.0
     fig = go.Figure()
 
-    flows = referral_flows(visits, ("referral", "ambulance")) if visits is not None else pd.DataFrame(columns=["flow"])
+    flows = volumes[1] if volumes is not None else pd.DataFrame(columns=["flow"])
     flows = flows[flows["source"].isin(pos) & flows["target"].isin(pos)] if len(flows) else flows
     fmax = float(flows["flow"].max()) if len(flows) else 1.0
     mx, my, ang, hover = [], [], [], []
@@ -582,37 +612,56 @@ def _episode_paths(patients: pd.DataFrame, visits: pd.DataFrame, sites: pd.DataF
     tiers = _tier_map(sites)
     keys = [c for c in ("scenario", "replication") if c in patients.columns and c in visits.columns] + ["patient"]
     v = visits[[*keys, "facility", "arrive", "mode"]].copy()
-    v["tier"] = _str(v["facility"]).map(tiers)
+    v["tier"] = _mapped(v["facility"], tiers)
     v = v.sort_values([*keys, "arrive"], kind="mergesort")
     first = v.groupby(keys, sort=False, observed=True).head(1).set_index(keys)["tier"]
-    later = v[v.duplicated(keys, keep="first") & v["mode"].astype(str).isin(["referral", "ambulance"])]
+    later = v[v.duplicated(keys, keep="first").to_numpy() & _isin(v["mode"], ["referral", "ambulance"])]
     ref = later.groupby(keys, sort=False, observed=True)["tier"].max()
     p = patients[[*keys, "exit"] + (["first_facility"] if "first_facility" in patients.columns else [])].copy()
     p = p.set_index(keys)
     ft = pd.Series(np.nan, index=p.index)
     if "first_facility" in p.columns:
-        ft = _str(p["first_facility"]).map(tiers).astype(float)
+        ft = _mapped(p["first_facility"], tiers).astype(float)
     ft = ft.fillna(first.reindex(p.index).astype(float))
     out = pd.DataFrame({"first": ft, "referred": ref.reindex(p.index).astype(float).fillna(-1),
                         "exit": p["exit"].astype(str)})
     return out[out["first"].notna()].astype({"first": int, "referred": int})
 
 
-def flow_sankey(patients: pd.DataFrame, visits: pd.DataFrame, sites: pd.DataFrame, scenario: str | None = None,
-                language: str = "en") -> go.Figure:
-    """First-contact tier -> highest tier referred to -> outcome, counting episodes (all replications)."""
+def sankey_counts(patients: pd.DataFrame, visits: pd.DataFrame, sites: pd.DataFrame) -> dict:
+    """What :func:`flow_sankey` draws (one scenario): episodes per (first tier, highest tier
+    referred to) and per (highest tier referred to, exit), the episodes and the replications."""
+    paths = _episode_paths(patients, visits, sites)
+    return {"first_referred": paths.groupby(["first", "referred"]).size(),
+            "referred_exit": paths.groupby(["referred", "exit"]).size(),
+            "episodes": len(paths), "replications": _n_reps(patients)}
+
+
+def flow_sankey(patients: pd.DataFrame | None, visits: pd.DataFrame | None, sites: pd.DataFrame,
+                scenario: str | None = None, language: str = "en", counts: dict | None = None) -> go.Figure:
+    """First-contact tier -> highest tier referred to -> outcome, counting episodes (all replications).
+
+    ``counts``: :func:`sankey_counts` of the scenario, computed beforehand (then ``patients``
+    and ``visits`` are not read)."""
     _lang(language)
-    patients, scenario = _one_scenario(patients, scenario)
-    visits, _ = _one_scenario(visits, scenario)
+    if counts is None:
+        patients, scenario = _one_scenario(patients, scenario)
+        visits, _ = _one_scenario(visits, scenario)
     fig = go.Figure()
     title = label("sankey_title", language) + (f" — {scenario}" if scenario else "")
-    if patients is None or not len(patients):
+    if counts is None and (patients is None or not len(patients)):
         return _empty(_figure(fig, title), language)
-    paths = _episode_paths(patients, visits, sites)
-    nrep = _n_reps(patients)
-    firsts = sorted(paths["first"].unique())
-    mids = sorted(paths["referred"].unique())
-    exits = [e for e in ("completed", "transferred_out", "left_untreated", "in_system") if e in set(paths["exit"])]
+    if counts is None:
+        assert patients is not None and visits is not None
+        counts = sankey_counts(patients, visits, sites)
+    fr, rx = counts["first_referred"], counts["referred_exit"]
+    if not counts["episodes"]:
+        return _empty(_figure(fig, title), language)
+    nrep = counts["replications"]
+    firsts = sorted(fr.index.get_level_values(0).unique())
+    mids = sorted(fr.index.get_level_values(1).unique())
+    exits = [e for e in ("completed", "transferred_out", "left_untreated", "in_system")
+             if e in set(rx.index.get_level_values(1))]
     labels: list[str] = []
     colors: list[str] = []
     xs: list[float] = []
@@ -633,12 +682,12 @@ def flow_sankey(patients: pd.DataFrame, visits: pd.DataFrame, sites: pd.DataFram
         colors.append(OUTCOME_COLORS[e])
         xs.append(0.99)
     src, tgt, val, lcol = [], [], [], []
-    for (f, m), n in paths.groupby(["first", "referred"]).size().items():
+    for (f, m), n in fr.items():
         src.append(idx[("f", f)])
         tgt.append(idx[("m", m)])
         val.append(int(n))
         lcol.append(_rgba(TIER_COLORS.get(f, "#777777"), 0.35))
-    for (m, e), n in paths.groupby(["referred", "exit"]).size().items():
+    for (m, e), n in rx.items():
         src.append(idx[("m", m)])
         tgt.append(idx[("o", e)])
         val.append(int(n))
@@ -651,7 +700,7 @@ def flow_sankey(patients: pd.DataFrame, visits: pd.DataFrame, sites: pd.DataFram
         link=dict(source=src, target=tgt, value=val, color=lcol,
                   hovertemplate=f"%{{source.label}} → %{{target.label}}: %{{value:,d}} {ep}<extra></extra>")))
     reps = f"{nrep} {label('replications', language)}" if language == "zh" else f"{nrep} {label('replications' if nrep > 1 else 'replication', language)}"
-    sub = f"{len(paths):,d} {ep}, {reps}" if language == "en" else f"{len(paths):,d}{ep},{reps}"
+    sub = f"{counts['episodes']:,d} {ep}, {reps}" if language == "en" else f"{counts['episodes']:,d}{ep},{reps}"
     _figure(fig, f"{title}<br><sup>{sub}</sup>", height=520, margin=dict(t=110, l=20, r=20, b=30))
     for x, key, anchor in ((0.0, "first_contact", "left"), (0.5, "referred_to", "center"), (1.0, "outcome", "right")):
         fig.add_annotation(x=x, y=1.06, xref="paper", yref="paper", text=f"<b>{label(key, language)}</b>",
@@ -920,37 +969,68 @@ def _waits(visits: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFrame:
     tiers = _tier_map(sites)
     w = (visits["start"] - visits["arrive"]).to_numpy(dtype=float)
     out = pd.DataFrame({"scenario": _str(visits["scenario"]) if "scenario" in visits.columns else "",
-                        "tier": _str(visits["facility"]).map(tiers), "wait": w})
+                        "tier": _mapped(visits["facility"], tiers), "wait": w})
     return out[np.isfinite(out["wait"]) & out["tier"].notna()]
 
 
-def waiting_times(visits: pd.DataFrame, sites: pd.DataFrame, scenario: str | None = None, kind: str = "ecdf",
-                  tiers: Sequence[int] = (0, 1, 2), language: str = "en") -> go.Figure:
+#: the cumulative shares at which :func:`waiting_times` draws its distribution lines.
+_ECDF_Q = np.linspace(0.0, 1.0, 201)
+
+
+def wait_stats(visits: pd.DataFrame | None, sites: pd.DataFrame, tiers: Sequence[int] = (0, 1, 2)) -> dict:
+    """What :func:`waiting_times` draws for one scenario's visits, by tier (in tier order):
+    ``ecdf`` (the waits at :data:`_ECDF_Q`), ``box`` (5th, 25th, 50th, 75th and 95th
+    percentiles), ``mean`` and ``n``."""
+    if visits is None or not len(visits):
+        return {}
+    w = _waits(visits, sites)
+    w = w[w["tier"].isin(list(tiers))]
+    out = {}
+    for t in sorted(w["tier"].unique()):
+        x = w.loc[w["tier"] == t, "wait"].to_numpy()
+        out[t] = {"ecdf": np.quantile(x, _ECDF_Q), "box": np.percentile(x, [5, 25, 50, 75, 95]),
+                  "mean": x.mean(), "n": len(x)}
+    return out
+
+
+def waiting_times(visits: pd.DataFrame | None, sites: pd.DataFrame, scenario: str | None = None, kind: str = "ecdf",
+                  tiers: Sequence[int] = (0, 1, 2), language: str = "en",
+                  stats: Mapping[str, Mapping] | None = None) -> go.Figure:
     """Waiting time (consult start - arrival) by tier, for visits that were seen.
 
     ``kind="ecdf"``: one cumulative-distribution line per tier for one scenario (the given one,
     else the first).  ``kind="box"``: box plots per tier, one trace per scenario (quartiles,
     whiskers at the 5th and 95th percentile, mean dashed; computed here, so the figure stays
-    small).
+    small).  ``stats``: ``{scenario: wait_stats(its visits)}`` computed beforehand, in the
+    scenarios' order (then ``visits`` is not read; ``ecdf`` draws ``scenario``, else the first).
     """
     _lang(language)
     if kind not in ("ecdf", "box"):
         raise ValueError(f"kind must be 'ecdf' or 'box', got {kind!r}")
     fig = go.Figure()
     title = label("wait_title", language)
+    if stats is None:
+        if kind == "ecdf":
+            visits, scenario = _one_scenario(visits, scenario)
+        stats = {}
+        if visits is not None and len(visits):
+            order = _scenario_order(visits) if "scenario" in visits.columns else [""]
+            for sc in ([scenario] if kind == "ecdf" else order):
+                one = visits if kind == "ecdf" or "scenario" not in visits.columns else \
+                    visits[visits["scenario"].astype(str).to_numpy() == sc]
+                stats[sc or ""] = wait_stats(one, sites, tiers)
+    stats = {sc: st for sc, st in stats.items() if st}
     if kind == "ecdf":
-        visits, scenario = _one_scenario(visits, scenario)
+        if scenario is None or scenario not in stats:
+            scenario = next(iter(stats), scenario)
         title += f" — {scenario}" if scenario else ""
-    w = _waits(visits, sites) if visits is not None and len(visits) else pd.DataFrame(columns=["scenario", "tier", "wait"])
-    w = w[w["tier"].isin(list(tiers))]
-    if not len(w):
+    if not stats:
         return _empty(_figure(fig, title), language)
     nv = label("n_visits", language)
     if kind == "ecdf":
-        q = np.linspace(0.0, 1.0, 201)
-        for t in sorted(w["tier"].unique()):
-            x = np.quantile(w.loc[w["tier"] == t, "wait"].to_numpy(), q)
-            n = int((w["tier"] == t).sum())
+        q = _ECDF_Q
+        for t, one in stats[scenario or ""].items():
+            x, n = one["ecdf"], int(one["n"])
             fig.add_trace(go.Scatter(
                 x=x, y=q * 100, mode="lines", line=dict(color=TIER_COLORS[int(t)], width=2.5, shape="hv"),
                 name=tier_label(t, language),
@@ -961,15 +1041,12 @@ def waiting_times(visits: pd.DataFrame, sites: pd.DataFrame, scenario: str | Non
         fig.update_xaxes(title_text=label("wait_min", language), rangemode="tozero")
         fig.update_yaxes(title_text=label("cum_share", language), range=[0, 101])
         return fig
-    scen = _scenario_order(w)
-    for i, sc in enumerate(scen):
-        ws = w[w["scenario"] == sc]
-        ts = sorted(ws["tier"].unique())
+    for i, (sc, by_tier) in enumerate(stats.items()):
+        ts = list(by_tier)
         st: dict[str, list[float]] = {k: [] for k in ("q1", "median", "q3", "lo", "hi", "mean", "n")}
         for t in ts:
-            x = ws.loc[ws["tier"] == t, "wait"].to_numpy()
-            p5, q1, med, q3, p95 = np.percentile(x, [5, 25, 50, 75, 95])
-            for key, val in zip(st, (q1, med, q3, p5, p95, x.mean(), len(x)), strict=False):
+            p5, q1, med, q3, p95 = by_tier[t]["box"]
+            for key, val in zip(st, (q1, med, q3, p5, p95, by_tier[t]["mean"], by_tier[t]["n"]), strict=False):
                 st[key].append(float(val))
         fig.add_trace(go.Box(
             x=[tier_label(t, language) for t in ts], q1=st["q1"], median=st["median"], q3=st["q3"],
@@ -1100,26 +1177,39 @@ def _stemi_times(emergency: pd.DataFrame, patients: pd.DataFrame, conditions: pd
         cond = cond.set_index("condition")
     stemi = {str(c) for c in cond.index[cond["pathway"].astype(str) == "stemi"]}
     keys = [c for c in ("scenario", "replication") if c in emergency.columns and c in patients.columns] + ["patient"]
-    p = patients[[*keys, "condition"]].copy()
-    p["condition"] = _str(p["condition"])
-    e = emergency.merge(p, on=keys, how="left")
-    e = e[e["condition"].isin(stemi) & e["fmc"].notna()]
+    # each emergency's patient row, looked up on the key columns' codes (no merge, no string per row)
+    row = pd.MultiIndex.from_frame(patients[keys]).get_indexer(pd.MultiIndex.from_frame(emergency[keys]))
+    is_stemi = np.append(_isin(patients["condition"], stemi), False)[np.where(row < 0, len(patients), row)]
+    e = emergency[is_stemi & emergency["fmc"].notna().to_numpy()]
     return pd.DataFrame({"scenario": _str(e["scenario"]) if "scenario" in e.columns else "",
                          "minutes": (e["reperfusion"] - e["fmc"]).to_numpy(dtype=float)})
 
 
-def emergency_times(emergency: pd.DataFrame, patients: pd.DataFrame, conditions: pd.DataFrame,
+def stemi_times(emergency: pd.DataFrame | None, patients: pd.DataFrame, conditions: pd.DataFrame) -> pd.DataFrame:
+    """What :func:`emergency_times` draws: one row per STEMI emergency with a first medical
+    contact, ``scenario`` and ``minutes`` to reperfusion (NaN: none)."""
+    if emergency is None or not len(emergency):
+        return pd.DataFrame({"scenario": pd.Series(dtype=object), "minutes": pd.Series(dtype=float)})
+    return _stemi_times(emergency, patients, conditions)
+
+
+def emergency_times(emergency: pd.DataFrame | None, patients: pd.DataFrame | None, conditions: pd.DataFrame | None,
                     scenario: str | None = None, standards: Sequence[float] = (90, 120), bin_minutes: float = 10,
-                    language: str = "en") -> go.Figure:
+                    language: str = "en", times: pd.DataFrame | None = None) -> go.Figure:
     """Distribution of STEMI first-medical-contact-to-reperfusion (minutes), one histogram per
-    scenario (or only ``scenario``), with the standards drawn as vertical lines."""
+    scenario (or only ``scenario``), with the standards drawn as vertical lines.  ``times``:
+    :func:`stemi_times`, computed beforehand (then the tables are not read)."""
     _lang(language)
-    if scenario is not None:
+    if scenario is not None and times is None:
         emergency, _ = _one_scenario(emergency, scenario)
         patients, _ = _one_scenario(patients, scenario)
+    elif scenario is not None and times is not None:
+        times = times[times["scenario"].astype(str) == scenario]
     fig = go.Figure()
     title = label("emerg_title", language)
-    t = _stemi_times(emergency, patients, conditions) if emergency is not None and len(emergency) else None
+    t = times if times is not None else (
+        _stemi_times(emergency, patients, conditions)
+        if emergency is not None and len(emergency) and patients is not None and conditions is not None else None)
     if t is None or not len(t):
         return _empty(_figure(fig, title), language, "no_stemi")
     scen = _scenario_order(t)
