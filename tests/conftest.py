@@ -65,3 +65,14 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None, timeou
     full_env.update(env or {})
     return subprocess.run([PYTHON, "-m", "sim", *args], cwd=cwd or ROOT, env=full_env,
                           capture_output=True, text=True, timeout=timeout)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Modules holding slow validation runs go first (each module's tests stay together, so a
+    module-scoped fixture is built once per worker): under xdist the long runs then start while
+    every worker is busy, instead of one of them finishing alone at the end of the suite."""
+    slow_modules = {item.module.__name__ for item in items
+                    if getattr(item, "module", None) is not None and item.get_closest_marker("slow")}
+    order = {id(item): i for i, item in enumerate(items)}
+    items.sort(key=lambda item: (0 if getattr(item, "module", None) is not None
+                                 and item.module.__name__ in slow_modules else 1, order[id(item)]))

@@ -260,20 +260,25 @@ def test_pareto_front_and_no_feasible_candidate_reuse_the_stored_replications(tm
 
 def test_every_bundled_search_and_sensitivity_config_loads_and_validates():
     """Each bundled search and sensitivity config is read and validated (its KPIs in the
-    registry, its dimensions and ranges well formed), and every option of a search composes
-    with the search's base overrides: a typo in a bundled file fails here, not in a 3-hour run."""
+    registry, its dimensions and ranges well formed), its base overrides compose, and every
+    config-group option its candidates name exists: a typo in a bundled file fails here, not in
+    a 3-hour run."""
     from sim.config.loading import compose
     from sim.search.config import load_search, options
     from sim.sensitivity.config import load_sensitivity
 
     root = Path(__file__).resolve().parent.parent / "scenarios"
+    groups = {p.name for p in root.iterdir() if p.is_dir()}
     searches = sorted(p.stem for p in (root / "search").glob("*.yaml"))
     assert {"taobei_cheapest", "taobei_pareto", "toy_closures"} <= set(searches)
     for name in searches:
         s = load_search(name)
+        compose([*s.base_overrides, "run=test"])
         for dim_name, dim in s.space.items():
             for opt in options(dim_name, dim) or []:
-                if opt.overrides:
-                    compose([*s.base_overrides, *opt.overrides, "run=test"])
+                for o in opt.overrides:
+                    key, _, value = o.lstrip("+~").partition("=")
+                    if key in groups:
+                        assert (root / key / f"{value}.yaml").exists(), (name, dim_name, o)
     for name in sorted(p.stem for p in (root / "sensitivity").glob("*.yaml")):
         load_sensitivity(name)
