@@ -84,14 +84,20 @@ def gcj02_to_wgs84(lon: float, lat: float, tol_deg: float = 1e-9) -> tuple[float
     >>> round(lon, 7), round(lat, 7)
     (116.377817, 39.911954)
     """
-    wlon, wlat = lon, lat
+    return _invert(wgs84_to_gcj02, lon, lat, (lon, lat), tol_deg)
+
+
+def _invert(forward, lon: float, lat: float, guess: tuple[float, float], tol_deg: float) -> tuple[float, float]:
+    """The position that ``forward`` maps to (lon, lat), by fixed-point iteration from ``guess``
+    (each datum's shift changes slowly with position, so each step gains several digits)."""
+    x, y = guess
     for _ in range(30):
-        glon, glat = wgs84_to_gcj02(wlon, wlat)
-        dlon, dlat = glon - lon, glat - lat
-        wlon, wlat = wlon - dlon, wlat - dlat
-        if abs(dlon) < tol_deg and abs(dlat) < tol_deg:
+        fx, fy = forward(x, y)
+        dx, dy = fx - lon, fy - lat
+        x, y = x - dx, y - dy
+        if abs(dx) < tol_deg and abs(dy) < tol_deg:
             break
-    return wlon, wlat
+    return x, y
 
 
 #: the constant of Baidu's published BD-09 transform (pi x 3000 / 180)
@@ -113,14 +119,7 @@ def gcj02_to_bd09(lon: float, lat: float) -> tuple[float, float]:
 def bd09_to_gcj02(lon: float, lat: float, tol_deg: float = 1e-10) -> tuple[float, float]:
     """GCJ-02 lon/lat of a BD-09 position: :func:`gcj02_to_bd09` inverted by fixed-point
     iteration (the closed-form inverse usually given is off by up to ~1e-6 degrees)."""
-    glon, glat = lon - 0.0065, lat - 0.006
-    for _ in range(30):
-        blon, blat = gcj02_to_bd09(glon, glat)
-        dlon, dlat = blon - lon, blat - lat
-        glon, glat = glon - dlon, glat - dlat
-        if abs(dlon) < tol_deg and abs(dlat) < tol_deg:
-            break
-    return glon, glat
+    return _invert(gcj02_to_bd09, lon, lat, (lon - 0.0065, lat - 0.006), tol_deg)
 
 
 def bd09_to_wgs84(lon: float, lat: float) -> tuple[float, float]:
