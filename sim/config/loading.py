@@ -9,7 +9,7 @@ from sim.config.convert import to_config
 from sim.config.errors import ConfigError, _omegaconf_message, yaml_error_message
 from sim.config.schema import Config
 
-__all__ = ["SCENARIOS_DIR", "compose", "hydra_message", "register_configs"]
+__all__ = ["SCENARIOS_DIR", "compose", "hydra_message", "load_tool_config", "register_configs"]
 
 #: The Hydra config root bundled with the project.
 SCENARIOS_DIR = Path(__file__).resolve().parents[2] / "scenarios"
@@ -121,6 +121,41 @@ def _compose(overrides: Sequence[str], root: Path, config_name: str) -> Config:
     except Exception as exc:
         raise ConfigError(hydra_message(exc, overrides)) from None
     return to_config(node)
+
+
+def load_tool_config(kind: str, schema: type, name: str | Path, overrides: Sequence[str] = (),
+                     config_dir: str | Path | None = None):
+    """A tool's own config (``scenarios/<kind>/<name>.yaml``, e.g. a search or a sensitivity
+    analysis; or a path), merged onto its dataclass ``schema`` with ``key=value`` overrides, as
+    an instance of ``schema`` whose empty ``name`` is the file's stem.  Not a Hydra
+    composition: these files are not scenarios.  Any mistake is one :class:`ConfigError` line
+    (``<kind>=<name>: ...``, the YAML file and line, or ``<kind>.<key>: ...``)."""
+    from omegaconf import OmegaConf
+
+    path = Path(name)
+    if not path.suffix:
+        folder = Path(config_dir or SCENARIOS_DIR) / kind
+        path = folder / f"{name}.yaml"
+        if not path.exists():
+            avail = ", ".join(sorted(p.stem for p in folder.glob("*.yaml")))
+            raise ConfigError(f"{kind}={name}: no such {kind} config; available: {avail}")
+    if not path.exists():
+        raise ConfigError(f"{kind}={name}: no such file")
+    try:
+        node = OmegaConf.merge(OmegaConf.structured(schema), OmegaConf.load(path))
+        if overrides:
+            node = OmegaConf.merge(node, OmegaConf.from_dotlist(list(overrides)))
+        out = OmegaConf.to_object(node)
+    except Exception as exc:
+        msg = yaml_error_message(exc)
+        if not msg:
+            text = _omegaconf_message(exc)
+            msg = text if text.startswith(kind) else f"{kind}.{text}"
+        raise ConfigError(msg) from None
+    assert isinstance(out, schema)  # to_object of a structured node builds the dataclass
+    if hasattr(out, "name") and not out.name:
+        out.name = path.stem
+    return out
 
 
 def _missing_option(text: str, overrides: Sequence[str]) -> str | None:

@@ -138,16 +138,6 @@ class Option:
     label_en: str = ""
 
 
-def _structured_message(exc: BaseException, path: Path) -> str:
-    from sim.config.errors import _omegaconf_message, yaml_error_message
-
-    msg = yaml_error_message(exc)
-    if msg:
-        return msg
-    text = _omegaconf_message(exc)
-    return f"search.{text}" if not text.startswith("search") else text
-
-
 def split_overrides(overrides: Sequence[str]) -> tuple[list[str], list[str]]:
     """``search.*`` overrides (for the search config) and the scenario overrides."""
     own = [o[len("search."):] for o in overrides if o.startswith("search.")]
@@ -167,29 +157,9 @@ def load_search(name: str | Path, overrides: Sequence[str] = (), config_dir: str
     ...
     sim.config.ConfigError: search.replications: needs >= 2 replications for a confidence interval, got 1
     """
-    from omegaconf import OmegaConf
+    from sim.config.loading import load_tool_config
 
-    path = Path(name)
-    if not path.suffix:
-        folder = Path(config_dir) / "search" if config_dir else SEARCH_DIR
-        path = folder / f"{name}.yaml"
-        if not path.exists():
-            avail = ", ".join(sorted(p.stem for p in folder.glob("*.yaml")))
-            raise ConfigError(f"search={name}: no such search config; available: {avail}")
-    if not path.exists():
-        raise ConfigError(f"search={name}: no such file")
-    try:
-        node = OmegaConf.merge(OmegaConf.structured(SearchConfig), OmegaConf.load(path))
-        if overrides:
-            node = OmegaConf.merge(node, OmegaConf.from_dotlist(list(overrides)))
-        search = OmegaConf.to_object(node)
-    except ConfigError:
-        raise
-    except Exception as exc:
-        raise ConfigError(_structured_message(exc, path)) from None
-    assert isinstance(search, SearchConfig)
-    if not search.name:
-        search.name = path.stem
+    search = load_tool_config("search", SearchConfig, name, overrides, config_dir)
     validate_search(search)
     return search
 

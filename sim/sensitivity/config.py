@@ -144,30 +144,9 @@ def load_sensitivity(name: str | Path, overrides: Sequence[str] = (), config_dir
     >>> s.kpi, sorted(s.parameters)[:2]
     ('first_contact_travel_mean_min', ['beta_travel', 'cost_per_bed'])
     """
-    from omegaconf import OmegaConf
+    from sim.config.loading import load_tool_config
 
-    path = Path(name)
-    if not path.suffix:
-        folder = Path(config_dir) / "sensitivity" if config_dir else SENSITIVITY_DIR
-        path = folder / f"{name}.yaml"
-        if not path.exists():
-            avail = ", ".join(sorted(p.stem for p in folder.glob("*.yaml")))
-            raise ConfigError(f"sensitivity={name}: no such sensitivity config; available: {avail}")
-    if not path.exists():
-        raise ConfigError(f"sensitivity={name}: no such file")
-    try:
-        node = OmegaConf.merge(OmegaConf.structured(SensitivityConfig), OmegaConf.load(path))
-        if overrides:
-            node = OmegaConf.merge(node, OmegaConf.from_dotlist(list(overrides)))
-        s = OmegaConf.to_object(node)
-    except Exception as exc:
-        from sim.config.errors import _omegaconf_message, yaml_error_message
-
-        msg = yaml_error_message(exc) or _omegaconf_message(exc)
-        raise ConfigError(msg if msg.startswith("sensitivity") else f"sensitivity.{msg}") from None
-    assert isinstance(s, SensitivityConfig)
-    if not s.name:
-        s.name = path.stem
+    s = load_tool_config("sensitivity", SensitivityConfig, name, overrides, config_dir)
     if s.space:
         s.parameters = {**load_space_file(s.space), **s.parameters}
     _validate(s)
