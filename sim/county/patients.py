@@ -11,10 +11,12 @@ demand see exactly the same patients (common random numbers).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
+from sim import numerics
 from sim.config import CareConfig, Condition, Dist
 from sim.county.calendar import DAY
 from sim.rng import stream
@@ -59,10 +61,10 @@ def dist_multipliers(dist: str, cv: float, u: np.ndarray, z: np.ndarray) -> np.n
     if dist == "fixed":
         return np.ones_like(u)
     if dist == "exponential":
-        return -np.log1p(-u)
+        return -numerics.log1p(-u)
     if dist == "lognormal":
-        s2 = np.log1p(cv * cv)
-        return np.exp(np.sqrt(s2) * z - s2 / 2.0)
+        s2 = math.log1p(cv * cv)
+        return numerics.exp(math.sqrt(s2) * z - s2 / 2.0)
     if dist == "gamma":
         from scipy.special import gammaincinv
 
@@ -164,7 +166,7 @@ class Arrivals:
     @staticmethod
     def _lever_attributes(rng: np.random.Generator, n: int) -> np.ndarray:
         u = rng.random((n, len(ATTRS) - N_BASE_ATTRS))
-        u[:, 0] = -np.log1p(-u[:, 0])  # tolerance multiplier, exponential with mean 1
+        u[:, 0] = -numerics.log1p(-u[:, 0])  # tolerance multiplier, exponential with mean 1
         return u
 
     def _attributes(self, rng: np.random.Generator, cond: np.ndarray) -> np.ndarray:
@@ -172,7 +174,7 @@ class Arrivals:
         u = rng.random((n, N_BASE_ATTRS))
         z = rng.standard_normal((n, 2))
         out = u.copy()
-        out[:, A_PATIENCE] = -np.log1p(-u[:, A_PATIENCE])
+        out[:, A_PATIENCE] = -numerics.log1p(-u[:, A_PATIENCE])
         for c in np.unique(cond):
             sel = cond == c
             d, cv = self._consult[c]

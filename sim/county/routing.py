@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim import numerics
 from sim.config import CareConfig
 from sim.config.tariff import inpatient_insurer, outpatient_insurer, stay_cost, visit_cost
 from sim.county.network import County
@@ -60,7 +61,7 @@ def logit(u: np.ndarray) -> np.ndarray:
     >>> [round(float(x), 3) for x in logit(np.array([0.0, 0.0, math.log(2)]))]
     [0.25, 0.25, 0.5]
     """
-    e = np.exp(u - u.max())
+    e = numerics.exp(u - u.max())
     return e / e.sum()
 
 
