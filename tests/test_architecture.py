@@ -30,20 +30,21 @@ ROOT = Path(__file__).resolve().parents[1]
 #: what each top-level part of ``sim`` may import (besides itself).
 ALLOWED = {
     "rng": set(),
+    "numerics": set(),  # CPU-independent exp/log1p for the random-number transforms
     "config": {"rng"},
-    "county": {"config", "rng"},
+    "county": {"config", "rng", "numerics"},
     "records": {"config", "rng"},
-    "engine": {"config", "rng", "county", "records"},
-    "levers": {"config", "rng", "county", "records", "engine"},
-    "model": {"config", "rng", "county", "records", "engine", "levers"},
+    "engine": {"config", "rng", "numerics", "county", "records"},
+    "levers": {"config", "rng", "numerics", "county", "records", "engine"},
+    "model": {"config", "rng", "numerics", "county", "records", "engine", "levers"},
     "analysis": {"config", "records"},
     "report": {"config", "records", "analysis"},
-    "experiment": {"config", "rng", "county", "records", "engine", "levers", "model", "analysis", "report"},
-    "search": {"config", "rng", "county", "records", "engine", "levers", "model", "analysis", "report", "experiment"},
-    "sensitivity": {"config", "rng", "county", "records", "engine", "levers", "model", "analysis", "report",
+    "experiment": {"config", "rng", "numerics", "county", "records", "engine", "levers", "model", "analysis", "report"},
+    "search": {"config", "rng", "numerics", "county", "records", "engine", "levers", "model", "analysis", "report", "experiment"},
+    "sensitivity": {"config", "rng", "numerics", "county", "records", "engine", "levers", "model", "analysis", "report",
                     "experiment", "search"},
-    "api": {"config", "rng", "county", "records", "engine", "levers", "model", "analysis", "report", "experiment"},
-    "__main__": {"config", "rng", "county", "records", "engine", "levers", "model", "analysis", "report",
+    "api": {"config", "rng", "numerics", "county", "records", "engine", "levers", "model", "analysis", "report", "experiment"},
+    "__main__": {"config", "rng", "numerics", "county", "records", "engine", "levers", "model", "analysis", "report",
                  "experiment", "api", "__init__"},
     "__init__": {"config", "records", "analysis", "api", "experiment"},  # names only, imported lazily
 }

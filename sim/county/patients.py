@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim import numerics
+import sim.numerics as numerics
 from sim.config import CareConfig, Condition, Dist
 from sim.county.calendar import DAY
 from sim.rng import stream

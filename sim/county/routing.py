@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim import numerics
+import sim.numerics as numerics
 from sim.config import CareConfig
 from sim.config.tariff import inpatient_insurer, outpatient_insurer, stay_cost, visit_cost
 from sim.county.network import County
