@@ -24,6 +24,7 @@ Every KPI is declared once, with its names, unit, definition and source, in
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -99,6 +100,23 @@ class _Kept:
         self.pids = ids[keep]
         # the record tables number patients by row: then a row's patient is looked up in ``keep``
         self.by_row = bool(np.array_equal(ids, np.arange(len(ids), dtype=ids.dtype)))
+        # patients are numbered in onset order, so the kept ones are usually the rows from one on
+        first = int(np.argmax(keep)) if keep.any() else len(keep)
+        self.suffix = first if not keep[:first].any() and keep[first:].all() else None
+
+    def take(self, df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+        """The kept rows of the patients table ``df`` (``df.loc[keep, columns]``): a view of its
+        columns when the kept rows are the last ones (no copy), else a copy of those rows."""
+        if self.suffix is not None:
+            return df.iloc[self.suffix:][columns]
+        return df.loc[self.keep, columns]
+
+    def lookup(self, df: pd.DataFrame, column: str, patients: np.ndarray):
+        """``column`` of the patients table ``df`` for each of ``patients`` (ids): by row number
+        when the table numbers patients by row, else through an index of the ids."""
+        if self.by_row:
+            return df[column].array[np.asarray(patients, dtype=np.int64)]
+        return df.set_index("patient")[column].reindex(patients).array
 
     def rows(self, df: pd.DataFrame) -> np.ndarray:
         """Boolean mask of the rows of ``df`` whose patient is kept (``np.isin`` on the ids)."""
@@ -130,41 +148,62 @@ def price(tables: dict[str, pd.DataFrame], sites: pd.DataFrame, conditions: pd.D
     tier = _tier_of(sites)
     v = tables["visits"]
     a = tables["admissions"]
-    vt = v["facility"].map(tier).astype(np.int64).to_numpy()
+    # memory (issue #18): one byte per visit where a code does, values looked up per category or
+    # per tests bitmask, no string per row, the result's columns not copied again
+    vt = _tiers(v["facility"], tier)
     seen = ~np.isnan(v["start"].to_numpy(dtype=float))
-    tests = np.zeros(len(v))
-    mask = v["tests"].to_numpy().astype(np.int64)
-    for m in MODALITIES:
-        tests += ((mask & TEST_BIT[m]) > 0) * prices.tests.get(m, 0.0)
-    mode = labels(v["mode"])  # no string per row (memory, issue #18)
-    amb = (mode == "ambulance") * prices.ambulance_trip
-    medical = tariff.visit_cost(prices, vt, seen) + tests + amb
+    medical = tariff.visit_cost(prices, vt, seen)
+    medical += _tests_cost(prices, v["tests"].to_numpy())
+    medical += _isin(v["mode"], ("ambulance",)) * prices.ambulance_trip
     oop, insurer = tariff.split(prices, medical, vt, False)
-    visits = pd.DataFrame({"patient": v["patient"].to_numpy(), "tier": vt, "medical": medical, "oop": oop,
-                           "insurer": insurer, "referred": tariff.is_referred(mode)})
-    at = a["facility"].map(tier).astype(np.int64).to_numpy()
+    referred = ~_isin(v["mode"], tariff.UNREFERRED_MODES)  # tariff.is_referred, per category
+    visits = pd.DataFrame({"patient": v["patient"].to_numpy(), "tier": vt.astype(np.int64), "medical": medical,
+                           "oop": oop, "insurer": insurer, "referred": referred}, copy=False)
+    del seen, medical, oop, insurer
+    at = _tiers(a["facility"], tier)
     admit = a["admit"].to_numpy(dtype=float)
     dis = a["discharge"].to_numpy(dtype=float)
     days = np.where(np.isnan(admit), 0.0, (np.where(np.isnan(dis), horizon_min, dis) - np.nan_to_num(admit)) / DAY)
     med_a = tariff.stay_cost(prices, at, days)
-    ref_a = _stay_referred(a, at, v, vt, mode)
+    ref_a = _stay_referred(a, at, v, vt, referred)
     oop_a, ins_a = tariff.split(prices, med_a, at, True, ref_a)
-    admissions = pd.DataFrame({"patient": a["patient"].to_numpy(), "tier": at, "bed_days": days,
+    admissions = pd.DataFrame({"patient": a["patient"].to_numpy(), "tier": at.astype(np.int64), "bed_days": days,
                                "medical": med_a, "oop": oop_a, "insurer": ins_a, "referred": ref_a,
-                               "admitted": ~np.isnan(admit)})
+                               "admitted": ~np.isnan(admit)}, copy=False)
     return {"visits": visits, "admissions": admissions}
 
 
-def _stay_referred(a: pd.DataFrame, at: np.ndarray, v: pd.DataFrame, vt: np.ndarray, mode: np.ndarray) -> np.ndarray:
+def _isin(s: pd.Series, names: tuple[str, ...]) -> np.ndarray:
+    """Whether each row's value is one of ``names`` (``np.isin(labels(s), names)``), looked up
+    once per category of a categorical column (a missing value is not among them)."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        table = np.isin(np.asarray(s.cat.categories.astype(str), dtype=object), names)
+        return np.append(table, False)[s.cat.codes.to_numpy()]
+    return np.isin(labels(s), names)
+
+
+def _tests_cost(prices: Prices, mask: np.ndarray) -> np.ndarray:
+    """The tests' cost of each visit from its tests bitmask (uint8): the sum over its modalities,
+    added in ``MODALITIES`` order, computed once per bitmask value and looked up."""
+    codes = np.arange(256, dtype=np.int64)
+    table = np.zeros(256)
+    for m in MODALITIES:
+        table += ((codes & TEST_BIT[m]) > 0) * prices.tests.get(m, 0.0)
+    return table[np.asarray(mask, dtype=np.uint8)]
+
+
+def _stay_referred(a: pd.DataFrame, at: np.ndarray, v: pd.DataFrame, vt: np.ndarray,
+                   v_referred: np.ndarray) -> np.ndarray:
     """Referral status of each admission row: tier-3 rows take it from the patient's latest
-    tier-3 visit at or before the request; county rows (and tier-3 rows without one) are referred."""
+    tier-3 visit at or before the request (``v_referred``: each visit's, by its mode); county
+    rows (and tier-3 rows without one) are referred."""
     ref = np.ones(len(a), dtype=bool)
     out = np.flatnonzero(at == 3)
     v3 = vt == 3
     if not len(out) or not v3.any():
         return ref
     vv = pd.DataFrame({"patient": v["patient"].to_numpy()[v3].astype(np.int64),
-                       "t": v["arrive"].to_numpy(dtype=float)[v3], "ref": tariff.is_referred(mode[v3])})
+                       "t": v["arrive"].to_numpy(dtype=float)[v3], "ref": v_referred[v3]})
     vv = vv[~np.isnan(vv["t"].to_numpy())].sort_values("t", kind="stable")
     aa = pd.DataFrame({"patient": a["patient"].to_numpy()[out].astype(np.int64),
                        "t": np.nan_to_num(a["request"].to_numpy(dtype=float)[out], nan=np.inf), "i": out})
@@ -201,8 +240,7 @@ def kpis(tables: dict[str, pd.DataFrame], occupancy: pd.DataFrame, sites: pd.Dat
     p = tables["patients"]
     kept = _Kept(p, p["onset"].to_numpy() >= warm)
     # the kept rows of the columns the KPIs read (a copy of those only: not the key columns)
-    pk = p.loc[kept.keep, [c for c in p.columns if c not in _UNREAD]]
-    pids = kept.pids
+    pk = kept.take(p, [c for c in p.columns if c not in _UNREAD])
     v = tables["visits"]
     v = v.loc[kept.rows(v), [c for c in v.columns if c not in _UNREAD]]
     a = tables["admissions"]
@@ -218,15 +256,13 @@ def kpis(tables: dict[str, pd.DataFrame], occupancy: pd.DataFrame, sites: pd.Dat
     at = _tiers(a["facility"], tier)
     admitted = ~np.isnan(a["admit"].to_numpy(dtype=float))
     n_adm = int(admitted.sum())          # every admission row granted a bed, out of county (tier 3) included
-    cond_of = pd.Series(pk["condition"].to_numpy(), index=pids)
     _row(rows, "admissions_per_person_year", n_adm / pop / years if pop > 0 else math.nan)
     completed = int((exit_ == "completed").sum())
     out_county = int((exit_ == "transferred_out").sum())
     _row(rows, "county_retention", completed / (completed + out_county) if completed + out_county else math.nan)
     _row(rows, "grassroots_share", (vt <= 1).sum() / max(len(v), 1))
-    mode = labels(v["mode"])
-    out_self = (vt == 3) & (mode == "self")
-    _row(rows, "outward_transfer_rate", _outward_transfers(vt, mode) / n_adm if n_adm else math.nan)
+    out_self = (vt == 3) & _isin(v["mode"], ("self",))
+    _row(rows, "outward_transfer_rate", _outward_transfers(vt, v["mode"]) / n_adm if n_adm else math.nan)
     _row(rows, "self_referral_out_of_county_rate", out_self.sum() / n_ended)
     up = int(pk["up_referrals"].sum())
     down = int(pk["down_referrals"].sum())
@@ -256,7 +292,7 @@ def kpis(tables: dict[str, pd.DataFrame], occupancy: pd.DataFrame, sites: pd.Dat
     _row(rows, "refused_admissions", no_bed.sum())
     for t in (1, 2):
         _row(rows, "refused_admissions", (no_bed & (a_tier == t)).sum(), f"tier{t}")
-    del exit_, mode, wait, w  # one value per episode or visit each: not held through the rest (memory)
+    del exit_, wait, w  # one value per episode or visit each: not held through the rest (memory)
 
     # 出院者平均住院日 in its steady-state (Little's law) form: bed-days occupied in the
     # post-warm-up window by every in-county stay / stays that began in it.  A mean over the
@@ -304,7 +340,7 @@ def kpis(tables: dict[str, pd.DataFrame], occupancy: pd.DataFrame, sites: pd.Dat
     e = tables["emergency"]
     e = e[kept.rows(e)]
     stemi_ids = conditions.index[conditions["pathway"] == "stemi"]
-    e_cond = cond_of.reindex(e["patient"].to_numpy()).to_numpy()
+    e_cond = np.asarray(kept.lookup(p, "condition", e["patient"].to_numpy()), dtype=object)
     es = e[np.isin(e_cond, stemi_ids)]
     es = es[~np.isnan(es["fmc"].to_numpy())]
     if len(es):
@@ -318,7 +354,8 @@ def kpis(tables: dict[str, pd.DataFrame], occupancy: pd.DataFrame, sites: pd.Dat
 
     _emergency_standards(rows, e, e_cond, conditions)
     _referral_pressure(rows, a[at <= 2], tables.get("lever_events"), kept, years)
-    _access_kpis(rows, pk, e, villages, visits=v, vt=vt, years=years)
+    _access_kpis(rows, pk, e, villages, visits=v, vt=vt, years=years,
+                 e_village=kept.lookup(p, "village", e["patient"].to_numpy()))
     rc = restructure if restructure is not None else RestructureConfig()
     if restructure is not None:
         _row(rows, "capital_saved", float(restructure.capital_saved))
@@ -388,9 +425,10 @@ def _emergency_standards(rows: list, e: pd.DataFrame, e_cond: np.ndarray, condit
 
 
 def _access_kpis(rows: list, pk: pd.DataFrame, e: pd.DataFrame, villages: pd.DataFrame, visits: pd.DataFrame,
-                 vt: np.ndarray, years: float) -> None:
+                 vt: np.ndarray, years: float, e_village=None) -> None:
     """Travel to the first contact (per village and county-wide), 120 response times, and the
-    volume each site sees (the measures of downsizing)."""
+    volume each site sees (the measures of downsizing).  ``e_village``: the home village of each
+    row of ``e`` (looked up in ``pk`` when not given)."""
     called = e.loc[e["station"].notna(), "patient"].to_numpy() if "station" in e else np.zeros(0)
     self_ = pk["first_facility"].notna().to_numpy() & ~np.isin(pk["patient"].to_numpy(), called)
     ft = pk["first_travel_min"].to_numpy(dtype=float)[self_]
@@ -412,8 +450,9 @@ def _access_kpis(rows: list, pk: pd.DataFrame, e: pd.DataFrame, villages: pd.Dat
         _row(rows, "emergency_first_contact_p90_min", np.percentile(r, 90))
         _row(rows, "emergency_share_beyond_30_min", (r > 30).mean())
         _row(rows, "emergency_share_beyond_60_min", (r > 60).mean())
-        vil = pk.set_index("patient")["village"].reindex(e["patient"].to_numpy()[ok])
-        em = pd.Series(r, index=vil.to_numpy()).groupby(level=0).mean()
+        if e_village is None:
+            e_village = pk.set_index("patient")["village"].reindex(e["patient"].to_numpy()).array
+        em = pd.Series(r, index=np.asarray(e_village[ok], dtype=object)).groupby(level=0).mean()
         for vid, m in em.items():
             _row(rows, "emergency_first_contact_mean_min", m, str(vid))
     days = years * 365.0
@@ -424,11 +463,11 @@ def _access_kpis(rows: list, pk: pd.DataFrame, e: pd.DataFrame, villages: pd.Dat
     _row(rows, "site_visits_per_day", (vt == 0).sum() / days, "tier0")
 
 
-def _outward_transfers(vt: np.ndarray, mode: np.ndarray) -> int:
+def _outward_transfers(vt: np.ndarray, mode: pd.Series) -> int:
     """Out-of-county visits the county sent (referral, 120 transfer, ...): tier-3 visits whose
     mode is referred (:func:`sim.config.tariff.is_referred`) and not ``elsewhere`` (residents
     who live and are registered elsewhere were not sent by the county)."""
-    return int(((vt == 3) & tariff.is_referred(mode) & (mode != "elsewhere")).sum())
+    return int(((vt == 3) & ~_isin(mode, (*tariff.UNREFERRED_MODES, "elsewhere"))).sum())
 
 
 def _spending_kpis(rows: list, pv: pd.DataFrame, pa: pd.DataFrame, years: float) -> float:
@@ -575,7 +614,7 @@ def _running_costs(rows: list, tables: dict, sites: pd.DataFrame, rc: Restructur
                          np.nan_to_num(xv["leave"].to_numpy() - xv["arrive"].to_numpy())) * docs / 60.0
         items["expert"] = (hours.sum() * c.expert_doctor_hour + len(xv) * c.expert_travel_per_visit) * per_year
     ambulances = float(sites.loc[sites["tier"] < 3, "ambulances"].sum()) if "ambulances" in sites else 0.0
-    runs = int((labels(v["mode"]) == "ambulance").sum())  # no string per row (memory)
+    runs = int(_isin(v["mode"], ("ambulance",)).sum())  # no string per row (memory)
     items["ambulance"] = ambulances * c.ambulance_per_year + runs * c.ambulance_per_run * per_year
     items["posted"] = posted_doctors(rc, sites) * c.posting_allowance_per_year
     _row(rows, "running_cost_per_year", sum(items.values()))
@@ -774,21 +813,50 @@ def _lever_kpis(rows: list, tables: dict, occupancy: pd.DataFrame, pk: pd.DataFr
 
 
 def _local_treatment(rows: list, pk: pd.DataFrame, v: pd.DataFrame, vt: np.ndarray, conditions: pd.DataFrame) -> None:
-    """``local_treatment_share`` by specialty (see :func:`_lever_kpis`); its per-episode arrays
-    are freed on return (memory)."""
-    treat = np.isin(labels(v["outcome"]), ("treated", "admitted"))
-    last_tier = pd.Series(vt[treat], index=v["patient"].to_numpy()[treat])
-    last_tier = last_tier[~last_tier.index.duplicated(keep="last")]
-    exit_ = labels(pk["exit"])
-    ended = exit_ != "in_system"
-    spec = _by_code(pk["condition"], conditions["specialty"])
-    outp = _by_code(pk["condition"], conditions["pathway"]) == "outpatient"
-    tier_of_pat = last_tier.reindex(pk["patient"].to_numpy()).to_numpy(dtype=float)
-    local = (exit_ == "completed") & (np.nan_to_num(tier_of_pat, nan=9.0) <= 1)
+    """``local_treatment_share`` by specialty (see :func:`_lever_kpis`): the share of ended
+    outpatient-pathway episodes completed whose last treating visit was at tier 0-1.  In numbers
+    per row (codes, a sorted array of patients), no string or hash table per row (memory)."""
+    treat = _isin(v["outcome"], ("treated", "admitted"))
+    local = _isin(pk["exit"], ("completed",)) & _last_tier_at_most(v["patient"].to_numpy()[treat], vt[treat],
+                                                                    pk["patient"].to_numpy(), 1)
+    ended = ~_isin(pk["exit"], ("in_system",))
+    outp = _per_category(pk["condition"], conditions["pathway"], lambda x: x == "outpatient")
     for sp in sorted(set(conditions.loc[conditions["pathway"] == "outpatient", "specialty"])):
-        sel = ended & outp & (spec == sp)
+        sel = ended & outp & _per_category(pk["condition"], conditions["specialty"], lambda x, sp=sp: x == sp)
         n = int(sel.sum())
         _row(rows, "local_treatment_share", local[sel].sum() / n if n else math.nan, str(sp))
+
+
+def _last_tier_at_most(pat: np.ndarray, tier: np.ndarray, patients: np.ndarray, top: int) -> np.ndarray:
+    """For each of ``patients``: whether the tier of its last row in ``(pat, tier)`` (rows in
+    time order) is at most ``top``; false for a patient with no row.
+
+    >>> _last_tier_at_most(np.array([5, 7, 5]), np.array([1, 2, 3]), np.array([5, 6, 7]), 2).tolist()
+    [False, False, True]
+    """
+    out = np.zeros(len(patients), dtype=bool)
+    if not len(pat) or not len(patients):
+        return out
+    uniq, first = np.unique(pat[::-1], return_index=True)  # the first of the reversed rows: the last
+    last = tier[::-1][first]
+    pos = np.minimum(np.searchsorted(uniq, patients), len(uniq) - 1)
+    found = uniq[pos] == patients
+    out[found] = last[pos[found]] <= top
+    return out
+
+
+def _per_category(s: pd.Series, values: pd.Series, test: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """``test`` of the value (``values`` indexed by label) of each row of ``s``, as
+    ``test(_by_code(s, values))`` gives it, evaluated once per category of a categorical column.
+
+    >>> s = pd.Series(pd.Categorical(["stroke", "cold", None]))
+    >>> _per_category(s, pd.Series({"stroke": "stroke", "cold": "outpatient"}), lambda x: x == "outpatient").tolist()
+    [False, True, False]
+    """
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        table = values.reindex(s.cat.categories.astype(str)).to_numpy(dtype=object, na_value=np.nan)
+        return np.asarray(test(np.append(table, np.nan)), dtype=bool)[s.cat.codes.to_numpy()]
+    return np.asarray(test(_by_code(s, values)), dtype=bool)
 
 
 def _green_channel_kpis(rows: list, tables: dict, pk: pd.DataFrame, v: pd.DataFrame, vt: np.ndarray,
@@ -799,22 +867,25 @@ def _green_channel_kpis(rows: list, tables: dict, pk: pd.DataFrame, v: pd.DataFr
     pids = pk["patient"].to_numpy()
     vpat = v["patient"].to_numpy()
     # each visit's patient's condition is an outpatient one (every visit's patient is in pk)
-    outp_pat = _by_code(pk["condition"], conditions["pathway"]) == "outpatient"
+    outp_pat = _per_category(pk["condition"], conditions["pathway"], lambda x: x == "outpatient")
     if len(pids) and bool((pids[1:] >= pids[:-1]).all()):
         outp = outp_pat[np.searchsorted(pids, vpat)] if len(vpat) else np.zeros(0, dtype=bool)
     else:
         outp = outp_pat[pd.Index(pids).get_indexer(vpat)]
-    mode = labels(v["mode"])
     wait = v["start"].to_numpy() - v["arrive"].to_numpy()
     at_lead = (vt == 2) & outp & ~np.isnan(wait)
+    del outp
     for metric, m in (("lead_wait_referred_mean_min", "referral"), ("lead_wait_self_mean_min", "self")):
-        w = wait[at_lead & (mode == m)]
+        w = wait[at_lead & _isin(v["mode"], (m,))]
         _row(rows, metric, w.mean() if len(w) else math.nan)
+    del wait, at_lead
     a = tables["admissions"]
     a = a[np.isin(a["patient"].to_numpy(), pids)]
-    fac = labels(v["facility"])
-    lead_sites = set(fac[vt == 2])
-    referred = set(zip(vpat[(vt == 2) & (mode == "referral")].tolist(), fac[(vt == 2) & (mode == "referral")].tolist()))
+    # labels of the few rows each set needs, not of every visit (memory)
+    lead_sites = set(labels(v["facility"][vt == 2]))
+    ref_lead = (vt == 2) & _isin(v["mode"], ("referral",))
+    referred = set(zip(vpat[ref_lead].tolist(), labels(v["facility"][ref_lead]).tolist()))
+    del ref_lead
     afac = labels(a["facility"])
     bed_wait = a["admit"].to_numpy() - a["request"].to_numpy()
     granted = np.isin(afac, list(lead_sites)) & ~np.isnan(bed_wait)
@@ -831,8 +902,8 @@ def _green_channel_kpis(rows: list, tables: dict, pk: pd.DataFrame, v: pd.DataFr
     names = ev["site"].cat.categories  # the facility categories: site ids in site order
     referrer = dict(zip(green_pat.tolist(), [str(names[int(x)]) for x in val[g]]))
     _row(rows, "green_channel_patients", len(set(green_pat.tolist())))
-    down = mode == "down_referral"
-    back = sum(1 for p, f in zip(vpat[down].tolist(), fac[down].tolist()) if referrer.get(p) == f)
+    down = _isin(v["mode"], ("down_referral",))
+    back = sum(1 for p, f in zip(vpat[down].tolist(), labels(v["facility"][down]).tolist()) if referrer.get(p) == f)
     _row(rows, "referred_back", back)
 
 

@@ -161,7 +161,10 @@ class Arrivals:
             c = np.concatenate(cs)
             a = np.concatenate(atts)
             order = np.lexsort((c, vil, t))
-            yield t[order], vil[order], c[order], a[order]
+            out = t[order], vil[order], c[order], a[order]
+            del t, vil, c, a, ts, vs, cs, atts, order  # not held while the week is simulated
+            yield out
+            del out
 
     @staticmethod
     def _lever_attributes(rng: np.random.Generator, n: int) -> np.ndarray:

@@ -106,7 +106,9 @@ def replicate(cfg: Config, replication: int, county: County | None = None,
               step: Callable[[str], None] | None = None) -> dict:
     """One replication: run the model, compute its KPIs; keep its tables if configured.
 
-    Memory: the record tables are views of the model's log (:meth:`sim.records.log.Log.tables`),
+    Memory: the record tables are views of the model's log (:meth:`sim.records.log.Log.tables`)
+    without their key columns (added when they are collected or written: ``scenario`` is a
+    string per row),
     the simulation's own state is freed before the KPIs are computed, and the KPIs read those
     tables without copying them whole.  ``step``, when given, is called with the name of each
     step as it ends (the memory benchmark, ``benchmarks/bench_replication_memory.py``).
@@ -128,5 +130,5 @@ def replicate(cfg: Config, replication: int, county: County | None = None,
     k.insert(0, "scenario", cfg.scenario)
     if step:
         step("KPIs")
-    return {"replication": replication, "kpis": k, "occupancy": res.occupancy,
+    return {"scenario": cfg.scenario, "replication": replication, "kpis": k, "occupancy": res.occupancy,
             "tables": res.tables if cfg.run.keep_patients else None, "info": res.info}

@@ -86,7 +86,7 @@ def collect(cfg: Config, outs: list[dict], county: County | None = None, wall: f
     tables: dict[str, pd.DataFrame | None] = {t: None for t in TABLES}
     if all(o["tables"] is not None for o in outs):
         for t in TABLES:
-            tables[t] = cat([o["tables"][t] for o in outs], t)
+            tables[t] = cat([record_schema.with_keys(o["tables"][t], cfg.scenario, o["replication"]) for o in outs], t)
     meta = run_meta(cfg, [o["replication"] for o in outs], {o["replication"]: o["info"] for o in outs}, wall)
     return RunResult(config=cfg, kpis=k, summary=summarise(k), occupancy=occ, sites=sites, villages=villages,
                      conditions=conds, meta=meta, **tables)

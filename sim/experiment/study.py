@@ -250,7 +250,7 @@ def _save_replication(folder: Path, scenario: str, out: dict, chash: str, seed: 
     record_schema.write_table(out["occupancy"], tmp / "occupancy.parquet", "occupancy", cats)
     if out.get("tables") is not None:
         for t in TABLES:
-            record_schema.write_table(out["tables"][t], tmp / f"{t}.parquet", t, cats)
+            record_schema.write_table(out["tables"][t], tmp / f"{t}.parquet", t, cats, keys=(scenario, out["replication"]))
     (tmp / "done.json").write_text(json.dumps({"config_hash": chash, "seed": seed,
                                                "replication": out["replication"], "info": out["info"]}))
     shutil.rmtree(final, ignore_errors=True)

@@ -49,6 +49,8 @@ DEFERRED_RETURN, ELSEWHERE = int(Mode.DEFERRED_RETURN), int(Mode.ELSEWHERE)
 #: the arrival process wakes at most this often (minutes) and schedules the journeys that
 #: start before its next wake-up; fewer events, same patients.
 ARRIVAL_TICK = 60.0
+#: patients turned into Python lists at a time by :func:`arrivals` (memory only: same results)
+ARRIVAL_SLICE = 4096
 
 
 def arrivals(w):
@@ -88,18 +90,26 @@ def arrivals(w):
         minutes = np.where(by_amb, 0.0, minutes)
         pid0 = log.new_patients(v, c, t, first, minutes)
         w.n_arrived += n
-        tl, vl, cl, al = t.tolist(), v.tolist(), c.tolist(), att.tolist()
-        sl, arr, amb, awl = s.tolist(), arrive.tolist(), by_amb.tolist(), away.tolist()
-        for i in range(n):
-            now = env.now
-            if tl[i] - now > ARRIVAL_TICK:
-                yield env.timeout(tl[i] - now - ARRIVAL_TICK / 2)
+        del first, minutes, emerg
+        # the patients become Python lists a slice at a time: a whole week's lists (~1 KB a
+        # patient) held while the next week is drawn were the largest transient of a county run
+        for j0 in range(0, n, ARRIVAL_SLICE):
+            j1 = min(n, j0 + ARRIVAL_SLICE)
+            tl, vl, cl, al = t[j0:j1].tolist(), v[j0:j1].tolist(), c[j0:j1].tolist(), att[j0:j1].tolist()
+            sl, arr, amb, awl = s[j0:j1].tolist(), arrive[j0:j1].tolist(), by_amb[j0:j1].tolist(), away[j0:j1].tolist()
+            p = pid0 + j0
+            for i in range(j1 - j0):
                 now = env.now
-            if amb[i]:
-                Journey(env, ambulance_call(w, pid0 + i, vl[i], cl[i], al[i]), tl[i] - now)
-            else:
-                Journey(env, care(w, pid0 + i, vl[i], cl[i], al[i], sl[i], ELSEWHERE if awl[i] else SELF),
-                        arr[i] - now)
+                if tl[i] - now > ARRIVAL_TICK:
+                    yield env.timeout(tl[i] - now - ARRIVAL_TICK / 2)
+                    now = env.now
+                if amb[i]:
+                    Journey(env, ambulance_call(w, p + i, vl[i], cl[i], al[i]), tl[i] - now)
+                else:
+                    Journey(env, care(w, p + i, vl[i], cl[i], al[i], sl[i], ELSEWHERE if awl[i] else SELF),
+                            arr[i] - now)
+            del tl, vl, cl, al, sl, arr, amb, awl
+        del t, v, c, att, s, arrive, by_amb, away
 
 
 def go(w, pid, dest, minutes, emergency):

@@ -478,7 +478,9 @@ class World:
 
 @dataclass
 class ReplicationResult:
-    """Tables of one replication (all with ``scenario`` and ``replication`` columns)."""
+    """Tables of one replication: the record tables without their key columns (``scenario`` and
+    ``replication`` are this result's; :func:`sim.records.schema.with_keys` adds them), the
+    occupancy table with them."""
 
     scenario: str
     replication: int
@@ -526,7 +528,8 @@ def run_replication(cfg: Config, replication: int, county: County | None = None)
     wall = time.perf_counter() - t0
     info = {"wall_s": wall, "patients": n_rows, "visits": len(log.v_arrive), "record_bytes": log.nbytes(),
             "in_system": in_system}
-    for df in list(tables.values()) + [occ]:
-        df.insert(0, "replication", np.int32(replication))
-        df.insert(0, "scenario", cfg.scenario)
+    # the record tables stay views of the log, without the key columns (a string per row):
+    # they are added when the tables are collected or written (sim.records.schema.with_keys)
+    occ.insert(0, "replication", np.int32(replication))
+    occ.insert(0, "scenario", cfg.scenario)
     return ReplicationResult(cfg.scenario, replication, tables, occ, info)

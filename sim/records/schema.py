@@ -40,7 +40,8 @@ from sim.config import MODALITIES
 from sim.records.codes import ADMISSION, EXIT, LEVER_EVENT, MODE, OUTCOME, REPERFUSION, STUDY_STATUS
 
 __all__ = ["RECORD_TABLES", "SCHEMA", "Categorical", "Categories", "categories", "expert_specialties",
-           "columns", "dtypes", "empty", "coerce", "arrow_schema", "arrow_dictionary", "to_arrow", "read_table", "write_table"]
+           "columns", "dtypes", "empty", "coerce", "arrow_schema", "arrow_dictionary", "to_arrow", "read_table", "write_table",
+           "with_keys", "KEY_COLUMNS", "ROW_GROUP"]
 
 #: the per-patient record tables of a replication (``run.keep_patients``), in output order.
 RECORD_TABLES = ("patients", "visits", "admissions", "emergency", "expert_visits", "remote_studies", "lever_events")
@@ -87,6 +88,8 @@ class Categories:
 
 FACILITY, VILLAGE, CONDITION, SPECIALTY = (Categorical(s) for s in SOURCES)
 _KEY = (("scenario", "str"), ("replication", "int32"))
+#: the columns that say whose a row is; a replication's tables are held without them (:func:`with_keys`)
+KEY_COLUMNS = tuple(c for c, _ in _KEY)
 
 #: table -> ((column, dtype), ...): a numpy dtype name, ``"str"`` or a :class:`Categorical`.
 SCHEMA: dict[str, tuple[tuple[str, str | Categorical], ...]] = {
@@ -262,11 +265,50 @@ def to_arrow(df: pd.DataFrame, table: str, cats: Categories | None = None, schem
     return pa.Table.from_pandas(coerce(df, table, cats), schema=schema, preserve_index=False)
 
 
-def write_table(df: pd.DataFrame, path: str | Path, table: str, cats: Categories | None = None) -> None:
-    """Write ``df`` to a parquet file with the declared schema."""
+#: rows per parquet row group, and per slice converted to arrow when a table is written (so the
+#: arrow copy of a county-year table is one slice, not the whole table; pyarrow's own default)
+ROW_GROUP = 1024 * 1024
+
+
+def with_keys(df: pd.DataFrame, scenario: str, replication: int) -> pd.DataFrame:
+    """``df`` with its key columns, ``scenario`` and ``replication``, first (as the record schema
+    declares them).  A replication's tables are held without them (a string per row is 16 bytes
+    a journey) and get them here when collected or written; a frame that has them is returned as
+    it is.
+
+    >>> df = with_keys(pd.DataFrame({"patient": [0, 1]}), "baseline", 3)
+    >>> list(df.columns), df["scenario"].tolist(), str(df["replication"].dtype)
+    (['scenario', 'replication', 'patient'], ['baseline', 'baseline'], 'int32')
+    """
+    if "scenario" in df.columns:
+        return df
+    out = df.copy(deep=False)
+    out.insert(0, "replication", np.int32(replication))
+    out.insert(0, "scenario", scenario)
+    return out
+
+
+def write_table(df: pd.DataFrame, path: str | Path, table: str, cats: Categories | None = None,
+                keys: tuple[str, int] | None = None) -> None:
+    """Write ``df`` to a parquet file with the declared schema, ``ROW_GROUP`` rows at a time.
+
+    ``keys`` (``scenario, replication``) are added to each slice of a frame held without them
+    (:func:`with_keys`)."""
     import pyarrow.parquet as pq
 
-    pq.write_table(to_arrow(df, table, cats), path)
+    def part(i: int):
+        s = df.iloc[i:i + ROW_GROUP]
+        return to_arrow(with_keys(s, *keys) if keys else s, table, cats)
+
+    if len(df) <= ROW_GROUP:
+        pq.write_table(part(0), path, row_group_size=ROW_GROUP)
+        return
+    first = part(0)
+    with pq.ParquetWriter(path, first.schema) as writer:
+        writer.write_table(first, row_group_size=ROW_GROUP)
+        del first
+        for i in range(ROW_GROUP, len(df), ROW_GROUP):
+            writer.write_table(part(i), row_group_size=ROW_GROUP)
 
 
 def read_table(path: str | Path, table: str, cats: Categories | None = None) -> pd.DataFrame:
