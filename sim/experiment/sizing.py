@@ -8,10 +8,13 @@ horizon, plus the warm-started queues) times the measured bytes per episode:
   records into tables and KPIs and writes them.  Measured by
   ``benchmarks/bench_replication_memory.py`` (``python -m sim network=taobei run=full
   run.replications=1``, the process's peak RSS above the interpreter with the package imported):
-  386 B per episode over the county-year (3,285,652 episodes, 1,211 MiB; the KPI step is the
-  peak, the simulation's own is 180 B), with or without ``run.keep_patients``.  (It was about
-  1 KB before the record tables became views of the log and the KPIs stopped copying them,
-  issue #18.)
+  231 B per episode over the county-year (3,285,652 episodes, 723 MiB, measured 2026-12-02; the
+  KPI step is the peak at 225 B, the simulation's own 111 B), with or without
+  ``run.keep_patients``.  (About 1 KB before the record tables became views of the log, 386 B
+  before the week's arrivals were released in slices and the KPIs stopped holding strings and
+  hash tables per row, issue #18.)  The estimate keeps 500 B: a shorter run has more per
+  episode (fixed costs: 411 B at 90 days before the same changes) and the allocator's
+  fragmentation varies; refusing a little early is better than being killed.
 - :data:`KEPT_BYTES_PER_EPISODE`: the per-patient tables a finished replication hands back and
   :func:`sim.run` keeps in memory (``run.keep_patients=true``): 116 B per episode, measured
   on Xianghe (14 days) with ``DataFrame.memory_usage(deep=True)``.
