@@ -24,7 +24,6 @@ Every KPI is declared once, with its names, unit, definition and source, in
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -820,9 +819,9 @@ def _local_treatment(rows: list, pk: pd.DataFrame, v: pd.DataFrame, vt: np.ndarr
     local = _isin(pk["exit"], ("completed",)) & _last_tier_at_most(v["patient"].to_numpy()[treat], vt[treat],
                                                                     pk["patient"].to_numpy(), 1)
     ended = ~_isin(pk["exit"], ("in_system",))
-    outp = _per_category(pk["condition"], conditions["pathway"], lambda x: x == "outpatient")
+    outp = _per_category(pk["condition"], conditions["pathway"], "outpatient")
     for sp in sorted(set(conditions.loc[conditions["pathway"] == "outpatient", "specialty"])):
-        sel = ended & outp & _per_category(pk["condition"], conditions["specialty"], lambda x, sp=sp: x == sp)
+        sel = ended & outp & _per_category(pk["condition"], conditions["specialty"], sp)
         n = int(sel.sum())
         _row(rows, "local_treatment_share", local[sel].sum() / n if n else math.nan, str(sp))
 
@@ -845,18 +844,18 @@ def _last_tier_at_most(pat: np.ndarray, tier: np.ndarray, patients: np.ndarray, 
     return out
 
 
-def _per_category(s: pd.Series, values: pd.Series, test: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
-    """``test`` of the value (``values`` indexed by label) of each row of ``s``, as
-    ``test(_by_code(s, values))`` gives it, evaluated once per category of a categorical column.
+def _per_category(s: pd.Series, values: pd.Series, value: object) -> np.ndarray:
+    """Whether the value (``values`` indexed by label) of each row of ``s`` is ``value``, as
+    ``_by_code(s, values) == value`` gives it, compared once per category of a categorical column.
 
     >>> s = pd.Series(pd.Categorical(["stroke", "cold", None]))
-    >>> _per_category(s, pd.Series({"stroke": "stroke", "cold": "outpatient"}), lambda x: x == "outpatient").tolist()
+    >>> _per_category(s, pd.Series({"stroke": "stroke", "cold": "outpatient"}), "outpatient").tolist()
     [False, True, False]
     """
     if isinstance(s.dtype, pd.CategoricalDtype):
         table = values.reindex(s.cat.categories.astype(str)).to_numpy(dtype=object, na_value=np.nan)
-        return np.asarray(test(np.append(table, np.nan)), dtype=bool)[s.cat.codes.to_numpy()]
-    return np.asarray(test(_by_code(s, values)), dtype=bool)
+        return np.asarray(np.append(table, np.nan) == value, dtype=bool)[s.cat.codes.to_numpy()]
+    return np.asarray(_by_code(s, values) == value, dtype=bool)
 
 
 def _green_channel_kpis(rows: list, tables: dict, pk: pd.DataFrame, v: pd.DataFrame, vt: np.ndarray,
@@ -867,7 +866,7 @@ def _green_channel_kpis(rows: list, tables: dict, pk: pd.DataFrame, v: pd.DataFr
     pids = pk["patient"].to_numpy()
     vpat = v["patient"].to_numpy()
     # each visit's patient's condition is an outpatient one (every visit's patient is in pk)
-    outp_pat = _per_category(pk["condition"], conditions["pathway"], lambda x: x == "outpatient")
+    outp_pat = _per_category(pk["condition"], conditions["pathway"], "outpatient")
     if len(pids) and bool((pids[1:] >= pids[:-1]).all()):
         outp = outp_pat[np.searchsorted(pids, vpat)] if len(vpat) else np.zeros(0, dtype=bool)
     else:
