@@ -302,7 +302,7 @@ def test_keep_patients_false_keeps_only_kpis_and_occupancy(tmp_path):
     from sim.experiment.replication import replicate
 
     out = replicate(compose(*TOY, "run.keep_patients=false"), 0)
-    assert out["tables"] is None and set(out) == {"replication", "kpis", "occupancy", "tables", "info"}
+    assert out["tables"] is None and set(out) == {"scenario", "replication", "kpis", "occupancy", "tables", "info"}
     loaded = sim.load_run(tmp_path / "lean")
     assert loaded.patients is None and len(loaded.kpis) == len(full.kpis)
 
