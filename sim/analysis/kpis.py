@@ -424,10 +424,10 @@ def _emergency_standards(rows: list, e: pd.DataFrame, e_cond: np.ndarray, condit
 
 
 def _access_kpis(rows: list, pk: pd.DataFrame, e: pd.DataFrame, villages: pd.DataFrame, visits: pd.DataFrame,
-                 vt: np.ndarray, years: float, e_village=None) -> None:
+                 vt: np.ndarray, years: float, e_village) -> None:
     """Travel to the first contact (per village and county-wide), 120 response times, and the
     volume each site sees (the measures of downsizing).  ``e_village``: the home village of each
-    row of ``e`` (looked up in ``pk`` when not given)."""
+    row of ``e`` (:meth:`_Kept.lookup`)."""
     called = e.loc[e["station"].notna(), "patient"].to_numpy() if "station" in e else np.zeros(0)
     self_ = pk["first_facility"].notna().to_numpy() & ~np.isin(pk["patient"].to_numpy(), called)
     ft = pk["first_travel_min"].to_numpy(dtype=float)[self_]
@@ -449,8 +449,6 @@ def _access_kpis(rows: list, pk: pd.DataFrame, e: pd.DataFrame, villages: pd.Dat
         _row(rows, "emergency_first_contact_p90_min", np.percentile(r, 90))
         _row(rows, "emergency_share_beyond_30_min", (r > 30).mean())
         _row(rows, "emergency_share_beyond_60_min", (r > 60).mean())
-        if e_village is None:
-            e_village = pk.set_index("patient")["village"].reindex(e["patient"].to_numpy()).array
         em = pd.Series(r, index=np.asarray(e_village[ok], dtype=object)).groupby(level=0).mean()
         for vid, m in em.items():
             _row(rows, "emergency_first_contact_mean_min", m, str(vid))
