@@ -62,6 +62,25 @@ def test_process_pool_and_serial_give_identical_tables(tmp_path):
     pdt.assert_frame_equal(serial.runs["base"].patients, pool.runs["base"].patients, check_exact=True)
 
 
+def _where_finished(key, out):
+    """A ``finish`` for iter_results: where it ran, and whether it saw the tables."""
+    return {"replication": out["replication"], "pid": os.getpid(), "tables": out.get("tables") is not None}
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_finish_runs_where_the_replication_ran(jobs):
+    """A study writes each replication's tables in the local pool's worker (``finish``): only
+    the small record it returns crosses back, never the per-patient tables (issue #18)."""
+    from sim.experiment.executor import iter_results
+
+    cfg = sim.compose(["network=toy", "run=test", "run.horizon_days=2", "run.warmup_days=0"])
+    got = dict(iter_results([(r, cfg, r) for r in range(2)], jobs, finish=_where_finished))
+    assert sorted(got) == [0, 1]
+    assert all(o["tables"] and set(o) == {"replication", "pid", "tables"} for o in got.values())
+    here = [o["pid"] == os.getpid() for o in got.values()]
+    assert all(here) if jobs == 1 else not any(here)
+
+
 def test_study_folder_layout_and_reload(tmp_path):
     res = run_study(STUDY, TOY, folder=tmp_path, jobs=1, progress=False, brief=False)
     for f in ("study.yaml", "kpis.parquet", "summary.csv", "differences.csv", "meta.json"):

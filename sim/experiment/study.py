@@ -260,6 +260,22 @@ def _save_replication(folder: Path, scenario: str, out: dict, chash: str, seed: 
         err.unlink()
 
 
+class _Saver:
+    """Writes a finished replication's folder where the replication ran (``finish`` of
+    :func:`sim.experiment.executor.iter_results`) and returns only its ``replication`` and
+    ``info``: the per-patient tables of a county-year (hundreds of MB) are then never pickled
+    back to the study's process, which holds one small record per replication."""
+
+    def __init__(self, folder: Path, hashes: dict[str, str], seeds: dict[str, int],
+                 cats: dict[str, record_schema.Categories]) -> None:
+        self.folder, self.hashes, self.seeds, self.cats = folder, hashes, seeds, cats
+
+    def __call__(self, key: tuple[str, int], out: dict) -> dict:
+        name = key[0]
+        _save_replication(self.folder, name, out, self.hashes[name], self.seeds[name], self.cats[name])
+        return {"replication": out["replication"], "info": out["info"]}
+
+
 def _done_info(folder: Path, scenario: str, r: int, chash: str, seed: int, keep: bool) -> dict | None:
     """The ``info`` of a finished replication with this config hash and seed, else ``None``."""
     d = _rep_dir(folder, scenario, r)
@@ -321,14 +337,14 @@ def run_study(study: StudyConfig | str, overrides: Sequence[str] = (), folder: s
                 todo.append(((name, r), cfg, r))
     bar = Progress(len(todo), study.name or "study") if progress and todo else None
     failures = []
-    for (name, r), out in iter_results(todo, jobs, first.executor):
+    saver = _Saver(folder, hashes, {name: cfg.run.seed for name, cfg in cfgs.items()}, cats)
+    for (name, r), out in iter_results(todo, jobs, first.executor, finish=saver):
         if "error" in out:
             err = _rep_dir(folder, name, r).with_name(f"r{r:04d}.error.txt")
             err.parent.mkdir(parents=True, exist_ok=True)
             atomic_write_bytes(err, out["error"].encode())
             failures.append({"scenario": name, "replication": r, "error": out["error"].strip().splitlines()[-1]})
         else:
-            _save_replication(folder, name, out, hashes[name], cfgs[name].run.seed, cats[name])
             done[name][r] = out["info"]
         if bar:
             bar.done(out.get("info"))
