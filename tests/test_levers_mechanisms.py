@@ -165,7 +165,7 @@ def test_reader_utilisation_matches_studies_times_mean_reading_time():
     assert _kpi(out["kpis"], "remote_turnaround_mean_min") >= 5.0 + 0.0  # transmission at least
 
 
-def _stemi_world(tele: bool, lysis_threshold: float | None = None):
+def _stemi_world(tele: bool, lysis_threshold: float | None = None, activation: float = 30.0):
     cfg = compose("network=toy", "run.horizon_days=2", "run.warmup_days=0")
     net = NetworkConfig(name="hand", road_speed_kmh=40.0, detour_factor=1.3, clinic_access_minutes=5.0)
     net.villages = {"v": Village(name="v", population=1000, clinic_doctors=0)}
@@ -184,7 +184,7 @@ def _stemi_world(tele: bool, lysis_threshold: float | None = None):
     cfg.care.test_minutes["ecg"] = 5.0
     e = cfg.care.emergency
     e.dispatch_minutes, e.handover_minutes, e.stabilise_minutes = 3.0, 15.0, 30.0
-    e.ed_minutes, e.cathlab_activation_minutes = 20.0, 30.0
+    e.ed_minutes, e.cathlab_activation_minutes = 20.0, activation
     if tele:
         r = cfg.levers.remote
         r.enabled, r.modalities, r.tele_ecg = True, ["ecg"], True
@@ -238,6 +238,37 @@ def test_a_stemi_thrombolysed_on_the_way_is_not_given_pci_at_the_door():
     assert 12 not in list(L.l_event)  # no tele_ecg_bypass
     w2, _, _ = _stemi_world(True, lysis_threshold=100.0)  # 93 < 100: transfer for PCI, bypass
     assert w2.log.e_kind[0] == int(Reperfusion.PCI)
+
+
+@pytest.mark.parametrize("activation", [30.0, 200.0])
+def test_a_called_off_pre_activation_frees_the_cath_lab(activation):
+    """The tele-ECG's pre-activated cath lab is stood down when the patient is thrombolysed on
+    the way: at once when it was ready (activation 30: ready at 60, the patient at the door at
+    ~153), or when its activation ends (200: still activating at the door).  Before, the lab
+    stayed held for ever and every later STEMI at that centre waited for it (a Taobei year of
+    ``levers=remote_full``: 290 of 338 STEMI never reperfused)."""
+    w, _, _ = _stemi_world(True, lysis_threshold=60.0, activation=activation)
+    assert w.log.e_kind[0] == int(Reperfusion.THROMBOLYSIS)
+    lab = w.sites[w.county.findex("L")].equipment["cathlab"]
+    assert lab.served == 1  # the pre-activation took it
+    assert lab.in_use == 0
+
+
+@pytest.mark.slow
+def test_tele_ecg_does_not_stop_pci_in_a_county():
+    """A Taobei run with every remote lever: STEMI patients are reperfused as in the baseline
+    (under common random numbers the same patients; the levers may move some to thrombolysis,
+    but no STEMI goes without reperfusion because a cath lab was left held)."""
+    kinds = []
+    for lv in ([], ["levers=remote_full"]):
+        res = sim.run(compose("network=taobei", "run.horizon_days=120", "run.warmup_days=7",
+                              "run.replications=1", *lv), progress=False)
+        e, p = res.emergency, res.patients
+        cond = p.set_index("patient")["condition"].reindex(e["patient"]).astype(str).to_numpy()
+        es = e[(cond == "stemi") & e["fmc"].notna()]
+        kinds.append(es["reperfusion_kind"].astype(str).value_counts(normalize=True).get("none", 0.0))
+    assert len(es) > 50
+    assert kinds[1] <= kinds[0] + 0.05, kinds
 
 
 def test_deferred_patients_wait_for_the_visit_and_are_seen_by_the_expert():

@@ -68,13 +68,18 @@ class Tele:
 
     def reported(self, w):
         """After the report (:func:`~sim.levers.reading.read_study`): the chest-pain centre
-        activates its cath lab, then ``ready`` triggers -- unless the patient went elsewhere."""
+        activates its cath lab, then ``ready`` triggers -- unless the patient went elsewhere.
+        The lab is held from the request on: released by the patient's PCI (:func:`at_door`),
+        or here / in :func:`at_door` when the pre-activation is called off."""
         if self.cancelled:
             return
         self.ready = ready = simpy.Event(w.env)
         lab = w.sites[self.dest].equipment["cathlab"]
         yield lab.request(0)
         yield w.env.timeout(w.cathlab_activation)
+        if self.cancelled:  # the patient went elsewhere, or was thrombolysed, while the lab got ready
+            lab.release()
+            return
         ready.succeed()
 
 
@@ -129,6 +134,10 @@ def at_door(w, pid: int, c: int, s: int, row: int, erow: int):
     if tele.ready is None or tele.dest != s or w.conds[c].pathway != "stemi" or w.log.e_kind[erow] == _LYSIS:
         # (a patient thrombolysed on the way is reperfused: angiography later, not PCI at the door)
         tele.cancelled = True
+        if tele.ready is not None and tele.ready.triggered:
+            # the lab was pre-activated for this patient and held since: stand it down (it was
+            # held for ever before, and every later STEMI at that centre waited for it)
+            w.sites[tele.dest].equipment["cathlab"].release()
         return False
     env = w.env
     log = w.log
