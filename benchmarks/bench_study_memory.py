@@ -90,7 +90,7 @@ def main() -> None:
     a = ap.parse_args()
     rows = [measure(a.network, a.days, a.warmup, int(n), a.brief, a.jobs) for n in a.reps.split(",")]
     first = rows[0]
-    print(f"study of 2 scenarios on {a.network}, {a.days:g} days ({a.warmup:g} warm-up), run.jobs=1, "
+    print(f"study of 2 scenarios on {a.network}, {a.days:g} days ({a.warmup:g} warm-up), run.jobs={a.jobs}, "
           f"brief={'on' if a.brief else 'off'}")
     print(f"{'reps':>4s} {'base MiB':>9s} {'peak MiB':>9s} {'work MiB':>9s} {'peak ratio':>10s} "
           f"{'work ratio':>10s} {'folder MiB':>10s} {'worker peak MiB':>15s}")
