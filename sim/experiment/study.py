@@ -348,7 +348,7 @@ def run_study(study: StudyConfig | str, overrides: Sequence[str] = (), folder: s
             done[name][r] = out["info"]
         if bar:
             bar.done(out.get("info"))
-        del out  # this replication's per-patient tables: on disk now, not in memory
+        del out  # its folder is written (by the worker; on Dask by iter_results, here): nothing kept
         gc.collect()  # and its simulation's reference cycles (run in this process when jobs=1)
     if bar:
         bar.close()
