@@ -96,7 +96,7 @@ class _Kept:
     def __init__(self, patients: pd.DataFrame, keep: np.ndarray) -> None:
         ids = patients["patient"].to_numpy()
         self.keep = keep
-        self.pids = ids[keep]
+        self._ids = ids  # the kept ids (``ids[keep]``) are made only where needed (memory)
         # the record tables number patients by row: then a row's patient is looked up in ``keep``
         self.by_row = bool(np.array_equal(ids, np.arange(len(ids), dtype=ids.dtype)))
         # patients are numbered in onset order, so the kept ones are usually the rows from one on
@@ -122,11 +122,39 @@ class _Kept:
         pat = df["patient"].to_numpy()
         if self.by_row and (not len(pat) or int(pat.max()) < len(self.keep)):
             return self.keep[pat]
-        return np.isin(pat, self.pids)
+        return np.isin(pat, self._ids[self.keep])
+
+
+class _KeptRows:
+    """The kept rows of a long table (the visits), read one column at a time: ``rows[col]`` is
+    that column's kept rows as a Series (a fresh one, freed after use), so that the KPIs never
+    hold a copy of the whole table beside it (memory, issue #18: a copy of the visits' read
+    columns is ~30 B per visit)."""
+
+    def __init__(self, df: pd.DataFrame, mask: np.ndarray) -> None:
+        self._df = df
+        self._mask = mask
+        self._n = int(mask.sum())
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __contains__(self, column: str) -> bool:
+        return column in self._df
+
+    def __getitem__(self, column: str) -> pd.Series:
+        return pd.Series(self._df[column].array[self._mask], name=column, copy=False)
+
+    def values(self, column: str, where: np.ndarray) -> np.ndarray:
+        """``self[column].to_numpy()[where]`` (``where``: a mask of the kept rows) without the
+        kept column in between."""
+        rows = self._mask.copy()
+        rows[rows] = where
+        return self._df[column].to_numpy()[rows]
 
 
 def price(tables: dict[str, pd.DataFrame], sites: pd.DataFrame, conditions: pd.DataFrame | None,
-          prices: Prices, horizon_min: float) -> dict[str, pd.DataFrame]:
+          prices: Prices, horizon_min: float, *, lean: bool = False) -> dict[str, pd.DataFrame]:
     """Cost of every visit and admission, in CNY, from the records (re-pricing needs no re-run).
 
     Returns ``visits`` with ``tier, medical, oop, insurer, referred`` (the outpatient part: consult
@@ -142,7 +170,9 @@ def price(tables: dict[str, pd.DataFrame], sites: pd.DataFrame, conditions: pd.D
     ``mode`` of the patient's latest tier-3 visit at or before the admission request
     (:func:`sim.config.tariff.is_referred`: ``self`` and ``after_renege`` are unreferred); a
     tier-3 row with no such visit (a transfer from a county bed) counts as referred.
-    ``conditions`` is not used (kept for the callers' signature).
+    ``conditions`` is not used (kept for the callers' signature).  ``lean`` (the KPIs' own
+    use): the visits without their ``patient`` column and with ``tier`` as ``int8`` (memory,
+    issue #18: the priced visits are as long as the visits).
     """
     tier = _tier_of(sites)
     v = tables["visits"]
@@ -156,8 +186,9 @@ def price(tables: dict[str, pd.DataFrame], sites: pd.DataFrame, conditions: pd.D
     medical += _isin(v["mode"], ("ambulance",)) * prices.ambulance_trip
     oop, insurer = tariff.split(prices, medical, vt, False)
     referred = ~_isin(v["mode"], tariff.UNREFERRED_MODES)  # tariff.is_referred, per category
-    visits = pd.DataFrame({"patient": v["patient"].to_numpy(), "tier": vt.astype(np.int64), "medical": medical,
-                           "oop": oop, "insurer": insurer, "referred": referred}, copy=False)
+    cols = {"tier": vt} if lean else {"patient": v["patient"].to_numpy(), "tier": vt.astype(np.int64)}
+    visits = pd.DataFrame({**cols, "medical": medical, "oop": oop, "insurer": insurer, "referred": referred},
+                          copy=False)
     del seen, medical, oop, insurer
     at = _tiers(a["facility"], tier)
     admit = a["admit"].to_numpy(dtype=float)
@@ -201,8 +232,11 @@ def _stay_referred(a: pd.DataFrame, at: np.ndarray, v: pd.DataFrame, vt: np.ndar
     v3 = vt == 3
     if not len(out) or not v3.any():
         return ref
-    vv = pd.DataFrame({"patient": v["patient"].to_numpy()[v3].astype(np.int64),
-                       "t": v["arrive"].to_numpy(dtype=float)[v3], "ref": v_referred[v3]})
+    if isinstance(v, _KeptRows):
+        pat, t = v.values("patient", v3), v.values("arrive", v3)
+    else:
+        pat, t = v["patient"].to_numpy()[v3], v["arrive"].to_numpy()[v3]
+    vv = pd.DataFrame({"patient": pat.astype(np.int64), "t": t.astype(float), "ref": v_referred[v3]})
     vv = vv[~np.isnan(vv["t"].to_numpy())].sort_values("t", kind="stable")
     aa = pd.DataFrame({"patient": a["patient"].to_numpy()[out].astype(np.int64),
                        "t": np.nan_to_num(a["request"].to_numpy(dtype=float)[out], nan=np.inf), "i": out})
@@ -240,8 +274,7 @@ def kpis(tables: dict[str, pd.DataFrame], occupancy: pd.DataFrame, sites: pd.Dat
     kept = _Kept(p, p["onset"].to_numpy() >= warm)
     # the kept rows of the columns the KPIs read (a copy of those only: not the key columns)
     pk = kept.take(p, [c for c in p.columns if c not in _UNREAD])
-    v = tables["visits"]
-    v = v.loc[kept.rows(v), [c for c in v.columns if c not in _UNREAD]]
+    v = _KeptRows(tables["visits"], kept.rows(tables["visits"]))
     a = tables["admissions"]
     a = a[kept.rows(a)]
     tier = _tier_of(sites)
@@ -291,7 +324,7 @@ def kpis(tables: dict[str, pd.DataFrame], occupancy: pd.DataFrame, sites: pd.Dat
     _row(rows, "refused_admissions", no_bed.sum())
     for t in (1, 2):
         _row(rows, "refused_admissions", (no_bed & (a_tier == t)).sum(), f"tier{t}")
-    del exit_, wait, w  # one value per episode or visit each: not held through the rest (memory)
+    del exit_, ended, left, out_self, wait, w  # one value per episode or visit: not held through the rest (memory)
 
     # 出院者平均住院日 in its steady-state (Little's law) form: bed-days occupied in the
     # post-warm-up window by every in-county stay / stays that began in it.  A mean over the
@@ -359,9 +392,26 @@ def kpis(tables: dict[str, pd.DataFrame], occupancy: pd.DataFrame, sites: pd.Dat
     if restructure is not None:
         _row(rows, "capital_saved", float(restructure.capital_saved))
 
-    # costs
+    _cost_kpis(rows, v, vt, a, p, pk, tables.get("remote_studies"), sites, conditions, prices, rc,
+               payment if payment is not None else PaymentConfig(), pop, warm, years, horizon_days)
+    _lever_kpis(rows, tables, occupancy, pk, v, vt, conditions, warm, warmup_days)
+    lv = levers if levers is not None else LeversConfig()
+    running = _running_costs(rows, tables, sites, rc, lv, prices, v, warm, years)
+    capital_per_year = _capital_costs(rows, sites, rc, lv, prices)
+    _row(rows, "total_cost_per_year", running + capital_per_year)
+    return pd.DataFrame(rows, columns=["metric", "group", "value"])
+
+
+def _cost_kpis(rows: list, v: pd.DataFrame, vt: np.ndarray, a: pd.DataFrame, p: pd.DataFrame, pk: pd.DataFrame,
+               studies: pd.DataFrame | None, sites: pd.DataFrame, conditions: pd.DataFrame, prices: Prices,
+               rc: RestructureConfig, payment: PaymentConfig, pop: float, warm: float, years: float,
+               horizon_days: float) -> None:
+    """The costs of the kept visits and admissions (:func:`price`): per visit, admission and
+    episode, yearly spending, the official indicators and the global budget.  The priced tables
+    live only in this call (memory, issue #18: they are as long as the visits)."""
+    n_ep = len(pk)
     priced = price({"visits": v, "admissions": a, "patients": p}, sites, conditions, prices,
-                   horizon_days * DAY)
+                   horizon_days * DAY, lean=True)
     pv, pa = priced["visits"], priced["admissions"]
     travel_oop = float(pk["travel_min"].sum()) / 60.0 * prices.travel_per_hour
     nv = max(len(pv), 1)
@@ -374,14 +424,10 @@ def kpis(tables: dict[str, pd.DataFrame], occupancy: pd.DataFrame, sites: pd.Dat
     _row(rows, "oop_per_episode", (pv["oop"].sum() + pa["oop"].sum() + travel_oop) / max(n_ep, 1))
     _row(rows, "insurer_per_episode", (pv["insurer"].sum() + pa["insurer"].sum()) / max(n_ep, 1))
     spend = _spending_kpis(rows, pv, pa, years)
-    _official_kpis(rows, v, vt, pv, pa, tables.get("remote_studies"), sites, rc, pop, warm, years)
-    _payment_kpis(rows, payment if payment is not None else PaymentConfig(), spend, pop, years)
-    _lever_kpis(rows, tables, occupancy, pk, v, vt, conditions, warm, warmup_days)
-    lv = levers if levers is not None else LeversConfig()
-    running = _running_costs(rows, tables, sites, rc, lv, prices, v, warm, years)
-    capital_per_year = _capital_costs(rows, sites, rc, lv, prices)
-    _row(rows, "total_cost_per_year", running + capital_per_year)
-    return pd.DataFrame(rows, columns=["metric", "group", "value"])
+    pv = pv[["tier", "insurer"]]  # all the indicators read of the visits (the rest is freed)
+    del priced
+    _official_kpis(rows, v, vt, pv, pa, studies, sites, rc, pop, warm, years)
+    _payment_kpis(rows, payment, spend, pop, years)
 
 
 def _referral_pressure(rows: list, a: pd.DataFrame, events: pd.DataFrame | None, kept: _Kept,
@@ -429,17 +475,19 @@ def _access_kpis(rows: list, pk: pd.DataFrame, e: pd.DataFrame, villages: pd.Dat
     volume each site sees (the measures of downsizing).  ``e_village``: the home village of each
     row of ``e`` (:meth:`_Kept.lookup`)."""
     called = e.loc[e["station"].notna(), "patient"].to_numpy() if "station" in e else np.zeros(0)
-    self_ = pk["first_facility"].notna().to_numpy() & ~np.isin(pk["patient"].to_numpy(), called)
-    ft = pk["first_travel_min"].to_numpy(dtype=float)[self_]
+    self_ = pk["first_facility"].notna().to_numpy()
+    if len(called):
+        self_ = self_ & ~np.isin(pk["patient"].to_numpy(), called)
+    ft = pk["first_travel_min"].to_numpy()[self_].astype(float)
     if len(ft):
         _row(rows, "first_contact_travel_mean_min", ft.mean())
         _row(rows, "first_contact_travel_p90_min", np.percentile(ft, 90))
         _row(rows, "share_beyond_30_min", (ft > 30).mean())
         _row(rows, "share_beyond_60_min", (ft > 60).mean())
-        g = pd.Series(ft, name="ft").groupby(pk["village"].array[self_], observed=True)
-        for vid, m in g.mean().items():
+        mean, p90 = _village_mean_p90(ft, pk["village"].array[self_])
+        for vid, m in mean:
             _row(rows, "first_contact_travel_mean_min", m, str(vid))
-        for vid, m in g.quantile(0.9).items():
+        for vid, m in p90:
             _row(rows, "first_contact_travel_p90_min", m, str(vid))
     resp = (e["fmc"] - e["call"]).to_numpy(dtype=float)
     ok = ~np.isnan(resp)
@@ -453,11 +501,40 @@ def _access_kpis(rows: list, pk: pd.DataFrame, e: pd.DataFrame, villages: pd.Dat
         for vid, m in em.items():
             _row(rows, "emergency_first_contact_mean_min", m, str(vid))
     days = years * 365.0
-    counts = visits.loc[vt >= 1, "facility"].value_counts()
+    counts = visits["facility"][vt >= 1].value_counts()
     for fid, n in counts.items():
         if n:
             _row(rows, "site_visits_per_day", n / days, str(fid))
     _row(rows, "site_visits_per_day", (vt == 0).sum() / days, "tier0")
+
+
+def _village_mean_p90(x: np.ndarray, village: pd.Categorical,
+                      chunk: int = 1 << 20) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
+    """Mean and 90th percentile of ``x`` per village (the observed ones, in category order), as
+    ``groupby(village).mean()`` and ``.quantile(0.9)`` give them, computed a few villages at a
+    time: a group's mean and quantile depend only on its own rows (in order), and pandas' grouped
+    quantile sorts a copy of all the rows it is given (~40 B per row; memory, issue #18), so each
+    pass takes at most ~``chunk`` rows.  ``village`` not categorical (hand-made tables): its
+    sorted values are the categories, the order ``groupby`` gives them."""
+    if not isinstance(village, pd.Categorical):
+        village = pd.Categorical(village)
+    codes = np.asarray(village.codes)
+    counts = np.bincount(codes[codes >= 0], minlength=len(village.categories))
+    mean: list[tuple[str, float]] = []
+    p90: list[tuple[str, float]] = []
+    lo = 0
+    while lo < len(counts):
+        hi, n = lo + 1, int(counts[lo])
+        while hi < len(counts) and n + counts[hi] <= chunk:
+            n += int(counts[hi])
+            hi += 1
+        sel = (codes >= lo) & (codes < hi)
+        if n:
+            g = pd.Series(x[sel], copy=False).groupby(village[sel], observed=True)
+            mean += list(g.mean().items())
+            p90 += list(g.quantile(0.9).items())
+        lo = hi
+    return mean, p90
 
 
 def _outward_transfers(vt: np.ndarray, mode: pd.Series) -> int:

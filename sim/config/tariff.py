@@ -107,7 +107,14 @@ def split(prices: Prices, medical: ArrayLike, tier: ArrayLike, inpatient: ArrayL
     """
     m = np.asarray(medical, dtype=float)
     inp = np.asarray(inpatient, dtype=bool)
-    ins = np.where(inp, inpatient_insurer(prices, m, tier, referred), outpatient_insurer(prices, m, tier))
+    if inp.ndim == 0:  # all rows of one kind: only that kind's part is computed (memory, issue #18)
+        part = inpatient_insurer(prices, m, tier, referred) if inp else outpatient_insurer(prices, m, tier)
+        ins = np.asarray(part, dtype=float)
+        shape = np.broadcast_shapes(m.shape, ins.shape)
+        if ins.shape != shape:
+            ins = np.broadcast_to(ins, shape).copy()
+    else:
+        ins = np.where(inp, inpatient_insurer(prices, m, tier, referred), outpatient_insurer(prices, m, tier))
     return m - ins, ins
 
 
