@@ -45,8 +45,7 @@ register_configs()
 def _app(node: DictConfig) -> None:
     from hydra.core.hydra_config import HydraConfig
 
-    from sim.analysis.io import write_run
-    from sim.experiment.runner import run
+    from sim.experiment.runner import run_to_folder
 
     try:
         cfg = to_config(node)
@@ -54,11 +53,10 @@ def _app(node: DictConfig) -> None:
             _study(cfg, [*list(HydraConfig.get().overrides.task), *_user_search_path()])
             return
         out = Path(HydraConfig.get().runtime.output_dir)
-        result = run(cfg, progress=True)
+        result = run_to_folder(cfg, out, progress=True)  # streamed: no replication's tables held twice
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
-    write_run(result, out)
     print(f"\nscenario {cfg.scenario!r} on network {cfg.network.name!r}: {cfg.run.replications} replication(s), "
           f"{cfg.run.horizon_days:g} days ({cfg.run.warmup_days:g} warm-up), seed {cfg.run.seed}")
     print(format_kpis(result.summary))

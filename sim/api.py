@@ -23,6 +23,7 @@ from sim.config import Config, StudyConfig, to_config
 from sim.config.loading import compose
 from sim.config.schema import Prices
 from sim.experiment.runner import run as _run
+from sim.experiment.runner import run_to_folder as _run_to_folder
 from sim.records.result import RunResult
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -55,7 +56,10 @@ def run(cfg: Config | Sequence[str], jobs: int | None = None, progress: bool = F
     progress : bool
         Show a progress bar over replications (``tqdm.auto``: a widget in Jupyter).
     output : str or Path, optional
-        Also write the run folder there (see :func:`write_run`).
+        Write the run folder there (see :func:`write_run`), as ``python -m sim`` does: each
+        replication's tables are written where it ran and the folder is assembled from them, so
+        that memory does not grow with the replications; the result's per-patient tables and
+        occupancy are then read from the folder on first access.
 
     Returns
     -------
@@ -79,10 +83,9 @@ def run(cfg: Config | Sequence[str], jobs: int | None = None, progress: bool = F
     ['ci_high', 'ci_low', 'group', 'mean', 'metric', 'n', 'scenario', 'sd']
     """
     cfg = _as_config(cfg)
-    result = _run(cfg, jobs=jobs, progress=progress)
     if output is not None:
-        _write_run(result, output)
-    return result
+        return _run_to_folder(cfg, output, jobs=jobs, progress=progress)
+    return _run(cfg, jobs=jobs, progress=progress)
 
 
 def write_run(result: RunResult, folder: str | Path) -> Path:

@@ -78,6 +78,25 @@ def test_load_run_gives_back_what_the_cli_computed(cli_run):
                                    check_dtype=False)
 
 
+def test_the_cli_streams_replications_into_the_same_folder_as_write_run(tmp_path):
+    """Issue 18: ``python -m sim`` writes each replication where it ran and assembles the run
+    folder from them (sim.experiment.runner.run_to_folder), never holding the tables twice; its
+    folder holds the same tables as write_run(run(cfg)), and no working folder is left."""
+    from sim.records.result import TABLES
+    from tests.output_hashes import table_digest
+
+    args = ("network=toy", "run=test", "run.replications=2", "scenario=stream")
+    proc = run_cli(*args, "run.jobs=2", f"hydra.run.dir={tmp_path / 'cli'}")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    written = sim.write_run(sim.run(compose(*args), jobs=1), tmp_path / "mem")
+    a, b = sim.load_run(tmp_path / "cli"), sim.load_run(written)
+    for t in ("kpis", "occupancy", *TABLES):
+        assert table_digest(getattr(a, t)) == table_digest(getattr(b, t)), t
+    assert (tmp_path / "cli" / "summary.csv").read_bytes() == (written / "summary.csv").read_bytes()
+    assert a.meta["replications"] == [0, 1] and a.meta["config_hash"] == b.meta["config_hash"]
+    assert not (tmp_path / "cli" / ".replications").exists()
+
+
 def test_write_run_and_load_run_round_trip_in_process(tmp_path, toy_result):
     folder = sim.write_run(toy_result, tmp_path / "rt")
     back = sim.load_run(folder)

@@ -237,6 +237,7 @@ def test_resumed_replications_write_the_same_tables_as_fresh_ones(tmp_path):
 
 KILL_CHILD = r"""
 import json, os, signal, sys, time
+import sim.experiment.runner as rn
 import sim.experiment.study as st
 from sim.config import StudyConfig
 spec, args, folder, stop = json.loads(sys.argv[1]), json.loads(sys.argv[2]), sys.argv[3], sys.argv[4]
@@ -251,14 +252,14 @@ if stop == "assembly":   # die while the run folders are being written
         return real(*a, **k)
     st.assemble_run = assemble
 else:                    # wait to be killed once N replications are done
-    real = st._save_replication
+    real = rn.save_replication
     saved = []
     def save(*a, **k):
         real(*a, **k)
         saved.append(1)
         if len(saved) == int(stop):
             time.sleep(120)
-    st._save_replication = save
+    rn.save_replication = save
 st.run_study(study, args, folder=folder, jobs=1, progress=False, brief=False)
 """
 

@@ -74,6 +74,8 @@ from sim.experiment.replication import (
     versions,
     villages_table,
 )
+from sim.experiment.runner import Saver as _Saver
+from sim.experiment.runner import replication_dir as _rep_dir
 from sim.experiment.runner import run_meta
 from sim.experiment.sizing import check_fits
 from sim.records import schema as record_schema
@@ -231,49 +233,6 @@ def _alive(pid: int) -> bool:
     except OSError:  # exists, not ours
         return True
     return True
-
-
-def _rep_dir(folder: Path, scenario: str, r: int) -> Path:
-    return safe_child(folder / "replications", scenario) / f"r{r:04d}"
-
-
-def _save_replication(folder: Path, scenario: str, out: dict, chash: str, seed: int,
-                      cats: record_schema.Categories) -> None:
-    """Write one replication's tables (with their record schema) into a temporary folder, then
-    rename it into place."""
-    final = _rep_dir(folder, scenario, out["replication"])
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = final.with_name(f".{final.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    record_schema.write_table(out["kpis"], tmp / "kpis.parquet", "kpis", cats)
-    record_schema.write_table(out["occupancy"], tmp / "occupancy.parquet", "occupancy", cats)
-    if out.get("tables") is not None:
-        for t in TABLES:
-            record_schema.write_table(out["tables"][t], tmp / f"{t}.parquet", t, cats, keys=(scenario, out["replication"]))
-    (tmp / "done.json").write_text(json.dumps({"config_hash": chash, "seed": seed,
-                                               "replication": out["replication"], "info": out["info"]}))
-    shutil.rmtree(final, ignore_errors=True)
-    os.replace(tmp, final)
-    err = final.with_name(f"{final.name}.error.txt")
-    if err.exists():
-        err.unlink()
-
-
-class _Saver:
-    """Writes a finished replication's folder where the replication ran (``finish`` of
-    :func:`sim.experiment.executor.iter_results`) and returns only its ``replication`` and
-    ``info``: the per-patient tables of a county-year (hundreds of MB) are then never pickled
-    back to the study's process, which holds one small record per replication."""
-
-    def __init__(self, folder: Path, hashes: dict[str, str], seeds: dict[str, int],
-                 cats: dict[str, record_schema.Categories]) -> None:
-        self.folder, self.hashes, self.seeds, self.cats = folder, hashes, seeds, cats
-
-    def __call__(self, key: tuple[str, int], out: dict) -> dict:
-        name = key[0]
-        _save_replication(self.folder, name, out, self.hashes[name], self.seeds[name], self.cats[name])
-        return {"replication": out["replication"], "info": out["info"]}
 
 
 def _done_info(folder: Path, scenario: str, r: int, chash: str, seed: int, keep: bool) -> dict | None:
