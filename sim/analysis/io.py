@@ -64,8 +64,9 @@ def write_table(df: pd.DataFrame, path: Path, table: str, cats: record_schema.Ca
 
 
 def stream_tables(sources: Sequence[Path], path: Path, table: str, cats: record_schema.Categories) -> None:
-    """Concatenate parquet files of one record table into ``path``, one file at a time (one row
-    group or more per non-empty source, in order), each coerced to the declared schema."""
+    """Concatenate parquet files of one record table into ``path``, one row group of one file at
+    a time (memory, issue #18: a county-year's table is hundreds of MB, a row group at most
+    :data:`~sim.records.schema.ROW_GROUP` rows), in order, each coerced to the declared schema."""
     import pyarrow.parquet as pq
     import pyarrow.types as pat
 
@@ -74,13 +75,16 @@ def stream_tables(sources: Sequence[Path], path: Path, table: str, cats: record_
     tmp = _tmp(path)
     with pq.ParquetWriter(tmp, schema) as writer:
         for src in sources:
-            t = pq.read_table(src)
-            if t.num_rows == 0:  # nothing to add (an empty table keeps the declared schema)
-                continue
-            if not _conforms(t, schema, dicts):  # e.g. a checkpoint written before the schema was declared
-                t = record_schema.to_arrow(t.to_pandas(), table, cats, schema)
-            writer.write_table(t)
-            del t
+            f = pq.ParquetFile(src)
+            for i in range(f.num_row_groups):
+                t = f.read_row_group(i)
+                if t.num_rows == 0:  # nothing to add (an empty table keeps the declared schema)
+                    continue
+                if not _conforms(t, schema, dicts):  # e.g. a checkpoint written before the schema was declared
+                    t = record_schema.to_arrow(t.to_pandas(), table, cats, schema)
+                writer.write_table(t, row_group_size=record_schema.ROW_GROUP)
+                del t
+            f.close()
     os.replace(tmp, path)
 
 
