@@ -10,9 +10,10 @@ fresh process (the replication runs in that process: one replication, one worker
 - ``B/journey``: ``(peak - base) / journeys``, and its ratio to the target of 150 B per journey.
 
 With ``--stages`` it also runs the replication's steps one by one in the same kind of fresh
-process (simulate, record tables, KPIs, write the tables) and prints the peak of each step
-above the base, resetting the peak between steps (``/proc/self/clear_refs``, Linux), so that
-one can see where the memory goes.
+process, as ``python -m sim`` runs them (:func:`sim.experiment.runner.run_to_folder`: simulate
+and record the tables, KPIs, write the replication's folder, assemble the run folder from it),
+and prints the peak of each step above the base, resetting the peak between steps
+(``/proc/self/clear_refs``, Linux), so that one can see where the memory goes.
 
 Usage: ``python benchmarks/bench_replication_memory.py [--network taobei] [--days 90] [--stages]``
 (``--days 0``: the full county-year of ``run=full``).
@@ -66,8 +67,10 @@ from sim.config.loading import compose
 from sim.county.network import build_county
 from sim.county.restructure import effective_network
 from sim.experiment import replication as R
-from sim.experiment.runner import collect
-from sim.analysis.io import write_run
+from pathlib import Path
+from sim.experiment.runner import replication_dir, run_meta, save_replication
+from sim.analysis.io import assemble_run
+from sim.records.schema import categories
 
 def status():
     with open("/proc/self/status") as f:
@@ -90,12 +93,18 @@ def mark(name):
     reset()
 
 out = R.replicate(cfg, 0, county=county, step=mark)
-res = collect(cfg, [out], county)
+info = out["info"]
+work, folder = Path(tempfile.mkdtemp()), Path(tempfile.mkdtemp())
+sites, villages, conds = R.sites_table(county), R.villages_table(county), R.conditions_table(cfg)
+cats = categories(sites, villages, conds, cfg)
+save_replication(work, cfg.scenario, out, R.config_hash(cfg), cfg.run.seed, cats)
 del out
-mark("collect")
-write_run(res, tempfile.mkdtemp())
-mark("write run folder")
-print(json.dumps({"base_kib": base, "journeys": int(res.meta["replication_info"]["0"]["patients"]), "stages": rows}))
+gc.collect()
+mark("write replication")
+assemble_run(cfg, sites, villages, conds, [replication_dir(work, cfg.scenario, 0)], folder,
+             run_meta(cfg, [0], {0: info}, 0.0))
+mark("assemble run folder")
+print(json.dumps({"base_kib": base, "journeys": int(info["patients"]), "stages": rows}))
 """
 
 
