@@ -146,9 +146,13 @@ def test_tables_are_held_without_key_columns_and_written_with_them(tmp_path, mon
 
 def test_the_kpis_trace_less_than_their_bound_per_journey():
     """The KPI step's own allocations (tracemalloc: numpy and pandas buffers included) above the
-    record tables, per journey, on a 21-day Xianghe replication.  Measured 2026-12-02 on Taobei
-    60 days: 191 B (a copy of the kept patients, a string per visit in the referral test, hash
-    tables of patient ids) -> 115 B; the bound leaves room for allocator and size effects."""
+    record tables, per journey, on a 21-day Xianghe replication (73 B, measured 2026-12-03; a run
+    this short is dominated by its fixed costs).  Measured on Taobei: 60 days 191 B (a copy of the
+    kept patients, a string per visit in the referral test, hash tables of patient ids) -> 115 B
+    (2026-12-02); a county-year 120 B (2026-12-02) -> 48 B (visits read a column at a time,
+    grouped quantiles a few villages at a time) -> 35 B (2026-12-03: visits priced per price key,
+    last rows found a chunk at a time, no string per episode, no index on masked Series).  The
+    bound leaves room for allocator and size effects."""
     import tracemalloc
 
     from sim.analysis.kpis import kpis
@@ -171,4 +175,52 @@ def test_the_kpis_trace_less_than_their_bound_per_journey():
         tracemalloc.stop()
     per = (peak - base) / n
     print(f"KPIs traced {per:.0f} B per journey over {n:,} journeys")
-    assert n > 20_000 and per < 160, f"the KPIs traced {per:.0f} B per journey over {n:,} journeys"
+    assert n > 20_000 and per < 110, f"the KPIs traced {per:.0f} B per journey over {n:,} journeys"
+
+
+def test_last_rows_read_in_chunks_are_the_last_rows_of_all():
+    """``_last_tier_at_most`` reads its rows a chunk at a time (memory): any chunk size gives the
+    answer of a plain reading, row by row, of every patient's last row (ids sorted or not,
+    repeated, or without rows)."""
+    from sim.analysis.kpis import _last_tier_at_most
+
+    rng = np.random.default_rng(7)
+    for _ in range(400):
+        n, m = int(rng.integers(0, 30)), int(rng.integers(0, 12))
+        pat = rng.integers(0, 15, n).astype(np.uint32)
+        tier = rng.integers(0, 4, n).astype(np.int8)
+        patients = rng.integers(0, 17, m)
+        if rng.random() < 0.5:
+            patients = np.unique(patients)
+        last: dict[int, int] = {}
+        for p, t in zip(pat.tolist(), tier.tolist()):
+            last[p] = t
+        want = [p in last and last[p] <= 1 for p in patients.tolist()]
+        for chunk in (1, 2, 5, 1 << 19):
+            assert _last_tier_at_most(pat, tier, patients, 1, chunk=chunk).tolist() == want
+
+
+def test_priced_visits_looked_up_by_key_equal_the_per_visit_prices(world_tables):
+    """The KPIs price the visits once per price key (tier, seen, ambulance, tests) and look the
+    prices up (memory): every visit's medical cost, out-of-pocket and insurer parts are exactly
+    (bit for bit) what the tariff gives computed visit by visit."""
+    from sim.analysis.kpis import _isin, _tests_cost, price
+    from sim.config import tariff
+    from sim.experiment.replication import sites_table
+
+    w, t = world_tables
+    prices = w.cfg.care.prices
+    sites = sites_table(w.county)
+    v = t["visits"]
+    vt = _tiers(v["facility"], sites.set_index("site")["tier"])
+    medical = tariff.visit_cost(prices, vt, ~np.isnan(v["start"].to_numpy()))
+    medical += _tests_cost(prices, v["tests"].to_numpy())
+    medical += _isin(v["mode"], ("ambulance",)) * prices.ambulance_trip
+    oop, insurer = tariff.split(prices, medical, vt, False)
+    assert (v["tests"].to_numpy() > 0).any() and (medical > 0).any()
+    for lean in (False, True):
+        pv = price(t, sites, None, prices, 2 * 1440.0, lean=lean)["visits"]
+        assert len(pv) == len(v)
+        for col, want in (("medical", medical), ("oop", oop), ("insurer", insurer)):
+            np.testing.assert_array_equal(pv[col].to_numpy(), want)
+        np.testing.assert_array_equal(pv["tier"].to_numpy(), vt)

@@ -145,12 +145,31 @@ class _KeptRows:
     def __getitem__(self, column: str) -> pd.Series:
         return pd.Series(self._df[column].array[self._mask], name=column, copy=False)
 
-    def values(self, column: str, where: np.ndarray) -> np.ndarray:
-        """``self[column].to_numpy()[where]`` (``where``: a mask of the kept rows) without the
-        kept column in between."""
-        rows = self._mask.copy()
-        rows[rows] = where
+    def values(self, column: str, where: np.ndarray | None = None) -> np.ndarray:
+        """``self[column].to_numpy()[where]`` (``where``: a mask of the kept rows; none: all of
+        them) as a fresh array, without the kept column in between."""
+        rows = self._mask
+        if where is not None:
+            rows = rows.copy()
+            rows[rows] = where
         return self._df[column].to_numpy()[rows]
+
+
+def _values(v: pd.DataFrame | _KeptRows, column: str, where: np.ndarray | None = None) -> np.ndarray:
+    """A column's values (of the kept rows of a :class:`_KeptRows`), of the rows in ``where``."""
+    if isinstance(v, _KeptRows):
+        return v.values(column, where)
+    x = v[column].to_numpy()
+    return x if where is None else x[where]
+
+
+def _waits(v: pd.DataFrame | _KeptRows) -> np.ndarray:
+    """``start - arrive`` of each row (of the kept ones), with no third column beside the two."""
+    if isinstance(v, _KeptRows):
+        w = v.values("start")  # a fresh array: subtracted in place
+        w -= v.values("arrive")
+        return w
+    return v["start"].to_numpy() - v["arrive"].to_numpy()
 
 
 def price(tables: dict[str, pd.DataFrame], sites: pd.DataFrame, conditions: pd.DataFrame | None,
@@ -171,25 +190,20 @@ def price(tables: dict[str, pd.DataFrame], sites: pd.DataFrame, conditions: pd.D
     (:func:`sim.config.tariff.is_referred`: ``self`` and ``after_renege`` are unreferred); a
     tier-3 row with no such visit (a transfer from a county bed) counts as referred.
     ``conditions`` is not used (kept for the callers' signature).  ``lean`` (the KPIs' own
-    use): the visits without their ``patient`` column and with ``tier`` as ``int8`` (memory,
-    issue #18: the priced visits are as long as the visits).
+    use): the visits as a :class:`_PricedVisits` (the same columns but ``patient``, read one at a
+    time; memory, issue #18: the priced visits are as long as the visits).
     """
     tier = _tier_of(sites)
     v = tables["visits"]
     a = tables["admissions"]
-    # memory (issue #18): one byte per visit where a code does, values looked up per category or
-    # per tests bitmask, no string per row, the result's columns not copied again
-    vt = _tiers(v["facility"], tier)
-    seen = ~np.isnan(v["start"].to_numpy(dtype=float))
-    medical = tariff.visit_cost(prices, vt, seen)
-    medical += _tests_cost(prices, v["tests"].to_numpy())
-    medical += _isin(v["mode"], ("ambulance",)) * prices.ambulance_trip
-    oop, insurer = tariff.split(prices, medical, vt, False)
-    referred = ~_isin(v["mode"], tariff.UNREFERRED_MODES)  # tariff.is_referred, per category
-    cols = {"tier": vt} if lean else {"patient": v["patient"].to_numpy(), "tier": vt.astype(np.int64)}
-    visits = pd.DataFrame({**cols, "medical": medical, "oop": oop, "insurer": insurer, "referred": referred},
-                          copy=False)
-    del seen, medical, oop, insurer
+    lv = _PricedVisits(v, tier, prices)
+    referred = lv.referred
+    visits: pd.DataFrame | _PricedVisits = lv
+    if not lean:
+        visits = pd.DataFrame({"patient": v["patient"].to_numpy(), "tier": lv.tier.astype(np.int64),
+                               **{c: lv[c].to_numpy() for c in ("medical", "oop", "insurer")},
+                               "referred": referred}, copy=False)
+    vt = lv.tier
     at = _tiers(a["facility"], tier)
     admit = a["admit"].to_numpy(dtype=float)
     dis = a["discharge"].to_numpy(dtype=float)
@@ -200,7 +214,44 @@ def price(tables: dict[str, pd.DataFrame], sites: pd.DataFrame, conditions: pd.D
     admissions = pd.DataFrame({"patient": a["patient"].to_numpy(), "tier": at.astype(np.int64), "bed_days": days,
                                "medical": med_a, "oop": oop_a, "insurer": ins_a, "referred": ref_a,
                                "admitted": ~np.isnan(admit)}, copy=False)
-    return {"visits": visits, "admissions": admissions}
+    return {"visits": visits, "admissions": admissions}  # type: ignore[dict-item]
+
+
+class _PricedVisits:
+    """The priced visits of :func:`price` held in four bytes per visit (memory, issue #18: three
+    float columns as long as the visits were ~25 B each): each visit's ``tier`` and ``referred``,
+    and a price key, ``tier, seen, ambulance, tests bitmask``, on which a visit's cost and who
+    pays it depend alone.  ``medical``, ``oop`` and ``insurer`` are computed once per key, with
+    the same operations in the same order as per visit, and ``self[col]`` looks them up (a fresh
+    Series of exactly the values a per-visit computation gives)."""
+
+    _COLUMNS = ("medical", "oop", "insurer")
+
+    def __init__(self, v: pd.DataFrame | _KeptRows, tier: pd.Series, prices: Prices) -> None:
+        # memory: one byte per visit where a code does, values looked up per category or per
+        # tests bitmask, no string per row
+        self.tier = _tiers(v["facility"], tier)
+        self.referred = ~_isin(v["mode"], tariff.UNREFERRED_MODES)  # tariff.is_referred, per category
+        key = self.tier.astype(np.uint16) << 10
+        key |= (~np.isnan(v["start"].to_numpy(dtype=float))).astype(np.uint16) << 9
+        key |= _isin(v["mode"], ("ambulance",)).astype(np.uint16) << 8
+        key |= np.asarray(v["tests"].to_numpy(), dtype=np.uint8)
+        self._key = key
+        k = np.arange(len(np.asarray(prices.consult)) << 10, dtype=np.int64)
+        kt, seen, amb = k >> 10, ((k >> 9) & 1).astype(bool), ((k >> 8) & 1).astype(bool)
+        medical = tariff.visit_cost(prices, kt, seen)
+        medical += _tests_cost(prices, k & 0xFF)
+        medical += amb * prices.ambulance_trip
+        oop, insurer = tariff.split(prices, medical, kt, False)
+        self._price_of = {"medical": medical, "oop": oop, "insurer": insurer}
+
+    def __len__(self) -> int:
+        return len(self._key)
+
+    def __getitem__(self, column: str) -> pd.Series:
+        if column in self._price_of:
+            return pd.Series(self._price_of[column][self._key], name=column, copy=False)
+        return pd.Series(getattr(self, column), name=column, copy=False)
 
 
 def _isin(s: pd.Series, names: tuple[str, ...]) -> np.ndarray:
@@ -232,10 +283,7 @@ def _stay_referred(a: pd.DataFrame, at: np.ndarray, v: pd.DataFrame, vt: np.ndar
     v3 = vt == 3
     if not len(out) or not v3.any():
         return ref
-    if isinstance(v, _KeptRows):
-        pat, t = v.values("patient", v3), v.values("arrive", v3)
-    else:
-        pat, t = v["patient"].to_numpy()[v3], v["arrive"].to_numpy()[v3]
+    pat, t = _values(v, "patient", v3), _values(v, "arrive", v3)
     vv = pd.DataFrame({"patient": pat.astype(np.int64), "t": t.astype(float), "ref": v_referred[v3]})
     vv = vv[~np.isnan(vv["t"].to_numpy())].sort_values("t", kind="stable")
     aa = pd.DataFrame({"patient": a["patient"].to_numpy()[out].astype(np.int64),
@@ -279,8 +327,10 @@ def kpis(tables: dict[str, pd.DataFrame], occupancy: pd.DataFrame, sites: pd.Dat
     a = a[kept.rows(a)]
     tier = _tier_of(sites)
     vt = _tiers(v["facility"], tier)
-    exit_ = labels(pk["exit"])
-    ended = exit_ != "in_system"
+    def exit_is(name: str) -> np.ndarray:  # by category code: no string per episode (memory)
+        return _isin(pk["exit"], (name,))
+
+    ended = ~exit_is("in_system")
     n_ended = max(int(ended.sum()), 1)
     n_ep = len(pk)
     _row(rows, "episodes", n_ep)
@@ -289,8 +339,8 @@ def kpis(tables: dict[str, pd.DataFrame], occupancy: pd.DataFrame, sites: pd.Dat
     admitted = ~np.isnan(a["admit"].to_numpy(dtype=float))
     n_adm = int(admitted.sum())          # every admission row granted a bed, out of county (tier 3) included
     _row(rows, "admissions_per_person_year", n_adm / pop / years if pop > 0 else math.nan)
-    completed = int((exit_ == "completed").sum())
-    out_county = int((exit_ == "transferred_out").sum())
+    completed = int(exit_is("completed").sum())
+    out_county = int(exit_is("transferred_out").sum())
     _row(rows, "county_retention", completed / (completed + out_county) if completed + out_county else math.nan)
     _row(rows, "grassroots_share", (vt <= 1).sum() / max(len(v), 1))
     out_self = (vt == 3) & _isin(v["mode"], ("self",))
@@ -303,7 +353,7 @@ def kpis(tables: dict[str, pd.DataFrame], occupancy: pd.DataFrame, sites: pd.Dat
     _row(rows, "down_referrals", down)
     discharged_t2 = ((at == 2) & ~np.isnan(a["discharge"].to_numpy())).sum()
     _row(rows, "down_referral_rate", down / discharged_t2 if discharged_t2 else math.nan)
-    wait = v["start"].to_numpy() - v["arrive"].to_numpy()
+    wait = _waits(v)
     for t in (0, 1, 2):
         w = wait[(vt == t) & ~np.isnan(wait)]
         _row(rows, "wait_mean_min", w.mean() if len(w) else math.nan, f"tier{t}")
@@ -312,9 +362,9 @@ def kpis(tables: dict[str, pd.DataFrame], occupancy: pd.DataFrame, sites: pd.Dat
     _row(rows, "wait_mean_min", w.mean() if len(w) else math.nan)
     _row(rows, "wait_p90_min", np.percentile(w, 90) if len(w) else math.nan)
     _row(rows, "travel_mean_min", float(pk["travel_min"].mean()) if n_ep else math.nan)
-    _row(rows, "left_untreated_share", (exit_ == "left_untreated").sum() / n_ended)
+    left = exit_is("left_untreated")
+    _row(rows, "left_untreated_share", left.sum() / n_ended)
     # unmet need: untreated episodes by condition, bed requests refused at tiers 1-2
-    left = exit_ == "left_untreated"
     _row(rows, "left_untreated", left.sum())
     left_by = pd.Series(labels(pk["condition"])[left]).value_counts()
     for cid in conditions.index.astype(str):
@@ -324,7 +374,7 @@ def kpis(tables: dict[str, pd.DataFrame], occupancy: pd.DataFrame, sites: pd.Dat
     _row(rows, "refused_admissions", no_bed.sum())
     for t in (1, 2):
         _row(rows, "refused_admissions", (no_bed & (a_tier == t)).sum(), f"tier{t}")
-    del exit_, ended, left, out_self, wait, w  # one value per episode or visit: not held through the rest (memory)
+    del ended, left, out_self, wait, w  # one value per episode or visit: not held through the rest (memory)
 
     # 出院者平均住院日 in its steady-state (Little's law) form: bed-days occupied in the
     # post-warm-up window by every in-county stay / stays that began in it.  A mean over the
@@ -424,8 +474,6 @@ def _cost_kpis(rows: list, v: pd.DataFrame, vt: np.ndarray, a: pd.DataFrame, p: 
     _row(rows, "oop_per_episode", (pv["oop"].sum() + pa["oop"].sum() + travel_oop) / max(n_ep, 1))
     _row(rows, "insurer_per_episode", (pv["insurer"].sum() + pa["insurer"].sum()) / max(n_ep, 1))
     spend = _spending_kpis(rows, pv, pa, years)
-    pv = pv[["tier", "insurer"]]  # all the indicators read of the visits (the rest is freed)
-    del priced
     _official_kpis(rows, v, vt, pv, pa, studies, sites, rc, pop, warm, years)
     _payment_kpis(rows, payment, spend, pop, years)
 
@@ -501,7 +549,8 @@ def _access_kpis(rows: list, pk: pd.DataFrame, e: pd.DataFrame, villages: pd.Dat
         for vid, m in em.items():
             _row(rows, "emergency_first_contact_mean_min", m, str(vid))
     days = years * 365.0
-    counts = visits["facility"][vt >= 1].value_counts()
+    # the array, not the Series, is masked: a masked Series gets an index of 8 B per row (memory)
+    counts = pd.Series(visits["facility"].array[vt >= 1], copy=False).value_counts()
     for fid, n in counts.items():
         if n:
             _row(rows, "site_visits_per_day", n / days, str(fid))
@@ -509,7 +558,7 @@ def _access_kpis(rows: list, pk: pd.DataFrame, e: pd.DataFrame, villages: pd.Dat
 
 
 def _village_mean_p90(x: np.ndarray, village: pd.Categorical,
-                      chunk: int = 1 << 20) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
+                      chunk: int = 1 << 18) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
     """Mean and 90th percentile of ``x`` per village (the observed ones, in category order), as
     ``groupby(village).mean()`` and ``.quantile(0.9)`` give them, computed a few villages at a
     time: a group's mean and quantile depend only on its own rows (in order), and pandas' grouped
@@ -891,7 +940,7 @@ def _local_treatment(rows: list, pk: pd.DataFrame, v: pd.DataFrame, vt: np.ndarr
     outpatient-pathway episodes completed whose last treating visit was at tier 0-1.  In numbers
     per row (codes, a sorted array of patients), no string or hash table per row (memory)."""
     treat = _isin(v["outcome"], ("treated", "admitted"))
-    local = _isin(pk["exit"], ("completed",)) & _last_tier_at_most(v["patient"].to_numpy()[treat], vt[treat],
+    local = _isin(pk["exit"], ("completed",)) & _last_tier_at_most(_values(v, "patient", treat), vt[treat],
                                                                     pk["patient"].to_numpy(), 1)
     ended = ~_isin(pk["exit"], ("in_system",))
     outp = _per_category(pk["condition"], conditions["pathway"], "outpatient")
@@ -901,22 +950,30 @@ def _local_treatment(rows: list, pk: pd.DataFrame, v: pd.DataFrame, vt: np.ndarr
         _row(rows, "local_treatment_share", local[sel].sum() / n if n else math.nan, str(sp))
 
 
-def _last_tier_at_most(pat: np.ndarray, tier: np.ndarray, patients: np.ndarray, top: int) -> np.ndarray:
+def _last_tier_at_most(pat: np.ndarray, tier: np.ndarray, patients: np.ndarray, top: int,
+                       chunk: int = 1 << 19) -> np.ndarray:
     """For each of ``patients``: whether the tier of its last row in ``(pat, tier)`` (rows in
     time order) is at most ``top``; false for a patient with no row.
+
+    The rows are read ``chunk`` at a time, in order, each chunk's last row per patient
+    overwriting the earlier chunks' (memory, issue #18: finding the last rows of all of them at
+    once sorts a copy of them all, ~30 B per row).
 
     >>> _last_tier_at_most(np.array([5, 7, 5]), np.array([1, 2, 3]), np.array([5, 6, 7]), 2).tolist()
     [False, False, True]
     """
-    out = np.zeros(len(patients), dtype=bool)
     if not len(pat) or not len(patients):
-        return out
-    uniq, first = np.unique(pat[::-1], return_index=True)  # the first of the reversed rows: the last
-    last = tier[::-1][first]
-    pos = np.minimum(np.searchsorted(uniq, patients), len(uniq) - 1)
-    found = uniq[pos] == patients
-    out[found] = last[pos[found]] <= top
-    return out
+        return np.zeros(len(patients), dtype=bool)
+    increasing = len(patients) < 2 or bool((patients[1:] > patients[:-1]).all())
+    ids = patients if increasing else np.sort(patients, kind="stable")
+    res = np.zeros(len(ids), dtype=bool)  # per position in ids: its last row so far is at most top
+    for lo in range(0, len(pat), chunk):
+        uniq, first = np.unique(pat[lo:lo + chunk][::-1], return_index=True)  # first of the reversed: the last
+        at_most = tier[lo:lo + chunk][::-1][first] <= top
+        pos = np.minimum(np.searchsorted(ids, uniq), len(ids) - 1)
+        found = ids[pos] == uniq
+        res[pos[found]] = at_most[found]
+    return res if increasing else res[np.searchsorted(ids, patients)]
 
 
 def _per_category(s: pd.Series, values: pd.Series, value: object) -> np.ndarray:
@@ -939,14 +996,15 @@ def _green_channel_kpis(rows: list, tables: dict, pk: pd.DataFrame, v: pd.DataFr
     at the lead hospitals of referred and of self-presenting outpatients, bed waits there of
     referred and other admissions, green-channel patients and those referred back."""
     pids = pk["patient"].to_numpy()
-    vpat = v["patient"].to_numpy()
+    vpat = _values(v, "patient")
     # each visit's patient's condition is an outpatient one (every visit's patient is in pk)
     outp_pat = _per_category(pk["condition"], conditions["pathway"], "outpatient")
     if len(pids) and bool((pids[1:] >= pids[:-1]).all()):
         outp = outp_pat[np.searchsorted(pids, vpat)] if len(vpat) else np.zeros(0, dtype=bool)
     else:
         outp = outp_pat[pd.Index(pids).get_indexer(vpat)]
-    wait = v["start"].to_numpy() - v["arrive"].to_numpy()
+    del vpat  # one per visit: only the referred ones' are read again
+    wait = _waits(v)
     at_lead = (vt == 2) & outp & ~np.isnan(wait)
     del outp
     for metric, m in (("lead_wait_referred_mean_min", "referral"), ("lead_wait_self_mean_min", "self")):
@@ -956,9 +1014,9 @@ def _green_channel_kpis(rows: list, tables: dict, pk: pd.DataFrame, v: pd.DataFr
     a = tables["admissions"]
     a = a[np.isin(a["patient"].to_numpy(), pids)]
     # labels of the few rows each set needs, not of every visit (memory)
-    lead_sites = set(labels(v["facility"][vt == 2]))
+    lead_sites = set(labels(pd.Series(v["facility"].array[vt == 2], copy=False)))
     ref_lead = (vt == 2) & _isin(v["mode"], ("referral",))
-    referred = set(zip(vpat[ref_lead].tolist(), labels(v["facility"][ref_lead]).tolist()))
+    referred = set(zip(_values(v, "patient", ref_lead).tolist(), labels(pd.Series(v["facility"].array[ref_lead], copy=False)).tolist()))
     del ref_lead
     afac = labels(a["facility"])
     bed_wait = a["admit"].to_numpy() - a["request"].to_numpy()
@@ -977,7 +1035,9 @@ def _green_channel_kpis(rows: list, tables: dict, pk: pd.DataFrame, v: pd.DataFr
     referrer = dict(zip(green_pat.tolist(), [str(names[int(x)]) for x in val[g]]))
     _row(rows, "green_channel_patients", len(set(green_pat.tolist())))
     down = _isin(v["mode"], ("down_referral",))
-    back = sum(1 for p, f in zip(vpat[down].tolist(), labels(v["facility"][down]).tolist()) if referrer.get(p) == f)
+    back = sum(1 for p, f in zip(_values(v, "patient", down).tolist(),
+                                 labels(pd.Series(v["facility"].array[down], copy=False)).tolist())
+               if referrer.get(p) == f)
     _row(rows, "referred_back", back)
 
 
