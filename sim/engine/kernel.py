@@ -104,14 +104,20 @@ class Journey:
 
 class Later:
     """A call ``fn(arg)`` scheduled at a time, that nobody waits on (a patience timer, a
-    delayed release): keyed like ``env.timeout(delay)``, without the event and callback list."""
+    delayed release): keyed like ``env.timeout(delay)``, without the event and callback list.
+
+    A call due at or after the environment's ``horizon`` (:attr:`Environment.horizon`: the run
+    stops before it) is not scheduled at all: it could never be made, and the queue would hold
+    it, and what it refers to, to the end (a patience of days beyond a year's run; issue #18).
+    The other events keep their order: insertion ids only rise."""
 
     __slots__ = ("fn", "arg")
 
     def __init__(self, env, delay: float, fn, arg) -> None:
         self.fn = fn
         self.arg = arg
-        env.schedule(self, NORMAL, delay)
+        if env.now + delay < env.horizon:
+            env.schedule(self, NORMAL, delay)
 
 
 class Environment(simpy.Environment):
@@ -127,6 +133,9 @@ class Environment(simpy.Environment):
     """
 
     now = 0.0  # shadows SimPy's read-only property; set per instance
+    #: the end of the run, when the owner knows it (:class:`sim.model.world.World`): a
+    #: :class:`Later` call due at or after it is never made, so it is not scheduled
+    horizon = math.inf
 
     def __init__(self, initial_time: float = 0.0) -> None:
         super().__init__(initial_time)

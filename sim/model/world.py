@@ -163,6 +163,7 @@ class World:
         self.clinic_minutes = county.clinic_access_minutes
         self.site_ids = site_ids(county)
         self.horizon = cfg.run.horizon_days * DAY
+        self.env.horizon = self.horizon  # the run stops before it: no call scheduled past it
         self._build_sites()
         self._build_routing()
         self._build_emergency()

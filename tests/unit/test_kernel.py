@@ -82,3 +82,41 @@ def test_journeys_and_far_events_keep_simpys_order():
     stepped.run(until=10 * 1440.0)  # SimPy's own run, through the kernel's step
     assert b == a and c == a and len(a) == 48
     assert max(t for _, t in a) > 3 * 1440.0 > FAR_AHEAD  # the far heap was used
+
+
+def test_a_call_due_after_the_horizon_is_not_scheduled_and_the_run_is_the_same():
+    """A :class:`Later` call due at or after ``env.horizon`` is never made (the run stops before
+    it), so it is not queued (issue #18: a patience of 10^9 hours left one timer per queued
+    patient in the queue to the end of the run); the calls before it run as before, and a
+    county run gives the same records with the horizon known or not."""
+    import numpy as np
+
+    import sim
+    from sim.engine.kernel import Later
+    from sim.model.world import World
+
+    env = Environment()
+    env.horizon = 10.0
+    made = []
+    Later(env, 5.0, made.append, "soon")
+    Later(env, 10.0, made.append, "at the horizon")
+    Later(env, 1e9, made.append, "never")
+    assert len(env._queue) + len(env._far) == 1
+    run_until(env, env.horizon)
+    assert made == ["soon"]
+    bare = Environment()  # no horizon known: every call is queued
+    Later(bare, 1e9, made.append, "never")
+    assert len(bare._queue) + len(bare._far) == 1
+
+    cfg = sim.compose(["network=toy", "run=test", "run.horizon_days=3", "run.warmup_days=0"])
+    runs = []
+    for known in (True, False):
+        w = World(cfg, 0)
+        if not known:
+            w.env.horizon = float("inf")
+        w.run()
+        runs.append(w.log.tables(w.site_ids, w.county.village_ids, w.cat.ids, w.specialties))
+    for name, t in runs[0].items():
+        if t is not None:
+            assert t.equals(runs[1][name]), name
+    assert len(runs[0]["visits"]) and np.isfinite(runs[0]["visits"]["arrive"].to_numpy()).all()
