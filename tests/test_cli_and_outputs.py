@@ -129,3 +129,24 @@ def test_summary_has_a_ci_per_metric(toy_result):
     s = toy_result.summary
     assert {"scenario", "metric", "group", "n", "mean", "ci_low", "ci_high"} <= set(s.columns)
     assert len(s) == len(toy_result.kpis.drop_duplicates(["metric", "group"]))
+
+
+@pytest.mark.parametrize("overrides", [
+    ["network=taobei"],
+    ["network=toy", "levers=remote_full"],
+    ["network=qingdao", "levers=qingdao_workstations"],
+    ["network=liuzhou", "restructure=liuzhou_takeover", "levers=liuzhou_three_one"],
+    ["network=toy", "run=test", "run.horizon_days=3.5", "scenario='洮北 试点'"],
+])
+def test_the_run_folders_config_yaml_is_omegaconfs_and_reads_back(overrides):
+    """``config.yaml`` is written without OmegaConf's typed node tree (speed), and is exactly the
+    YAML OmegaConf writes of the typed config, which composes back into the same config."""
+    from omegaconf import OmegaConf
+
+    from sim.analysis.io import config_yaml
+    from sim.config import to_config
+
+    cfg = sim.compose(overrides)
+    text = config_yaml(cfg)
+    assert text == OmegaConf.to_yaml(OmegaConf.structured(cfg))
+    assert to_config(OmegaConf.create(text)) == cfg
