@@ -6,6 +6,9 @@ Prints, for this machine and this run:
   ``simpy.Resource``, one process per customer) -- the reference;
 - patient journeys per second of the county model on ``taobei`` (world build + run, no KPIs);
 - their ratio (target >= 0.75, issue #18);
+- patient journeys per second of a whole replication as ``python -m sim`` runs it (world
+  build, run, KPIs, the run folder written: :func:`sim.experiment.runner.run_to_folder`) and
+  its ratio to the bare loop (target >= 0.5, issue #18);
 - record bytes per patient journey and peak resident-memory growth per journey during the
   run (target < 150 bytes), each measured in a fresh process.
 
@@ -148,6 +151,24 @@ def county(network: str, days: float) -> dict:
             "record_bytes": w.log.nbytes()}
 
 
+def whole(network: str, days: float) -> dict:
+    """Journeys per second of one whole replication as ``python -m sim`` runs it: world build,
+    run, KPIs, its tables and the run folder written (one worker, in this process)."""
+    import tempfile
+
+    import sim
+    from sim.experiment.runner import run_to_folder
+
+    cfg = sim.compose([f"network={network}", f"run.horizon_days={days}", "run.warmup_days=0",
+                       "run.replications=1", "run.jobs=1"])
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        res = run_to_folder(cfg, tmp, jobs=1)
+        wall = time.perf_counter() - t0
+    n = sum(int(i["patients"]) for i in res.meta["replication_info"].values())
+    return {"journeys": n, "wall_s": wall, "per_s": n / wall}
+
+
 def memory_probe(network: str, days: float) -> dict:
     """In this (fresh) process: peak RSS growth during the run, per journey."""
     import sim
@@ -182,11 +203,12 @@ def main() -> None:
         print(json.dumps(memory_probe(args.network, args.days)))
         return
 
-    bare, bare_nogc, model = [], [], []
+    bare, bare_nogc, model, full = [], [], [], []
     for _ in range(args.repeat):
         bare.append(bare_mmc())
         bare_nogc.append(bare_mmc(gc_paused=True))
         model.append(county(args.network, args.days))
+        full.append(whole(args.network, args.days))
     bare_rate = statistics.median(bare)
     bare_nogc_rate = statistics.median(bare_nogc)
     model_rate = statistics.median(m["per_s"] for m in model)
@@ -195,6 +217,9 @@ def main() -> None:
     print(f"county model, {args.network}, {args.days:g} days:  {model_rate:12,.0f} journeys/s "
           f"({m0['journeys']:,} journeys, {m0['visits']:,} visits, {m0['wall_s']:.1f} s)")
     print(f"ratio model / bare loop:                   {model_rate / bare_rate:12.2f}   (target >= 0.75, issue #18)")
+    full_rate = statistics.median(m["per_s"] for m in full)
+    print(f"whole replication (build, run, KPIs, run folder): {full_rate:8,.0f} journeys/s "
+          f"({full[0]['wall_s']:.1f} s)   ratio {full_rate / bare_rate:.2f} (target >= 0.5, issue #18)")
     print(f"bare loop with the cyclic GC paused too:   {bare_nogc_rate:12,.0f} customers/s "
           f"(ratio {model_rate / bare_nogc_rate:.2f}; the model pauses it, see World.run)")
     probe = subprocess.run([sys.executable, __file__, "--memory-probe", "--network", args.network,
