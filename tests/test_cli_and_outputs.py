@@ -97,6 +97,30 @@ def test_the_cli_streams_replications_into_the_same_folder_as_write_run(tmp_path
     assert not (tmp_path / "cli" / ".replications").exists()
 
 
+def test_a_failed_replication_is_named_and_the_finished_ones_are_kept(tmp_path, monkeypatch):
+    """A replication that raises stops the run with an error naming it and its exception, after
+    the others have run: in memory (``sim.run``) and streamed (``run_to_folder``, whose finished
+    replications stay in ``<folder>/.replications/``)."""
+    from sim.experiment import executor, runner
+
+    real = executor.replicate
+
+    def flaky(cfg, r, *a, **k):
+        if r == 1:
+            raise ValueError("a broken replication")
+        return real(cfg, r, *a, **k)
+
+    monkeypatch.setattr(executor, "replicate", flaky)
+    cfg = compose("network=toy", "run=test", "run.replications=3", "run.horizon_days=2", "run.warmup_days=0.5")
+    with pytest.raises(RuntimeError, match=r"1 replication\(s\) failed \(1\): ValueError: a broken replication"):
+        sim.run(cfg, jobs=1)
+    with pytest.raises(RuntimeError, match=r"failed \(1\)"):
+        runner.run_to_folder(cfg, tmp_path / "run", jobs=1)
+    kept = sorted(p.name for p in (tmp_path / "run" / ".replications" / "replications").glob("*/r*"))
+    assert kept == ["r0000", "r0002"]
+    assert not (tmp_path / "run" / "kpis.parquet").exists()
+
+
 def test_write_run_and_load_run_round_trip_in_process(tmp_path, toy_result):
     folder = sim.write_run(toy_result, tmp_path / "rt")
     back = sim.load_run(folder)

@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -20,7 +21,7 @@ from sim.analysis.kpis import summarise
 from sim.config import Config
 from sim.county.network import County, build_county
 from sim.county.restructure import effective_network
-from sim.experiment.executor import iter_results
+from sim.experiment.executor import Finish, iter_results
 from sim.experiment.progress import Progress
 from sim.experiment.replication import (
     conditions_table,
@@ -49,23 +50,31 @@ def run(cfg: Config, replications: list[int] | None = None, jobs: int | None = N
     jobs = jobs if jobs is not None else (cfg.run.jobs or default_jobs())
     county = build_county(effective_network(cfg))  # validates the graph before any work starts
     check_fits(cfg, jobs=jobs, replications=len(reps))  # refuses, naming the key, what cannot fit in memory
-    bar = Progress(len(reps), cfg.scenario) if progress else None
-    outs: list[dict] = []
+    outs = list(_finished(cfg, [(r, cfg, r) for r in reps], jobs, progress))
+    return collect(cfg, outs, county, time.perf_counter() - t0)
+
+
+def _finished(cfg: Config, tasks: list, jobs: int, progress: bool, finish: Finish | None = None) -> Iterator[dict]:
+    """The outputs of the replications that succeeded, as they finish (:func:`iter_results`),
+    counted on the progress bar; then, if any failed, ``RuntimeError`` naming them."""
+    bar = Progress(len(tasks), cfg.scenario) if progress else None
     errors = []
-    for _, out in iter_results([(r, cfg, r) for r in reps], jobs, cfg.executor):
-        if "error" in out:
-            errors.append(out)
-        else:
-            outs.append(out)
+    try:
+        for _, out in iter_results(tasks, jobs, cfg.executor, finish=finish):
+            if "error" in out:
+                errors.append(out)
+            else:
+                yield out
+            if bar:
+                bar.done(out.get("info"))
+            del out
+    finally:
         if bar:
-            bar.done(out.get("info"))
-    if bar:
-        bar.close()
+            bar.close()
     if errors:
         first = errors[0]["error"].strip().splitlines()[-1]
         raise RuntimeError(f"{len(errors)} replication(s) failed "
                            f"({', '.join(str(e['replication']) for e in errors)}): {first}")
-    return collect(cfg, outs, county, time.perf_counter() - t0)
 
 
 def run_to_folder(cfg: Config, folder: str | Path, replications: list[int] | None = None, jobs: int | None = None,
@@ -92,23 +101,8 @@ def run_to_folder(cfg: Config, folder: str | Path, replications: list[int] | Non
     work = folder / ".replications"
     shutil.rmtree(work, ignore_errors=True)
     saver = Saver(work, {cfg.scenario: config_hash(cfg)}, {cfg.scenario: cfg.run.seed}, {cfg.scenario: cats})
-    bar = Progress(len(reps), cfg.scenario) if progress else None
-    info: dict[int, dict] = {}
-    errors = []
-    for _, out in iter_results([((cfg.scenario, r), cfg, r) for r in reps], jobs, cfg.executor, finish=saver):
-        if "error" in out:
-            errors.append(out)
-        else:
-            info[out["replication"]] = out["info"]
-        if bar:
-            bar.done(out.get("info"))
-        del out
-    if bar:
-        bar.close()
-    if errors:
-        first = errors[0]["error"].strip().splitlines()[-1]
-        raise RuntimeError(f"{len(errors)} replication(s) failed "
-                           f"({', '.join(str(e['replication']) for e in errors)}): {first}")
+    info = {out["replication"]: out["info"]
+            for out in _finished(cfg, [((cfg.scenario, r), cfg, r) for r in reps], jobs, progress, finish=saver)}
     done = sorted(info)
     result = assemble_run(cfg, sites, villages, conds, [replication_dir(work, cfg.scenario, r) for r in done],
                           folder, run_meta(cfg, done, info, time.perf_counter() - t0))
