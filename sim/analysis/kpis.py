@@ -24,6 +24,7 @@ Every KPI is declared once, with its names, unit, definition and source, in
 from __future__ import annotations
 
 import math
+from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -155,7 +156,7 @@ class _KeptRows:
         return self._df[column].to_numpy()[rows]
 
 
-def _values(v: pd.DataFrame | _KeptRows, column: str, where: np.ndarray | None = None) -> np.ndarray:
+def _values(v: Visits, column: str, where: np.ndarray | None = None) -> np.ndarray:
     """A column's values (of the kept rows of a :class:`_KeptRows`), of the rows in ``where``."""
     if isinstance(v, _KeptRows):
         return v.values(column, where)
@@ -163,7 +164,11 @@ def _values(v: pd.DataFrame | _KeptRows, column: str, where: np.ndarray | None =
     return x if where is None else x[where]
 
 
-def _waits(v: pd.DataFrame | _KeptRows) -> np.ndarray:
+#: the visits the KPIs read: a table, or the kept rows of one (:class:`_KeptRows`)
+Visits: TypeAlias = "pd.DataFrame | _KeptRows"
+
+
+def _waits(v: Visits) -> np.ndarray:
     """``start - arrive`` of each row (of the kept ones), with no third column beside the two."""
     if isinstance(v, _KeptRows):
         w = v.values("start")  # a fresh array: subtracted in place
@@ -201,7 +206,7 @@ def price(tables: dict[str, pd.DataFrame], sites: pd.DataFrame, conditions: pd.D
     visits: pd.DataFrame | _PricedVisits = lv
     if not lean:
         visits = pd.DataFrame({"patient": v["patient"].to_numpy(), "tier": lv.tier.astype(np.int64),
-                               **{c: lv[c].to_numpy() for c in ("medical", "oop", "insurer")},
+                               **{c: lv[c].to_numpy() for c in _PricedVisits.COLUMNS},
                                "referred": referred}, copy=False)
     vt = lv.tier
     at = _tiers(a["facility"], tier)
@@ -225,9 +230,9 @@ class _PricedVisits:
     the same operations in the same order as per visit, and ``self[col]`` looks them up (a fresh
     Series of exactly the values a per-visit computation gives)."""
 
-    _COLUMNS = ("medical", "oop", "insurer")
+    COLUMNS = ("medical", "oop", "insurer")  # the priced ones, looked up by key
 
-    def __init__(self, v: pd.DataFrame | _KeptRows, tier: pd.Series, prices: Prices) -> None:
+    def __init__(self, v: Visits, tier: pd.Series, prices: Prices) -> None:
         # memory: one byte per visit where a code does, values looked up per category or per
         # tests bitmask, no string per row
         self.tier = _tiers(v["facility"], tier)
@@ -243,7 +248,7 @@ class _PricedVisits:
         medical += _tests_cost(prices, k & 0xFF)
         medical += amb * prices.ambulance_trip
         oop, insurer = tariff.split(prices, medical, kt, False)
-        self._price_of = {"medical": medical, "oop": oop, "insurer": insurer}
+        self._price_of = dict(zip(self.COLUMNS, (medical, oop, insurer)))
 
     def __len__(self) -> int:
         return len(self._key)
@@ -273,7 +278,7 @@ def _tests_cost(prices: Prices, mask: np.ndarray) -> np.ndarray:
     return table[np.asarray(mask, dtype=np.uint8)]
 
 
-def _stay_referred(a: pd.DataFrame, at: np.ndarray, v: pd.DataFrame, vt: np.ndarray,
+def _stay_referred(a: pd.DataFrame, at: np.ndarray, v: Visits, vt: np.ndarray,
                    v_referred: np.ndarray) -> np.ndarray:
     """Referral status of each admission row: tier-3 rows take it from the patient's latest
     tier-3 visit at or before the request (``v_referred``: each visit's, by its mode); county
@@ -452,7 +457,7 @@ def kpis(tables: dict[str, pd.DataFrame], occupancy: pd.DataFrame, sites: pd.Dat
     return pd.DataFrame(rows, columns=["metric", "group", "value"])
 
 
-def _cost_kpis(rows: list, v: pd.DataFrame, vt: np.ndarray, a: pd.DataFrame, p: pd.DataFrame, pk: pd.DataFrame,
+def _cost_kpis(rows: list, v: Visits, vt: np.ndarray, a: pd.DataFrame, p: pd.DataFrame, pk: pd.DataFrame,
                studies: pd.DataFrame | None, sites: pd.DataFrame, conditions: pd.DataFrame, prices: Prices,
                rc: RestructureConfig, payment: PaymentConfig, pop: float, warm: float, years: float,
                horizon_days: float) -> None:
@@ -517,7 +522,7 @@ def _emergency_standards(rows: list, e: pd.DataFrame, e_cond: np.ndarray, condit
     _row(rows, "stroke_onset_to_needle_median_min", np.median(o2n) if len(o2n) else math.nan)
 
 
-def _access_kpis(rows: list, pk: pd.DataFrame, e: pd.DataFrame, villages: pd.DataFrame, visits: pd.DataFrame,
+def _access_kpis(rows: list, pk: pd.DataFrame, e: pd.DataFrame, villages: pd.DataFrame, visits: Visits,
                  vt: np.ndarray, years: float, e_village) -> None:
     """Travel to the first contact (per village and county-wide), 120 response times, and the
     volume each site sees (the measures of downsizing).  ``e_village``: the home village of each
@@ -593,7 +598,7 @@ def _outward_transfers(vt: np.ndarray, mode: pd.Series) -> int:
     return int(((vt == 3) & ~_isin(mode, (*tariff.UNREFERRED_MODES, "elsewhere"))).sum())
 
 
-def _spending_kpis(rows: list, pv: pd.DataFrame, pa: pd.DataFrame, years: float) -> float:
+def _spending_kpis(rows: list, pv: pd.DataFrame | _PricedVisits, pa: pd.DataFrame, years: float) -> float:
     """Yearly totals of the priced visits and admissions (county, in county, out of county) and
     the out-of-pocket share; returns the insurer's yearly spending on residents."""
     tv, ta = pv["tier"].to_numpy(), pa["tier"].to_numpy()
@@ -627,7 +632,7 @@ def posted_doctors(rc: RestructureConfig, sites: pd.DataFrame) -> int:
     return n
 
 
-def _official_kpis(rows: list, v: pd.DataFrame, vt: np.ndarray, pv: pd.DataFrame, pa: pd.DataFrame,
+def _official_kpis(rows: list, v: Visits, vt: np.ndarray, pv: pd.DataFrame | _PricedVisits, pa: pd.DataFrame,
                    studies: pd.DataFrame | None, sites: pd.DataFrame, rc: RestructureConfig, pop: float,
                    warm: float, years: float) -> None:
     """The monitoring indicators of close-knit county medical communities (2024), with their
@@ -686,7 +691,7 @@ def _remote_sending(sites: pd.DataFrame, rm: RemoteConfig) -> tuple[int, int]:
 
 
 def _running_costs(rows: list, tables: dict, sites: pd.DataFrame, rc: RestructureConfig, lv: LeversConfig,
-                   prices: Prices, v: pd.DataFrame, warm: float, years: float) -> float:
+                   prices: Prices, v: Visits, warm: float, years: float) -> float:
     """Yearly running cost (CNY) by item and in all: the open sites' doctors and beds, and every
     lever's (``care.prices.costs``), so that no lever is free.
 
@@ -844,7 +849,7 @@ def _capital_costs(rows: list, sites: pd.DataFrame, rc: RestructureConfig, lv: L
 AVOIDED_EVENTS = ("expert_avoided", "skill_local", "remote_local", "mdt_local")
 
 
-def _lever_kpis(rows: list, tables: dict, occupancy: pd.DataFrame, pk: pd.DataFrame, v: pd.DataFrame,
+def _lever_kpis(rows: list, tables: dict, occupancy: pd.DataFrame, pk: pd.DataFrame, v: Visits,
                 vt: np.ndarray, conditions: pd.DataFrame, warm: float, warmup_days: float) -> None:
     """KPIs of the policy levers (expert visits, remote diagnosis, tele-ECG; :mod:`sim.levers`).  Emitted
     for every run (zeros when the levers are off) so that a baseline pairs with every lever
@@ -935,7 +940,7 @@ def _lever_kpis(rows: list, tables: dict, occupancy: pd.DataFrame, pk: pd.DataFr
     _green_channel_kpis(rows, tables, pk, v, vt, conditions, ev, kind, val)
 
 
-def _local_treatment(rows: list, pk: pd.DataFrame, v: pd.DataFrame, vt: np.ndarray, conditions: pd.DataFrame) -> None:
+def _local_treatment(rows: list, pk: pd.DataFrame, v: Visits, vt: np.ndarray, conditions: pd.DataFrame) -> None:
     """``local_treatment_share`` by specialty (see :func:`_lever_kpis`): the share of ended
     outpatient-pathway episodes completed whose last treating visit was at tier 0-1.  In numbers
     per row (codes, a sorted array of patients), no string or hash table per row (memory)."""
@@ -990,7 +995,7 @@ def _per_category(s: pd.Series, values: pd.Series, value: object) -> np.ndarray:
     return np.asarray(_by_code(s, values) == value, dtype=bool)
 
 
-def _green_channel_kpis(rows: list, tables: dict, pk: pd.DataFrame, v: pd.DataFrame, vt: np.ndarray,
+def _green_channel_kpis(rows: list, tables: dict, pk: pd.DataFrame, v: Visits, vt: np.ndarray,
                         conditions: pd.DataFrame, ev: pd.DataFrame | None, kind: np.ndarray, val: np.ndarray) -> None:
     """KPIs of the green channel (绿色通道, :mod:`sim.levers.green_channel`), for every run: waits
     at the lead hospitals of referred and of self-presenting outpatients, bed waits there of
