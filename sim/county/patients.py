@@ -131,12 +131,17 @@ class Arrivals:
         self._los = [(c.los_days.dist, c.los_days.cv) for c in conds]
 
     def batches(self):
-        """Yield one sorted batch per week until the horizon."""
+        """Yield one sorted batch per week until the horizon.
+
+        Each village's streams draw its week (counts, times, then its patients' uniforms and
+        normals); the draws are turned into attributes once for the whole week (per condition,
+        over every village at once: the same values, a few numpy calls a week instead of a few
+        per village and week, which were a tenth of a county run; issue #18)."""
         n_weeks = int(np.ceil(self.horizon / (7 * DAY)))
         V, C, H = self.rates.shape
         for w in range(n_weeks):
             t0 = w * 7 * DAY
-            ts, vs, cs, atts = [], [], [], []
+            ts, vs, cs, us, zs, ls = [], [], [], [], [], []
             for v in range(V):
                 counts = self.arr_rng[v].poisson(self.rates[v])  # per hour bin (C, 168)
                 total = int(counts.sum())
@@ -150,32 +155,46 @@ class Arrivals:
                 ts.append(t[keep])
                 cs.append(cond[keep])
                 vs.append(np.full(int(keep.sum()), v, dtype=np.int64))
-                att = self._attributes(self.att_rng[v], cond)
+                u, z = self._draws(self.att_rng[v], total)
+                us.append(u[keep])
+                zs.append(z[keep])
                 if self.lever_rng is not None:
-                    att = np.concatenate([att, self._lever_attributes(self.lever_rng[v], total)], axis=1)
-                atts.append(att[keep])
+                    ls.append(self.lever_rng[v].random((total, len(ATTRS) - N_BASE_ATTRS))[keep])
             if not ts:
                 continue
             t = np.concatenate(ts)
             vil = np.concatenate(vs)
             c = np.concatenate(cs)
-            a = np.concatenate(atts)
+            a = self._transform(np.concatenate(us), np.concatenate(zs), c)
+            if ls:
+                a = np.concatenate([a, self._lever_transform(np.concatenate(ls))], axis=1)
             order = np.lexsort((c, vil, t))
             out = t[order], vil[order], c[order], a[order]
-            del t, vil, c, a, ts, vs, cs, atts, order  # not held while the week is simulated
+            del t, vil, c, a, ts, vs, cs, us, zs, ls, order  # not held while the week is simulated
             yield out
             del out
 
     @staticmethod
     def _lever_attributes(rng: np.random.Generator, n: int) -> np.ndarray:
-        u = rng.random((n, len(ATTRS) - N_BASE_ATTRS))
+        return Arrivals._lever_transform(rng.random((n, len(ATTRS) - N_BASE_ATTRS)))
+
+    @staticmethod
+    def _lever_transform(u: np.ndarray) -> np.ndarray:
+        """The lever attributes from their uniforms (in place)."""
         u[:, 0] = -numerics.log1p(-u[:, 0])  # tolerance multiplier, exponential with mean 1
         return u
 
+    @staticmethod
+    def _draws(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """The random numbers of ``n`` patients' attributes, in the stream's order."""
+        return rng.random((n, N_BASE_ATTRS)), rng.standard_normal((n, 2))
+
     def _attributes(self, rng: np.random.Generator, cond: np.ndarray) -> np.ndarray:
-        n = cond.shape[0]
-        u = rng.random((n, N_BASE_ATTRS))
-        z = rng.standard_normal((n, 2))
+        return self._transform(*self._draws(rng, cond.shape[0]), cond)
+
+    def _transform(self, u: np.ndarray, z: np.ndarray, cond: np.ndarray) -> np.ndarray:
+        """Patients' attributes from their uniforms ``u`` and normals ``z`` (elementwise, per
+        condition ``cond``: the values do not depend on how patients are batched)."""
         out = u.copy()
         out[:, A_PATIENCE] = -numerics.log1p(-u[:, A_PATIENCE])
         for c in np.unique(cond):

@@ -88,10 +88,16 @@ class Journey:
             nxt = self.gen.send(event._value)
         except StopIteration:
             return
+        if nxt.__class__ is float and nxt >= 0.0:  # a delay (the consult after a queue), inline
+            self.env.schedule(self, NORMAL, nxt)  # type: ignore[arg-type]  # a journey in the queue
+            return
         self._wait(nxt)
 
     def _wait(self, nxt) -> None:
         """Wait on ``nxt``: an event (resumed by its callback), or a delay (a number >= 0)."""
+        if nxt.__class__ is float and nxt >= 0.0:  # a delay, tested first: getattr on a float
+            self.env.schedule(self, NORMAL, nxt)  # type: ignore[arg-type]  # raises inside, slowly
+            return
         callbacks = getattr(nxt, "callbacks", None)
         if callbacks is not None:
             callbacks.append(self._resume)
@@ -118,6 +124,15 @@ class Later:
         self.arg = arg
         if env.now + delay < env.horizon:
             env.schedule(self, NORMAL, delay)
+
+    @classmethod
+    def at(cls, env: Environment, t: float, fn, arg) -> None:
+        """The call ``fn(arg)`` at the time ``t`` exactly (``now + (t - now)`` may round
+        away from it); ``t`` is before the horizon and not in the past."""
+        call = cls.__new__(cls)
+        call.fn = fn
+        call.arg = arg
+        heappush(env._queue if t < env._bound else env._far, (t, NORMAL, next(env._eid), call))  # type: ignore[misc]
 
 
 class Environment(simpy.Environment):
@@ -250,7 +265,7 @@ class Pool:
     __slots__ = ("env", "facility", "resource", "capacity", "in_use", "waiting", "_heap", "_seq",
                  "_last", "_day", "_day_end",
                  "day_busy", "day_queue", "day_cap", "_db", "_dq", "_dc", "requests",
-                 "served", "reneged", "t_in", "t_out",
+                 "served", "reneged", "t_in", "t_out", "_deadlines", "_timers",
                  # set only by reserve() (ReservedPool); a plain pool never reads them
                  "share", "reserved", "open_priority", "_flagged")
 
@@ -280,6 +295,10 @@ class Pool:
         #: the pool, which must equal busy_area + queue_area (Little's law, tests/validation).
         self.t_in = 0.0
         self.t_out = 0.0
+        #: the queued requests' renege times, (time, sequence, event), and the times at which
+        #: this pool's renege call is scheduled (see :meth:`_renege_after`)
+        self._deadlines: list[tuple] = []
+        self._timers: list[float] = []
 
     # ------------------------------------------------------------------ monitors
     def _touch(self) -> None:
@@ -416,10 +435,24 @@ class Pool:
         return ev
 
     def _renege_after(self, ev: simpy.Event, patience: float) -> None:
-        """The queued request ``ev`` reneges after ``patience`` minutes unless granted first."""
+        """The queued request ``ev`` reneges after ``patience`` minutes unless granted first.
+
+        On the kernel's environment the pool keeps one call scheduled, at the earliest renege
+        time of its queue (:meth:`_expire`), rather than a timer per queued request: most
+        queued patients are seen before their patience runs out, and each timer was two or
+        three heap operations for nothing (issue #18).  A patient still reneges at exactly
+        their renege time; among requests due at the same time, in the order they queued.
+        """
         env = self.env
-        if isinstance(env, Environment):  # the kernel's: a light timer, keyed as env.timeout's
-            Later(env, patience, self.renege, ev)
+        if isinstance(env, Environment):
+            t = env.now + patience
+            if t >= env.horizon:  # the run ends first
+                return
+            heappush(self._deadlines, (t, self._seq, ev))
+            timers = self._timers
+            if not timers or t < timers[0]:
+                heappush(timers, t)
+                Later.at(env, t, self._expire, None)
             return
         timer = env.timeout(patience)
 
@@ -429,6 +462,23 @@ class Pool:
             self.renege(ev)
 
         timer.callbacks.append(on_timeout)
+
+    def _expire(self, _arg: None) -> None:
+        """The pool's renege call: the queued requests due now renege; the call is then
+        scheduled again at the earliest renege time of a request still queueing."""
+        heappop(self._timers)  # this call: the pool's earliest
+        now = self.env.now
+        deadlines = self._deadlines
+        while deadlines and deadlines[0][0] <= now:
+            self.renege(heappop(deadlines)[2])  # False (nothing done) if granted meanwhile
+        while deadlines and deadlines[0][2]._value is not PENDING:  # granted: no call needed
+            heappop(deadlines)
+        if deadlines:
+            t = deadlines[0][0]
+            timers = self._timers
+            if not timers or t < timers[0]:
+                heappush(timers, t)
+                Later.at(self.env, t, self._expire, None)  # type: ignore[arg-type]  # the kernel's
 
     def release(self) -> None:
         # _touch, inline

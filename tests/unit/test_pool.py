@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 import simpy
 
 from sim.county.calendar import DAY
-from sim.engine.kernel import Pool
+from sim.engine.kernel import Environment, Pool, run_until
 from tests.unit.pool_processes import arrive_at, customer
 
 
@@ -194,8 +195,12 @@ def test_renege_after_grant_is_refused():
     assert pool.in_use == 1 and pool.reneged == 0
 
 
-def test_request_with_patience_reneges_exactly_at_the_patience_time():
-    env = simpy.Environment()
+ENVIRONMENTS = pytest.mark.parametrize("make_env", [simpy.Environment, Environment], ids=["simpy", "kernel"])
+
+
+@ENVIRONMENTS
+def test_request_with_patience_reneges_exactly_at_the_patience_time(make_env):
+    env = make_env()
     pool = Pool(env, 1)
     log = []
     env.process(customer(env, pool, "holder", log, 100))
@@ -207,8 +212,9 @@ def test_request_with_patience_reneges_exactly_at_the_patience_time():
     assert pool.reneged == 1
 
 
-def test_request_with_patience_granted_in_time_is_not_cancelled_later():
-    env = simpy.Environment()
+@ENVIRONMENTS
+def test_request_with_patience_granted_in_time_is_not_cancelled_later(make_env):
+    env = make_env()
     pool = Pool(env, 1)
     log = []
     env.process(customer(env, pool, "holder", log, 4))
@@ -219,12 +225,77 @@ def test_request_with_patience_granted_in_time_is_not_cancelled_later():
     assert pool.reneged == 0 and pool.in_use == 0
 
 
-def test_infinite_patience_creates_no_timer():
-    env = simpy.Environment()
+@ENVIRONMENTS
+def test_infinite_patience_creates_no_timer(make_env):
+    env = make_env()
     pool = Pool(env, 0)
     pool.request_with_patience(2, math.inf)
     env.run()
     assert env.now == 0 and pool.waiting == 1
+
+
+def _impatient_crowd(env, pool, log, n=400, seed=3, service=2.5, patience=4.0):
+    """``n`` customers a minute apart on average, of random priority, service (mean
+    ``service``) and patience (mean ``patience``; some infinite, some zero); ``log`` gets
+    (name, event, time)."""
+    rng = np.random.default_rng(seed)
+    gaps, service = rng.exponential(1.0, n), rng.exponential(service, n)
+    patience = np.where(rng.random(n) < 0.15, math.inf, rng.exponential(patience, n))
+    patience[rng.random(n) < 0.05] = 0.0
+    prio = rng.integers(0, 3, n)
+    t = 0.0
+    for i in range(n):
+        t += float(gaps[i])
+        arrive_at(env, t, customer(env, pool, f"c{i}", log, float(service[i]), int(prio[i]), float(patience[i])))
+
+
+@pytest.mark.parametrize("horizon", [math.inf, 150.0])
+def test_one_renege_call_per_pool_gives_the_trace_of_one_timer_per_request(horizon):
+    """On the kernel's environment a pool keeps one renege call scheduled at its queue's
+    earliest renege time instead of a timer per queued request (issue #18): every customer
+    starts, ends or reneges at the same time as with plain SimPy timers, and the counters and
+    monitor areas agree (also when the run stops at a horizon, before some renege times)."""
+    runs = []
+    for make_env in (simpy.Environment, Environment):
+        env = make_env()
+        pool = Pool(env, 2)
+        log: list = []
+        _impatient_crowd(env, pool, log)
+        until = 1e6 if horizon == math.inf else horizon  # past every event, or before some
+        if isinstance(env, Environment):
+            env.horizon = horizon
+            run_until(env, until)
+        else:
+            env.run(until=until)
+        pool.close_monitors()
+        runs.append((log, pool.requests, pool.served, pool.reneged, pool.waiting, pool.busy_area, pool.queue_area))
+    plain, kernel = runs
+    assert kernel[0] == plain[0]
+    assert kernel[1:] == plain[1:]
+    assert plain[3] > 20 and any(what == "reneged" for _, what, _ in plain[0])  # the test reneges
+
+
+def test_one_renege_call_per_pool_schedules_few_calls(monkeypatch):
+    """Customers seen before their patience runs out cost no call each: in a queue where
+    most are (load 0.8, patience 10 times the service), the pool's renege calls are far
+    fewer than its queued requests with a finite patience."""
+    calls = []
+    expire = Pool._expire
+
+    def counted(self, arg):
+        calls.append(self.env.now)
+        expire(self, arg)
+
+    monkeypatch.setattr(Pool, "_expire", counted)
+    queued = []
+    renege_after = Pool._renege_after
+    monkeypatch.setattr(Pool, "_renege_after", lambda self, ev, patience: (queued.append(ev), renege_after(self, ev, patience)))
+    env = Environment()
+    pool = Pool(env, 2)
+    _impatient_crowd(env, pool, [], service=1.6, patience=16.0)
+    run_until(env, 1e6)
+    assert pool.reneged > 0 and len(queued) > 100
+    assert pool.reneged <= len(calls) < len(queued) * 0.5
 
 
 # ---------------------------------------------------------------------------- monitors
