@@ -169,6 +169,28 @@ def whole(network: str, days: float) -> dict:
     return {"journeys": n, "wall_s": wall, "per_s": n / wall}
 
 
+def _peak_rss() -> int:
+    """This process's peak resident memory in bytes since the last :func:`_reset_peak`."""
+    try:
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith("VmHWM")) * 1024
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _reset_peak() -> int:
+    """Reset the peak to the current resident memory (Linux: ``/proc/self/clear_refs``), which
+    is returned.  Without it the probe read the peak of the benchmark that started it:
+    ``ru_maxrss`` survives ``exec``, so a child of a large parent showed no growth at all."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith("VmRSS")) * 1024
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
 def memory_probe(network: str, days: float) -> dict:
     """In this (fresh) process: peak RSS growth during the run, per journey."""
     import sim
@@ -177,9 +199,10 @@ def memory_probe(network: str, days: float) -> dict:
     cfg = sim.compose([f"network={network}", f"run.horizon_days={days}", "run.warmup_days=0"])
     w = World(cfg, 0)
     w.env.run(until=1.0)  # allocate the first arrival batch
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    gc.collect()
+    before = _reset_peak()
     w.run()
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    after = _peak_rss()
     n = len(w.log.p_onset)
     return {"journeys": n, "peak_growth_bytes": after - before, "record_bytes": w.log.nbytes()}
 

@@ -224,3 +224,51 @@ def test_priced_visits_looked_up_by_key_equal_the_per_visit_prices(world_tables)
         for col, want in (("medical", medical), ("oop", oop), ("insurer", insurer)):
             np.testing.assert_array_equal(pv[col].to_numpy(), want)
         np.testing.assert_array_equal(pv["tier"].to_numpy(), vt)
+
+
+def test_a_single_replication_is_moved_into_the_run_folder_and_a_study_keeps_its_checkpoints(tmp_path):
+    """``stream_tables(move=True)`` renames a lone source with the declared schema (a one-
+    replication run wrote its tables twice, issue #18); a source of another schema is still
+    read, coerced and copied, and without ``move`` (a study's checkpoints) nothing is consumed.
+    The table is the same either way."""
+    from sim.analysis.io import stream_tables
+    from sim.experiment.replication import replicate
+    from sim.records import schema as rs
+
+    res = sim.run(sim.compose(SHORT), jobs=1)
+    cats = rs.categories(res.sites, res.villages, res.conditions, res.config)
+    out = replicate(sim.compose(SHORT), 0)
+    v = out["tables"]["visits"]
+    expect = rs.coerce(rs.with_keys(v, out["scenario"], 0), "visits", cats).reset_index(drop=True)
+    declared, other, recoded = (tmp_path / f"{n}.parquet" for n in ("declared", "other", "recoded"))
+    rs.write_table(v, declared, "visits", cats, keys=(out["scenario"], 0))
+    expect.astype({"replication": "int64"}).to_parquet(other)  # another schema
+    # the declared schema, but other dictionaries: the facilities' codes in reverse order
+    fac = expect["facility"]
+    expect.assign(facility=fac.cat.reorder_categories(list(fac.cat.categories)[::-1])).to_parquet(recoded)
+    import pyarrow.parquet as pq
+
+    assert pq.read_schema(recoded).equals(rs.arrow_schema("visits", cats), check_metadata=False)
+    stream_tables([declared], tmp_path / "kept.parquet", "visits", cats)
+    assert declared.exists()
+    stream_tables([declared], tmp_path / "moved.parquet", "visits", cats, move=True)
+    assert not declared.exists()
+    for src, name in ((other, "copied"), (recoded, "recoded_copy")):
+        stream_tables([src], tmp_path / f"{name}.parquet", "visits", cats, move=True)
+        assert src.exists()
+    for name in ("kept", "moved", "copied", "recoded_copy"):
+        pd.testing.assert_frame_equal(rs.read_table(tmp_path / f"{name}.parquet", "visits", cats), expect)
+
+
+def test_a_one_replication_run_folder_equals_the_in_memory_run(tmp_path):
+    """``run_to_folder`` (tables moved from its replication folder) writes the tables that
+    ``sim.run`` computes in memory, and leaves no replication folder behind."""
+    from sim.analysis.io import load_run
+    from sim.experiment.runner import run_to_folder
+
+    cfg = sim.compose(SHORT)
+    run_to_folder(cfg, tmp_path / "run", jobs=1)
+    back, mem = load_run(tmp_path / "run"), sim.run(cfg, jobs=1)
+    for t in ("kpis", "occupancy", "patients", "visits", "admissions"):
+        pd.testing.assert_frame_equal(getattr(back, t), getattr(mem, t), check_like=False)
+    assert not (tmp_path / "run" / ".replications").exists()

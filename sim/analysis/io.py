@@ -65,15 +65,24 @@ def write_table(df: pd.DataFrame, path: Path, table: str, cats: record_schema.Ca
     os.replace(tmp, path)
 
 
-def stream_tables(sources: Sequence[Path], path: Path, table: str, cats: record_schema.Categories) -> None:
+def stream_tables(sources: Sequence[Path], path: Path, table: str, cats: record_schema.Categories,
+                  move: bool = False) -> None:
     """Concatenate parquet files of one record table into ``path``, one row group of one file at
     a time (memory, issue #18: a county-year's table is hundreds of MB, a row group at most
-    :data:`~sim.records.schema.ROW_GROUP` rows), in order, each coerced to the declared schema."""
+    :data:`~sim.records.schema.ROW_GROUP` rows), in order, each coerced to the declared schema.
+
+    ``move``: the sources were just written with the declared schema and these categories (the
+    replications of :func:`sim.experiment.runner.run_to_folder`) and may be consumed; a single
+    source with the declared schema is then renamed to ``path`` instead of copied (a one-
+    replication run wrote its tables twice: a twelfth of a 28-day Taobei run, issue #18)."""
     import pyarrow.parquet as pq
     import pyarrow.types as pat
 
     schema = record_schema.arrow_schema(table, cats)
     dicts = {f.name: record_schema.arrow_dictionary(table, f.name, cats) for f in schema if pat.is_dictionary(f.type)}
+    if move and len(sources) == 1 and _file_conforms(sources[0], schema, dicts):
+        os.replace(sources[0], path)
+        return
     tmp = _tmp(path)
     with pq.ParquetWriter(tmp, schema) as writer:
         for src in sources:
@@ -90,10 +99,22 @@ def stream_tables(sources: Sequence[Path], path: Path, table: str, cats: record_
     os.replace(tmp, path)
 
 
-def _conforms(t, schema, dicts: dict) -> bool:
+def _file_conforms(src: Path, schema, dicts: dict) -> bool:
+    """A parquet file with the declared schema and dictionaries (read: only its dictionary
+    columns, whose codes are a byte a row)."""
+    import pyarrow.parquet as pq
+
+    if not pq.read_schema(src).equals(schema, check_metadata=False):
+        return False
+    with pq.ParquetFile(src) as f:
+        return all(_conforms(f.read_row_group(i, columns=list(dicts)), schema, dicts, names_only=True)
+                   for i in range(f.num_row_groups))
+
+
+def _conforms(t, schema, dicts: dict, names_only: bool = False) -> bool:
     """A table read back that already has the declared schema, dictionaries included (then it is
     written as read: one copy of one replication in memory)."""
-    if not t.schema.equals(schema, check_metadata=False):
+    if not names_only and not t.schema.equals(schema, check_metadata=False):
         return False
     for name, expected in dicts.items():
         for chunk in t.column(name).chunks:
@@ -118,8 +139,27 @@ def config_yaml(cfg: Config) -> str:
         from omegaconf._utils import get_omega_conf_dumper
     except ImportError:  # pragma: no cover - another OmegaConf: its public, slower way
         return OmegaConf.to_yaml(OmegaConf.structured(cfg))
-    return yaml.dump(_plain(cfg), Dumper=get_omega_conf_dumper(), default_flow_style=False, allow_unicode=True,
-                     sort_keys=False)
+    return yaml.dump(_plain(cfg), Dumper=_fast_dumper(get_omega_conf_dumper()), default_flow_style=False,
+                     allow_unicode=True, sort_keys=False)
+
+
+_FAST_DUMPERS: dict[type, type] = {}
+
+
+def _fast_dumper(dumper: type) -> type:
+    """OmegaConf's dumper on libyaml's emitter (``yaml.CDumper``) when PyYAML has it: the same
+    representers, so the same text (a test holds it to OmegaConf's), three times as fast."""
+    import yaml
+
+    if not getattr(yaml, "__with_libyaml__", False):
+        return dumper
+    fast = _FAST_DUMPERS.get(dumper)
+    if fast is None:
+        fast = type("OmegaConfCDumper", (yaml.CDumper,), {})
+        for kind, rep in dumper.yaml_representers.items():  # type: ignore[attr-defined]
+            fast.add_representer(kind, rep)  # type: ignore[attr-defined]
+        _FAST_DUMPERS[dumper] = fast
+    return fast
 
 
 def _plain(x: object) -> object:
@@ -164,13 +204,15 @@ def _write_header(cfg: Config, kpis: pd.DataFrame, summary: pd.DataFrame, sites:
 
 
 def assemble_run(cfg: Config, sites: pd.DataFrame, villages: pd.DataFrame, conditions: pd.DataFrame,
-                 replications: Sequence[Path], folder: str | Path, meta: dict) -> RunResult:
+                 replications: Sequence[Path], folder: str | Path, meta: dict, move: bool = False) -> RunResult:
     """Build a run folder from replication folders (each with ``kpis.parquet``,
     ``occupancy.parquet`` and, when kept, the per-patient tables) without holding more than one
     replication's table in memory; returns the folder's :class:`RunResult`, whose occupancy and
     per-patient tables are read on first access.
 
     The tables are concatenated in the order of ``replications``; KPIs (small) are read whole.
+    ``move``: the replication folders were written by this run and are consumed (see
+    :func:`stream_tables`); a study's, its checkpoints, are not.
     """
     from sim.analysis.kpis import summarise
 
@@ -183,13 +225,13 @@ def assemble_run(cfg: Config, sites: pd.DataFrame, villages: pd.DataFrame, condi
         "kpis", cats)
     summary = summarise(kpis)
     _write_header(cfg, kpis, summary, sites, villages, conditions, folder, cats)
-    stream_tables([r / "occupancy.parquet" for r in reps], folder / "occupancy.parquet", "occupancy", cats)
+    stream_tables([r / "occupancy.parquet" for r in reps], folder / "occupancy.parquet", "occupancy", cats, move)
     tables: dict[str, Deferred | None] = {}
     keep = all((r / f"{t}.parquet").exists() for r in reps for t in TABLES)
     for t in TABLES:
         target = folder / f"{t}.parquet"
         if keep:
-            stream_tables([r / f"{t}.parquet" for r in reps], target, t, cats)
+            stream_tables([r / f"{t}.parquet" for r in reps], target, t, cats, move)
             tables[t] = Deferred(target)
         else:
             if target.exists():  # a run folder of the same scenario that kept them: not these replications

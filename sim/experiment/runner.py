@@ -105,7 +105,7 @@ def run_to_folder(cfg: Config, folder: str | Path, replications: list[int] | Non
             for out in _finished(cfg, [((cfg.scenario, r), cfg, r) for r in reps], jobs, progress, finish=saver)}
     done = sorted(info)
     result = assemble_run(cfg, sites, villages, conds, [replication_dir(work, cfg.scenario, r) for r in done],
-                          folder, run_meta(cfg, done, info, time.perf_counter() - t0))
+                          folder, run_meta(cfg, done, info, time.perf_counter() - t0), move=True)
     shutil.rmtree(work, ignore_errors=True)
     return result
 
