@@ -21,7 +21,8 @@ arrival times and consult durations), alternated in this one process (targets: `
 
 Usage: ``python benchmarks/bench_model.py [--days 28] [--network taobei] [--repeat 3]``,
 ``python benchmarks/bench_model.py --mmc [--mmc-days 365] [--repeat 5]``.
-Timings are medians of ``--repeat`` runs; compare ratios, not seconds, across machines.
+Timings are medians of ``--repeat`` runs, and each ratio the median of the runs' ratios to the
+mean of the two bare runs either side of them; compare ratios, not seconds, across machines.
 On a shared machine, ``--cpu-time`` times with this process's CPU time instead of the wall
 clock (another process's load then slows both sides alike, but no longer counts as ours).
 """
@@ -226,12 +227,19 @@ def main() -> None:
         print(json.dumps(memory_probe(args.network, args.days)))
         return
 
-    bare, bare_nogc, model, full = [], [], [], []
+    # each model run sits between two bare runs, and its ratio is to their mean: on a machine
+    # whose speed drifts over tens of seconds (a shared VM), medians of separate series drifted
+    # apart (the whole replication once measured faster than the core it contains)
+    bare, bare_nogc, model, full = [bare_mmc()], [], [], []
+    r_model, r_full = [], []
     for _ in range(args.repeat):
-        bare.append(bare_mmc())
-        bare_nogc.append(bare_mmc(gc_paused=True))
         model.append(county(args.network, args.days))
+        bare.append(bare_mmc())
+        r_model.append(model[-1]["per_s"] / ((bare[-2] + bare[-1]) / 2))
         full.append(whole(args.network, args.days))
+        bare.append(bare_mmc())
+        r_full.append(full[-1]["per_s"] / ((bare[-2] + bare[-1]) / 2))
+        bare_nogc.append(bare_mmc(gc_paused=True))
     bare_rate = statistics.median(bare)
     bare_nogc_rate = statistics.median(bare_nogc)
     model_rate = statistics.median(m["per_s"] for m in model)
@@ -239,10 +247,12 @@ def main() -> None:
     print(f"bare SimPy M/M/c (lambda=9/h, mu=1/h, c=10): {bare_rate:12,.0f} customers/s")
     print(f"county model, {args.network}, {args.days:g} days:  {model_rate:12,.0f} journeys/s "
           f"({m0['journeys']:,} journeys, {m0['visits']:,} visits, {m0['wall_s']:.1f} s)")
-    print(f"ratio model / bare loop:                   {model_rate / bare_rate:12.2f}   (target >= 0.75, issue #18)")
+    print(f"ratio model / bare loop:                   {statistics.median(r_model):12.2f}   (target >= 0.75, issue #18; "
+          f"runs {min(r_model):.2f} .. {max(r_model):.2f})")
     full_rate = statistics.median(m["per_s"] for m in full)
     print(f"whole replication (build, run, KPIs, run folder): {full_rate:8,.0f} journeys/s "
-          f"({full[0]['wall_s']:.1f} s)   ratio {full_rate / bare_rate:.2f} (target >= 0.5, issue #18)")
+          f"({full[0]['wall_s']:.1f} s)   ratio {statistics.median(r_full):.2f} (target >= 0.5, issue #18; "
+          f"runs {min(r_full):.2f} .. {max(r_full):.2f})")
     print(f"bare loop with the cyclic GC paused too:   {bare_nogc_rate:12,.0f} customers/s "
           f"(ratio {model_rate / bare_nogc_rate:.2f}; the model pauses it, see World.run)")
     probe = subprocess.run([sys.executable, __file__, "--memory-probe", "--network", args.network,
